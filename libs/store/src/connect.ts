@@ -1,0 +1,60 @@
+// Connecting to NATS, and refusing servers that lack what we rely on.
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+
+/** KV compare-and-swap, direct get and the consumer create API need 2.9; multi-filter watch 2.10. */
+export const MIN_NATS_SERVER = "2.10.0";
+/** Compare-and-swap is not safe on clustered (R3) streams before this (nats-server#4320). */
+export const MIN_NATS_SERVER_FOR_REPLICAS = "2.9.21";
+
+export function versionAtLeast(version: string, min: string): boolean {
+  const parse = (v: string) => v.replace(/^v/, "").split(/[.-]/).slice(0, 3).map((x) => Number.parseInt(x, 10) || 0);
+  const a = parse(version);
+  const b = parse(min);
+  for (let i = 0; i < 3; i++) {
+    if (a[i]! !== b[i]!) return a[i]! > b[i]!;
+  }
+  return true;
+}
+
+export interface ConnectOptions {
+  url: string;
+  name: string;
+  credsFile?: string;
+  /** Replicas the caller will ask for; R>1 needs a server with safe clustered CAS. */
+  replicas?: number;
+}
+
+/**
+ * Connects with reconnects forever (a control plane component outlives NATS restarts) and checks
+ * the server version before anything is written.
+ */
+export async function connectNats(opts: ConnectOptions): Promise<NatsConnection> {
+  const extra: Record<string, unknown> = {};
+  if (opts.credsFile) {
+    const { readFileSync } = await import("node:fs");
+    const { credsAuthenticator } = await import("@nats-io/transport-node");
+    extra.authenticator = credsAuthenticator(readFileSync(opts.credsFile));
+  }
+  const nc = await connect({
+    servers: opts.url,
+    name: opts.name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    pingInterval: 5_000,
+    ...extra,
+  });
+  const version = nc.info?.version ?? "0.0.0";
+  if (!versionAtLeast(version, MIN_NATS_SERVER)) {
+    await nc.close();
+    throw new Error(`nats-server ${version} at ${opts.url} is too old: Navarch needs ${MIN_NATS_SERVER} or newer`);
+  }
+  if ((opts.replicas ?? 1) > 1 && !versionAtLeast(version, MIN_NATS_SERVER_FOR_REPLICAS)) {
+    await nc.close();
+    throw new Error(`nats-server ${version} cannot do safe compare-and-swap on replicated streams; use ${MIN_NATS_SERVER_FOR_REPLICAS} or newer`);
+  }
+  if (nc.info && nc.info.jetstream === false) {
+    await nc.close();
+    throw new Error(`nats-server at ${opts.url} has JetStream disabled; start it with -js`);
+  }
+  return nc;
+}

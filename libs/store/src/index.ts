@@ -1,0 +1,4 @@
+export * from "./connect.js";
+export * from "./keys.js";
+export * from "./resource-store.js";
+export * from "./informer.js";

@@ -1,0 +1,267 @@
+// List-then-watch cache of one kind (the informer). One KV watch per bucket feeds an in-memory
+// map that the gateway serves Get/List/Watch from and controllers reconcile against.
+//
+// Sync: before watching we read the stream's last sequence; the watch first replays the last
+// value of every key in sequence order, so the replay is complete once we have seen that
+// sequence. Resume: after a reconnect (or a watch that ends) we watch again from the last
+// revision we applied + 1, so no update is lost, and revisions we already applied are skipped,
+// so none is applied twice or out of order. History: a ring of recent events lets a watcher
+// resume from a resourceVersion without a relist, as long as it is not older than the ring.
+import { ExpiredError, type KubeObject } from "@navarch/api";
+import { KvWatchInclude, type KvEntry } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { ResourceStore } from "./resource-store.js";
+
+export type EventType = "ADDED" | "MODIFIED" | "DELETED";
+
+export interface StoreEvent<T> {
+  type: EventType;
+  key: string;
+  object: T;
+  /** The previous state, for MODIFIED and DELETED. */
+  old?: T | undefined;
+  revision: number;
+}
+
+export type EventHandler<T> = (event: StoreEvent<T>) => void;
+
+export interface InformerOptions {
+  /** How many recent events to keep for watch resumption. */
+  historySize?: number;
+  /** Called when the watch fails and is retried (for logging). */
+  onWatchError?: (err: unknown) => void;
+}
+
+export class Informer<T extends KubeObject = KubeObject> {
+  private readonly items = new Map<string, T>();
+  private readonly byNamespace = new Map<string, Map<string, T>>();
+  private readonly handlers = new Set<EventHandler<T>>();
+  private readonly history: StoreEvent<T>[] = [];
+  private readonly historySize: number;
+  /** Every event after this revision is in `history`. */
+  private historyFloor = 0;
+  private sortedKeys: string[] | undefined;
+  private waiters: { rev: number; resolve: () => void }[] = [];
+  private rev = 0;
+  private syncTarget = 0;
+  private isSynced = false;
+  private syncedResolve!: () => void;
+  private readonly syncedPromise = new Promise<void>((r) => (this.syncedResolve = r));
+  private stopped = false;
+  private generation = 0;
+  private stopCurrent: (() => void) | undefined;
+
+  constructor(
+    readonly store: ResourceStore<T>,
+    private readonly nc: NatsConnection,
+    private readonly opts: InformerOptions = {},
+  ) {
+    this.historySize = opts.historySize ?? 10_000;
+  }
+
+  /** Starts watching; resolves once the initial replay is complete. */
+  async start(): Promise<void> {
+    void this.followReconnects();
+    void this.watchLoop();
+    await this.syncedPromise;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.stopCurrent?.();
+    for (const w of this.waiters) w.resolve();
+    this.waiters = [];
+  }
+
+  get synced(): boolean {
+    return this.isSynced;
+  }
+
+  /** The revision of the last change applied: the resourceVersion of this cache's view. */
+  get revision(): number {
+    return this.rev;
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  get(namespace: string, name: string): T | undefined {
+    return this.items.get(this.store.key(namespace, name));
+  }
+
+  getByKey(key: string): T | undefined {
+    return this.items.get(key);
+  }
+
+  /** Objects in one namespace, or all when namespace is undefined, in key order. */
+  list(namespace?: string): T[] {
+    if (namespace !== undefined && this.store.info.namespaced) {
+      const m = this.byNamespace.get(namespace);
+      if (!m) return [];
+      return [...m.keys()].sort().map((k) => m.get(k)!);
+    }
+    return this.keys().map((k) => this.items.get(k)!);
+  }
+
+  /** All keys, sorted; cached until a key is added or removed. */
+  keys(): string[] {
+    if (!this.sortedKeys) this.sortedKeys = [...this.items.keys()].sort();
+    return this.sortedKeys;
+  }
+
+  /** Subscribes to changes; returns the unsubscribe function. Handlers run in revision order. */
+  onEvent(handler: EventHandler<T>): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  /**
+   * The events after `revision`, for a watch that resumes there. Throws ExpiredError when the
+   * history no longer reaches back that far (the client must list again).
+   */
+  eventsSince(revision: number): StoreEvent<T>[] {
+    if (revision < this.historyFloor) {
+      throw new ExpiredError(`too old resource version: ${revision} (oldest available: ${this.historyFloor})`);
+    }
+    let lo = 0;
+    let hi = this.history.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.history[mid]!.revision <= revision) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.history.slice(lo);
+  }
+
+  /** Resolves once the cache has applied `revision` (read-your-writes), or after timeoutMs. */
+  waitForRevision(revision: number, timeoutMs = 5_000): Promise<boolean> {
+    if (this.rev >= revision || this.stopped) return Promise.resolve(this.rev >= revision);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      const waiter = {
+        rev: revision,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(this.rev >= revision);
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  private async followReconnects(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (this.stopped) return;
+      // A reconnect may have lost the server-side consumer of our watch (a restarted server
+      // forgets it); watching again from our revision is cheap and cannot skip anything.
+      if (s.type === "reconnect") this.restartWatch();
+    }
+  }
+
+  private restartWatch(): void {
+    this.generation++;
+    this.stopCurrent?.();
+  }
+
+  private async watchLoop(): Promise<void> {
+    let delay = 100;
+    while (!this.stopped) {
+      const gen = this.generation;
+      try {
+        if (!this.isSynced && this.rev === 0) {
+          const status = await this.store.kv.status();
+          const state = (status as unknown as { si: { state: { messages: number; last_seq: number } } }).si.state;
+          this.syncTarget = state.messages === 0 ? 0 : state.last_seq;
+          if (this.syncTarget === 0) this.markSynced();
+        }
+        const iter = await this.store.kv.watch(
+          this.rev > 0 ? { resumeFromRevision: this.rev + 1 } : { include: KvWatchInclude.LastValue },
+        );
+        this.stopCurrent = () => iter.stop();
+        if (gen !== this.generation || this.stopped) {
+          iter.stop();
+          continue;
+        }
+        delay = 100;
+        for await (const e of iter) {
+          if (gen !== this.generation) break;
+          this.apply(e);
+        }
+      } catch (err) {
+        if (this.stopped) return;
+        this.opts.onWatchError?.(err);
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 5_000);
+      }
+      if (!this.stopped && gen === this.generation) {
+        // The watch ended without being asked to: start again from where we are.
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private apply(e: KvEntry): void {
+    if (e.revision <= this.rev) return;
+    this.rev = e.revision;
+    const key = e.key;
+    const old = this.items.get(key);
+    let event: StoreEvent<T> | undefined;
+    if (e.operation === "PUT") {
+      const obj = this.store.decode(e.value, e.revision);
+      this.put(key, obj, !old);
+      event = { type: old ? "MODIFIED" : "ADDED", key, object: obj, old, revision: e.revision };
+    } else if (old) {
+      this.remove(key);
+      // The deleted object as last seen, stamped with the deletion's revision, as Kubernetes does.
+      const gone = { ...old, metadata: { ...old.metadata!, resourceVersion: String(e.revision) } };
+      event = { type: "DELETED", key, object: gone, old, revision: e.revision };
+    }
+    if (!this.isSynced && this.rev >= this.syncTarget) this.markSynced();
+    if (event) this.record(event);
+    if (this.waiters.length > 0) {
+      const ready = this.waiters.filter((w) => w.rev <= this.rev);
+      this.waiters = this.waiters.filter((w) => w.rev > this.rev);
+      for (const w of ready) w.resolve();
+    }
+  }
+
+  private record(event: StoreEvent<T>): void {
+    if (this.isSynced) {
+      this.history.push(event);
+      if (this.history.length > this.historySize) {
+        const dropped = this.history.splice(0, this.history.length - this.historySize);
+        this.historyFloor = dropped[dropped.length - 1]!.revision;
+      }
+    }
+    for (const h of this.handlers) h(event);
+  }
+
+  private markSynced(): void {
+    if (this.isSynced) return;
+    this.isSynced = true;
+    // Watchers may resume from any revision from here on.
+    this.historyFloor = this.rev;
+    this.syncedResolve();
+  }
+
+  private put(key: string, obj: T, isNew: boolean): void {
+    this.items.set(key, obj);
+    if (isNew) this.sortedKeys = undefined;
+    const ns = obj.metadata?.namespace ?? "";
+    let m = this.byNamespace.get(ns);
+    if (!m) this.byNamespace.set(ns, (m = new Map()));
+    m.set(key, obj);
+  }
+
+  private remove(key: string): void {
+    const old = this.items.get(key);
+    this.items.delete(key);
+    this.sortedKeys = undefined;
+    const ns = old?.metadata?.namespace ?? "";
+    this.byNamespace.get(ns)?.delete(key);
+  }
+}

@@ -1,0 +1,179 @@
+// Compare-and-swap reads and writes of one kind's objects in its JetStream KV bucket.
+// The KV revision of an entry is the object's resourceVersion; every write names the revision it
+// expects, so a stale writer is refused instead of overwriting (one writer per fact).
+import {
+  AlreadyExistsError,
+  ConflictError,
+  NotFoundError,
+  TransientError,
+  toManifest,
+  type KindInfo,
+  type KubeObject,
+} from "@navarch/api";
+import { JetStreamApiCodes, JetStreamApiError, jetstream } from "@nats-io/jetstream";
+import { Kvm, type KV, type KvEntry } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { bucketName, objectKey, splitKey } from "./keys.js";
+
+export interface OpenOptions {
+  replicas?: number;
+  /** Largest stored object in bytes. */
+  maxValueSize?: number;
+  /** Entries older than this are dropped (Events); 0 keeps them forever. */
+  maxAgeMs?: number;
+}
+
+export const DEFAULT_MAX_OBJECT_BYTES = 1024 * 1024 - 4096;
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+export class ResourceStore<T extends KubeObject = KubeObject> {
+  private constructor(
+    readonly info: KindInfo<T>,
+    readonly kv: KV,
+    readonly bucket: string,
+  ) {}
+
+  /** Opens the kind's bucket, creating it on first use. */
+  static async open<T extends KubeObject>(nc: NatsConnection, info: KindInfo<T>, opts: OpenOptions = {}): Promise<ResourceStore<T>> {
+    const bucket = bucketName(info);
+    const kvm = new Kvm(jetstream(nc));
+    const kv = await kvm.create(bucket, {
+      history: 1,
+      replicas: opts.replicas ?? 1,
+      maxValueSize: opts.maxValueSize ?? DEFAULT_MAX_OBJECT_BYTES,
+      ttl: opts.maxAgeMs ?? 0,
+      description: `Navarch ${info.kind} objects (${info.apiVersion}), key ${info.namespaced ? "<namespace>.<name>" : "<name>"}`,
+    });
+    return new ResourceStore(info, kv, bucket);
+  }
+
+  key(namespace: string, name: string): string {
+    return objectKey(this.info, namespace, name);
+  }
+
+  splitKey(key: string): { namespace: string; name: string } {
+    return splitKey(this.info, key);
+  }
+
+  keyOf(obj: KubeObject): string {
+    return this.key(obj.metadata?.namespace ?? "", obj.metadata?.name ?? "");
+  }
+
+  /** The stored JSON: the Kubernetes manifest without resourceVersion (the KV revision is it). */
+  encode(obj: T): Uint8Array {
+    const json = toManifest(this.info, obj);
+    const meta = json.metadata as Record<string, unknown> | undefined;
+    if (meta) delete meta.resourceVersion;
+    return encoder.encode(JSON.stringify(json));
+  }
+
+  decode(value: Uint8Array, revision: number): T {
+    const obj = this.info.codec.fromJSON(JSON.parse(decoder.decode(value)));
+    obj.metadata = { ...obj.metadata!, resourceVersion: String(revision) };
+    return obj;
+  }
+
+  decodeEntry(e: KvEntry): T | undefined {
+    if (e.operation !== "PUT") return undefined;
+    return this.decode(e.value, e.revision);
+  }
+
+  /** Reads straight from the server (controllers and the gateway read from informers instead). */
+  async get(namespace: string, name: string): Promise<T | undefined> {
+    const e = await guard(() => this.kv.get(this.key(namespace, name)));
+    return e ? this.decodeEntry(e) : undefined;
+  }
+
+  /** Stores a new object. Throws AlreadyExistsError if one with that name exists. */
+  async create(obj: T): Promise<T> {
+    const key = this.keyOf(obj);
+    try {
+      const rev = await guard(() => this.kv.create(key, this.encode(obj)));
+      return withRevision(obj, rev);
+    } catch (err) {
+      if (err instanceof ConflictError) {
+        throw new AlreadyExistsError(`${this.info.plural} "${obj.metadata?.name}" already exists`);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Replaces the object if its stored revision is still metadata.resourceVersion. An object that
+   * is being deleted and has no finalizers left is deleted instead, as Kubernetes does.
+   */
+  async update(obj: T): Promise<T | undefined> {
+    const rev = Number(obj.metadata?.resourceVersion);
+    if (!Number.isInteger(rev) || rev <= 0) throw new Error("update needs metadata.resourceVersion");
+    const meta = obj.metadata!;
+    if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0) {
+      await this.delete(meta.namespace, meta.name, rev);
+      return undefined;
+    }
+    const newRev = await guard(() => this.kv.update(this.keyOf(obj), this.encode(obj), rev), () =>
+      this.conflict(obj),
+    );
+    return withRevision(obj, newRev);
+  }
+
+  /** Deletes the object, only if it is still at `expectedRevision` when one is given. */
+  async delete(namespace: string, name: string, expectedRevision?: number): Promise<void> {
+    const key = this.key(namespace, name);
+    await guard(
+      () => this.kv.delete(key, expectedRevision ? { previousSeq: expectedRevision } : undefined),
+      () => new ConflictError(`${this.info.plural} "${name}" was modified; delete refused (resourceVersion ${expectedRevision} is stale)`),
+    );
+  }
+
+  /**
+   * Read-modify-write with retries from fresh state: `change` gets the current object and returns
+   * the new one (or undefined to leave it). Returns the stored result, or undefined if the object
+   * does not exist or `change` declined.
+   */
+  async modify(namespace: string, name: string, change: (current: T) => T | undefined, attempts = 10): Promise<T | undefined> {
+    for (let i = 0; ; i++) {
+      const current = await this.get(namespace, name);
+      if (!current) return undefined;
+      const next = change(structuredClone(current));
+      if (!next) return undefined;
+      next.metadata = { ...next.metadata!, resourceVersion: current.metadata!.resourceVersion };
+      try {
+        return await this.update(next);
+      } catch (err) {
+        if (err instanceof ConflictError && i + 1 < attempts) continue;
+        throw err;
+      }
+    }
+  }
+
+  private conflict(obj: T): Error {
+    return new ConflictError(
+      `the object has been modified; please apply your changes to the latest version and try again (${this.info.plural} "${obj.metadata?.name}", resourceVersion ${obj.metadata?.resourceVersion} is stale)`,
+    );
+  }
+}
+
+function withRevision<T extends KubeObject>(obj: T, rev: number): T {
+  return { ...obj, metadata: { ...obj.metadata!, resourceVersion: String(rev) } };
+}
+
+function isWrongSequence(err: unknown): boolean {
+  return (
+    err instanceof JetStreamApiError &&
+    (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
+}
+
+/** Maps NATS failures to our error classes: CAS losses to ConflictError, the rest to TransientError. */
+async function guard<R>(op: () => Promise<R>, onConflict?: () => Error): Promise<R> {
+  try {
+    return await op();
+  } catch (err) {
+    if (isWrongSequence(err)) throw onConflict ? onConflict() : new ConflictError((err as Error).message);
+    if (err instanceof JetStreamApiError) throw err;
+    if (err instanceof NotFoundError) throw err;
+    throw new TransientError(`nats: ${(err as Error).message}`, { cause: err });
+  }
+}
