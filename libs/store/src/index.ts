@@ -2,3 +2,4 @@ export * from "./connect.js";
 export * from "./keys.js";
 export * from "./resource-store.js";
 export * from "./informer.js";
+export * from "./deletion.js";
