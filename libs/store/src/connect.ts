@@ -1,4 +1,5 @@
 // Connecting to NATS, and refusing servers that lack what we rely on.
+import { versionAtLeast } from "@navarch/nats-embedded";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 
 /** KV compare-and-swap, direct get and the consumer create API need 2.9; multi-filter watch 2.10. */
@@ -6,15 +7,6 @@ export const MIN_NATS_SERVER = "2.10.0";
 /** Compare-and-swap is not safe on clustered (R3) streams before this (nats-server#4320). */
 export const MIN_NATS_SERVER_FOR_REPLICAS = "2.9.21";
 
-export function versionAtLeast(version: string, min: string): boolean {
-  const parse = (v: string) => v.replace(/^v/, "").split(/[.-]/).slice(0, 3).map((x) => Number.parseInt(x, 10) || 0);
-  const a = parse(version);
-  const b = parse(min);
-  for (let i = 0; i < 3; i++) {
-    if (a[i]! !== b[i]!) return a[i]! > b[i]!;
-  }
-  return true;
-}
 
 export interface ConnectOptions {
   url: string;
