@@ -3,3 +3,4 @@ export * from "./keys.js";
 export * from "./resource-store.js";
 export * from "./informer.js";
 export * from "./deletion.js";
+export * from "./tokens.js";
