@@ -71,7 +71,14 @@ node24() { [ -x "$repo_node" ] && "$repo_node" --version 2>/dev/null | grep -q '
 if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] \
   || [ package-lock.json -nt node_modules/.package-lock.json ] || ! node24; then
   say "installing npm packages (npm ci)"
-  quiet npm ci --no-audit --no-fund || die "npm ci failed"
+  if ! npm ci --no-audit --no-fund >>"$LOG" 2>&1; then
+    grep -m 5 -E '^npm error .+' "$LOG" | grep -vx 'npm error' >&2 || true
+    # npm 11's ci refuses a lock without every platform's optional packages (@nx/nx-darwin-*,
+    # @bufbuild/buf-win32-*, ...), and this registry has none of them. install --no-save takes the
+    # same locked versions and leaves package-lock.json as it is.
+    warn "npm ci failed; trying npm install --no-save with the same lock file"
+    quiet npm install --no-save --no-audit --no-fund || die "npm install failed"
+  fi
 fi
 node24 || die "$repo_node is not Node 24 after npm ci (did npm block the install script of the 'node' package? allow it, e.g. npm ci --foreground-scripts, or check 'npm config get ignore-scripts')"
 
