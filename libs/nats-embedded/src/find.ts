@@ -1,15 +1,20 @@
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
+import { versionAtLeast } from "./version.js";
 
 const BINARY = "nats-server";
 
+/** Older servers lack what Navarch relies on (see libs/store/src/connect.ts); skip them when searching. */
+const MIN_VERSION = "2.10.0";
+
 /**
  * Locates the nats-server binary. The env override comes first so CI and
- * developers can pin a version; the ~/.navarch and ~/go fallbacks cover
- * installs by scripts/setup.sh and `go install`, which are often not on PATH.
+ * developers can pin a version; then the one scripts/setup.sh installs, then PATH and
+ * `go install`'s folder. A binary older than MIN_VERSION (Debian's 2.9) is passed over while a
+ * newer one exists, so a distribution package early on PATH does not shadow the pinned build.
  */
 export function findNatsServer(): string {
   const fromEnv = process.env.NAVARCH_NATS_SERVER;
@@ -22,11 +27,11 @@ export function findNatsServer(): string {
   }
   const home = homedir();
   const candidates = [
-    ...(process.env.PATH ?? "").split(delimiter).filter(Boolean).map((dir) => join(dir, BINARY)),
     join(home, ".navarch", "tools", "bin", BINARY),
+    ...(process.env.PATH ?? "").split(delimiter).filter(Boolean).map((dir) => join(dir, BINARY)),
     join(home, "go", "bin", BINARY),
-  ];
-  const found = candidates.find(isExecutable);
+  ].filter(isExecutable);
+  const found = candidates.find((c) => recentEnough(c)) ?? candidates[0];
   if (found) return found;
   throw new Error(
     `${BINARY} not found (looked at $NAVARCH_NATS_SERVER, PATH, ~/.navarch/tools/bin and ~/go/bin). ` +
@@ -41,6 +46,16 @@ export async function natsServerVersion(binary: string): Promise<string> {
   const m = /v?(\d+\.\d+\.\d+[0-9A-Za-z.+-]*)/.exec(`${stdout}\n${stderr}`);
   if (!m) throw new Error(`cannot parse the version printed by ${binary} --version: ${stdout.trim()}`);
   return m[1]!;
+}
+
+function recentEnough(binary: string): boolean {
+  try {
+    const out = execFileSync(binary, ["--version"], { timeout: 10_000, encoding: "utf8" });
+    const m = /v?(\d+\.\d+\.\d+)/.exec(out);
+    return m !== null && versionAtLeast(m[1]!, MIN_VERSION);
+  } catch {
+    return false;
+  }
 }
 
 function isExecutable(path: string): boolean {
