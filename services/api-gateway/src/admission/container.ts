@@ -135,7 +135,7 @@ function validatePorts(c: Container, path: string): FieldError[] {
       errs.push(invalid(child(p, "hostPort"), port.hostPort, checkPortNumber(port.hostPort)!));
     }
     errs.push(...oneOf(child(p, "protocol"), port.protocol, PROTOCOLS));
-    if (port.hostIp !== "") errs.push(...syntax(child(p, "hostIP"), port.hostIp, checkIPv4));
+    if (port.hostIP !== "") errs.push(...syntax(child(p, "hostIP"), port.hostIP, checkIPv4));
   });
   return errs;
 }

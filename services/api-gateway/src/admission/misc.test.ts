@@ -23,7 +23,7 @@ function node(): Manifest {
     kind: "Node",
     metadata: { name: "worker-1", labels: { "kubernetes.io/hostname": "worker-1" } },
     spec: {
-      podCidr: "10.244.1.0/24",
+      podCIDR: "10.244.1.0/24",
       taints: [
         { key: "dedicated", value: "gpu", effect: "NoSchedule" },
         { key: "dedicated", value: "gpu", effect: "NoExecute" },
@@ -39,7 +39,7 @@ invalidCases(KINDS.Node, node, [
   { name: "taint effect missing", edit: (m) => (m.spec.taints[0].effect = ""), path: "spec.taints[0].effect", phrase: "Required value" },
   { name: "taint key invalid", edit: (m) => (m.spec.taints[0].key = "dedicated!"), path: "spec.taints[0].key", phrase: "name part" },
   { name: "taint key and effect repeated", edit: (m) => (m.spec.taints[1].effect = "NoSchedule"), path: "spec.taints[1]", phrase: 'Duplicate value: "dedicated:NoSchedule"' },
-  { name: "podCIDR invalid", edit: (m) => (m.spec.podCidr = "10.244.1.0"), path: "spec.podCIDR", phrase: "valid CIDR" },
+  { name: "podCIDR invalid", edit: (m) => (m.spec.podCIDR = "10.244.1.0"), path: "spec.podCIDR", phrase: "valid CIDR" },
 ]);
 
 function endpoints(): Manifest {

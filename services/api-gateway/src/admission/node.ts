@@ -24,7 +24,7 @@ export const nodeRules: KindRules<Node> = {
       if (seen.has(id)) errs.push(duplicate(p, id));
       seen.add(id);
     });
-    if (spec.podCidr !== "") errs.push(...syntax("spec.podCIDR", spec.podCidr, checkIPv4Cidr));
+    if (spec.podCIDR !== "") errs.push(...syntax("spec.podCIDR", spec.podCIDR, checkIPv4Cidr));
     return errs;
   },
 };

@@ -79,7 +79,7 @@ function validateHostPorts(spec: PodSpec, path: string): FieldError[] {
   spec.containers.forEach((c, ci) =>
     c.ports.forEach((port, pi) => {
       if (!port.hostPort) return;
-      const id = `${port.hostPort}/${port.protocol || "TCP"}${port.hostIp ? `@${port.hostIp}` : ""}`;
+      const id = `${port.hostPort}/${port.protocol || "TCP"}${port.hostIP ? `@${port.hostIP}` : ""}`;
       if (seen.has(id)) errs.push(duplicate(child(index(child(index(child(path, "containers"), ci), "ports"), pi), "hostPort"), id));
       seen.add(id);
     }),

@@ -3,7 +3,6 @@ import { test } from "node:test";
 import { KINDS, type Service } from "@navarch/api";
 import { decode, expectNone, expectOne, invalidCases, validate, validateUpdate, type Manifest } from "./testing.js";
 
-// Note: the proto JSON name of spec.clusterIP is "clusterIp" (error paths use Kubernetes' "clusterIP").
 function service(): Manifest {
   return {
     apiVersion: "v1",
@@ -36,7 +35,7 @@ test("Service: defaults", () => {
 
 test("Service: ExternalName needs no ports, headless needs none either", () => {
   expectNone(validate(KINDS.Service, { apiVersion: "v1", kind: "Service", metadata: { name: "db", namespace: "default" }, spec: { type: "ExternalName", externalName: "db.example.com" } }));
-  expectNone(validate(KINDS.Service, { apiVersion: "v1", kind: "Service", metadata: { name: "peers", namespace: "default" }, spec: { clusterIp: "None" } }));
+  expectNone(validate(KINDS.Service, { apiVersion: "v1", kind: "Service", metadata: { name: "peers", namespace: "default" }, spec: { clusterIP: "None" } }));
 });
 
 test("Service: NodePort with a port in range passes", () => {
@@ -60,7 +59,7 @@ invalidCases(KINDS.Service, service, [
   { name: "port and protocol repeated", edit: (m) => (m.spec.ports[1].port = 80), path: "spec.ports[1]", phrase: 'Duplicate value: "80/TCP"' },
   { name: "nodePort on a ClusterIP service", edit: (m) => (m.spec.ports[0].nodePort = 30080), path: "spec.ports[0].nodePort", phrase: "may not be used when `type` is 'ClusterIP'" },
   { name: "nodePort out of range", edit: (m) => ((m.spec.type = "NodePort"), (m.spec.ports[0].nodePort = 8080)), path: "spec.ports[0].nodePort", phrase: "30000-32767" },
-  { name: "clusterIP not an IPv4", edit: (m) => (m.spec.clusterIp = "10.0.0.300"), path: "spec.clusterIP", phrase: "valid IPv4 address" },
+  { name: "clusterIP not an IPv4", edit: (m) => (m.spec.clusterIP = "10.0.0.300"), path: "spec.clusterIP", phrase: "valid IPv4 address" },
   { name: "selector label invalid", edit: (m) => (m.spec.selector.app = "web app"), path: 'spec.selector["app"]', phrase: "label value" },
 ]);
 
@@ -72,20 +71,20 @@ test("Service: a single port may be unnamed", () => {
 
 test("Service update: clusterIP is immutable once set", () => {
   const before = service();
-  before.spec.clusterIp = "10.96.0.10";
+  before.spec.clusterIP = "10.96.0.10";
   const same = structuredClone(before);
   expectNone(validateUpdate(KINDS.Service, same, before));
   const moved = structuredClone(before);
-  moved.spec.clusterIp = "10.96.0.11";
+  moved.spec.clusterIP = "10.96.0.11";
   expectOne(validateUpdate(KINDS.Service, moved, before), "spec.clusterIP", 'Invalid value: "10.96.0.11": field is immutable');
   const cleared = structuredClone(before);
-  delete cleared.spec.clusterIp;
+  delete cleared.spec.clusterIP;
   expectOne(validateUpdate(KINDS.Service, cleared, before), "spec.clusterIP", "field is immutable");
 });
 
 test("Service update: an unset clusterIP may be set", () => {
   const before = service();
   const after = structuredClone(before);
-  after.spec.clusterIp = "10.96.0.12";
+  after.spec.clusterIP = "10.96.0.12";
   expectNone(validateUpdate(KINDS.Service, after, before));
 });

@@ -34,25 +34,25 @@ export const serviceRules: KindRules<Service> = {
     const errs: FieldError[] = [];
     errs.push(...oneOf("spec.type", spec.type, TYPES));
     errs.push(...oneOf("spec.sessionAffinity", spec.sessionAffinity, AFFINITIES));
-    const headless = spec.clusterIp === "None";
+    const headless = spec.clusterIP === "None";
 
     if (spec.type === "ExternalName") {
       if (spec.externalName === "") errs.push(required("spec.externalName"));
       else errs.push(...syntax("spec.externalName", spec.externalName, checkDns1123Subdomain));
-      if (spec.clusterIp !== "") errs.push(forbidden("spec.clusterIP", "may not be set for ExternalName services"));
-    } else if (spec.clusterIp !== "" && !headless) {
-      errs.push(...syntax("spec.clusterIP", spec.clusterIp, checkIPv4));
+      if (spec.clusterIP !== "") errs.push(forbidden("spec.clusterIP", "may not be set for ExternalName services"));
+    } else if (spec.clusterIP !== "" && !headless) {
+      errs.push(...syntax("spec.clusterIP", spec.clusterIP, checkIPv4));
     }
     if (headless && (spec.type === "NodePort" || spec.type === "LoadBalancer")) {
-      errs.push(invalid("spec.clusterIP", spec.clusterIp, `may not be set to 'None' for ${spec.type} services`));
+      errs.push(invalid("spec.clusterIP", spec.clusterIP, `may not be set to 'None' for ${spec.type} services`));
     }
-    spec.clusterIps.forEach((ip, i) => {
+    spec.clusterIPs.forEach((ip, i) => {
       if (ip !== "None") errs.push(...syntax(index("spec.clusterIPs", i), ip, checkIPv4));
     });
-    if (spec.clusterIps.length > 0 && spec.clusterIp !== "" && spec.clusterIps[0] !== spec.clusterIp) {
-      errs.push(invalid("spec.clusterIPs[0]", spec.clusterIps[0], "must be same as clusterIP"));
+    if (spec.clusterIPs.length > 0 && spec.clusterIP !== "" && spec.clusterIPs[0] !== spec.clusterIP) {
+      errs.push(invalid("spec.clusterIPs[0]", spec.clusterIPs[0], "must be same as clusterIP"));
     }
-    spec.externalIps.forEach((ip, i) => errs.push(...syntax(index("spec.externalIPs", i), ip, checkIPv4)));
+    spec.externalIPs.forEach((ip, i) => errs.push(...syntax(index("spec.externalIPs", i), ip, checkIPv4)));
 
     // A headless service may exist only for DNS records; an ExternalName one has no ports at all.
     if (spec.ports.length === 0 && spec.type !== "ExternalName" && !headless) errs.push(required("spec.ports"));
@@ -64,8 +64,8 @@ export const serviceRules: KindRules<Service> = {
   },
 
   validateUpdate(svc, old) {
-    const now = svc.spec?.clusterIp ?? "";
-    const before = old.spec?.clusterIp ?? "";
+    const now = svc.spec?.clusterIP ?? "";
+    const before = old.spec?.clusterIP ?? "";
     // The address is what clients hold on to; moving to ExternalName is the one way to give it up.
     if (before !== "" && now !== before && svc.spec?.type !== "ExternalName") {
       return [invalid("spec.clusterIP", now, "field is immutable")];

@@ -46,8 +46,8 @@ export interface Node {
 export interface NodeSpec {
   unschedulable: boolean;
   taints: Taint[];
-  podCidr: string;
-  providerId: string;
+  podCIDR: string;
+  providerID: string;
 }
 
 /** Taint repels pods that do not tolerate it. */
@@ -87,7 +87,7 @@ export interface NodeAddress {
 
 /** NodeSystemInfo describes the node's software. */
 export interface NodeSystemInfo {
-  machineId: string;
+  machineID: string;
   kernelVersion: string;
   osImage: string;
   containerRuntimeVersion: string;
@@ -167,7 +167,7 @@ export interface ContainerPort {
   containerPort: number;
   /** TCP, UDP or SCTP. */
   protocol: string;
-  hostIp: string;
+  hostIP: string;
 }
 
 /** EnvVar is one environment variable, given directly or taken from a source. */
@@ -430,9 +430,9 @@ export interface PodStatus {
   conditions: Condition[];
   message: string;
   reason: string;
-  hostIp: string;
-  podIp: string;
-  podIps: PodIP[];
+  hostIP: string;
+  podIP: string;
+  podIPs: PodIP[];
   startTime: string;
   containerStatuses: ContainerStatus[];
   initContainerStatuses: ContainerStatus[];
@@ -453,8 +453,8 @@ export interface ContainerStatus {
   ready: boolean;
   restartCount: number;
   image: string;
-  imageId: string;
-  containerId: string;
+  imageID: string;
+  containerID: string;
   started?: boolean | undefined;
 }
 
@@ -484,7 +484,7 @@ export interface ContainerStateTerminated {
   message: string;
   startedAt: string;
   finishedAt: string;
-  containerId: string;
+  containerID: string;
 }
 
 /** PodTemplateSpec is the pod a controller stamps out. */
@@ -507,11 +507,11 @@ export interface ServiceSpec {
   ports: ServicePort[];
   selector: { [key: string]: string };
   /** A virtual IP, "None" for a headless service, or empty to have one allocated. */
-  clusterIp: string;
-  clusterIps: string[];
+  clusterIP: string;
+  clusterIPs: string[];
   /** ClusterIP, NodePort, LoadBalancer or ExternalName. */
   type: string;
-  externalIps: string[];
+  externalIPs: string[];
   /** None or ClientIP. */
   sessionAffinity: string;
   externalName: string;
@@ -1091,7 +1091,7 @@ export const Node: MessageFns<Node> = {
 };
 
 function createBaseNodeSpec(): NodeSpec {
-  return { unschedulable: false, taints: [], podCidr: "", providerId: "" };
+  return { unschedulable: false, taints: [], podCIDR: "", providerID: "" };
 }
 
 export const NodeSpec: MessageFns<NodeSpec> = {
@@ -1102,11 +1102,11 @@ export const NodeSpec: MessageFns<NodeSpec> = {
     for (const v of message.taints) {
       Taint.encode(v!, writer.uint32(18).fork()).join();
     }
-    if (message.podCidr !== "") {
-      writer.uint32(26).string(message.podCidr);
+    if (message.podCIDR !== "") {
+      writer.uint32(26).string(message.podCIDR);
     }
-    if (message.providerId !== "") {
-      writer.uint32(34).string(message.providerId);
+    if (message.providerID !== "") {
+      writer.uint32(34).string(message.providerID);
     }
     return writer;
   },
@@ -1145,7 +1145,7 @@ export const NodeSpec: MessageFns<NodeSpec> = {
               break;
             }
 
-            message.podCidr = reader.string();
+            message.podCIDR = reader.string();
             continue;
           }
           case 4: {
@@ -1153,7 +1153,7 @@ export const NodeSpec: MessageFns<NodeSpec> = {
               break;
             }
 
-            message.providerId = reader.string();
+            message.providerID = reader.string();
             continue;
           }
         }
@@ -1172,13 +1172,13 @@ export const NodeSpec: MessageFns<NodeSpec> = {
     return {
       unschedulable: isSet(object.unschedulable) ? globalThis.Boolean(object.unschedulable) : false,
       taints: globalThis.Array.isArray(object?.taints) ? object.taints.map((e: any) => Taint.fromJSON(e)) : [],
-      podCidr: isSet(object.podCidr)
-        ? globalThis.String(object.podCidr)
+      podCIDR: isSet(object.podCIDR)
+        ? globalThis.String(object.podCIDR)
         : isSet(object.pod_cidr)
         ? globalThis.String(object.pod_cidr)
         : "",
-      providerId: isSet(object.providerId)
-        ? globalThis.String(object.providerId)
+      providerID: isSet(object.providerID)
+        ? globalThis.String(object.providerID)
         : isSet(object.provider_id)
         ? globalThis.String(object.provider_id)
         : "",
@@ -1193,11 +1193,11 @@ export const NodeSpec: MessageFns<NodeSpec> = {
     if (message.taints?.length) {
       obj.taints = message.taints.map((e) => Taint.toJSON(e));
     }
-    if (message.podCidr !== "") {
-      obj.podCidr = message.podCidr;
+    if (message.podCIDR !== "") {
+      obj.podCIDR = message.podCIDR;
     }
-    if (message.providerId !== "") {
-      obj.providerId = message.providerId;
+    if (message.providerID !== "") {
+      obj.providerID = message.providerID;
     }
     return obj;
   },
@@ -1209,8 +1209,8 @@ export const NodeSpec: MessageFns<NodeSpec> = {
     const message = createBaseNodeSpec();
     message.unschedulable = object.unschedulable ?? false;
     message.taints = object.taints?.map((e) => Taint.fromPartial(e)) || [];
-    message.podCidr = object.podCidr ?? "";
-    message.providerId = object.providerId ?? "";
+    message.podCIDR = object.podCIDR ?? "";
+    message.providerID = object.providerID ?? "";
     return message;
   },
 };
@@ -1812,7 +1812,7 @@ export const NodeAddress: MessageFns<NodeAddress> = {
 
 function createBaseNodeSystemInfo(): NodeSystemInfo {
   return {
-    machineId: "",
+    machineID: "",
     kernelVersion: "",
     osImage: "",
     containerRuntimeVersion: "",
@@ -1824,8 +1824,8 @@ function createBaseNodeSystemInfo(): NodeSystemInfo {
 
 export const NodeSystemInfo: MessageFns<NodeSystemInfo> = {
   encode(message: NodeSystemInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.machineId !== "") {
-      writer.uint32(10).string(message.machineId);
+    if (message.machineID !== "") {
+      writer.uint32(10).string(message.machineID);
     }
     if (message.kernelVersion !== "") {
       writer.uint32(18).string(message.kernelVersion);
@@ -1866,7 +1866,7 @@ export const NodeSystemInfo: MessageFns<NodeSystemInfo> = {
               break;
             }
 
-            message.machineId = reader.string();
+            message.machineID = reader.string();
             continue;
           }
           case 2: {
@@ -1931,8 +1931,8 @@ export const NodeSystemInfo: MessageFns<NodeSystemInfo> = {
 
   fromJSON(object: any): NodeSystemInfo {
     return {
-      machineId: isSet(object.machineId)
-        ? globalThis.String(object.machineId)
+      machineID: isSet(object.machineID)
+        ? globalThis.String(object.machineID)
         : isSet(object.machine_id)
         ? globalThis.String(object.machine_id)
         : "",
@@ -1967,8 +1967,8 @@ export const NodeSystemInfo: MessageFns<NodeSystemInfo> = {
 
   toJSON(message: NodeSystemInfo): unknown {
     const obj: any = {};
-    if (message.machineId !== "") {
-      obj.machineId = message.machineId;
+    if (message.machineID !== "") {
+      obj.machineID = message.machineID;
     }
     if (message.kernelVersion !== "") {
       obj.kernelVersion = message.kernelVersion;
@@ -1996,7 +1996,7 @@ export const NodeSystemInfo: MessageFns<NodeSystemInfo> = {
   },
   fromPartial<I extends Exact<DeepPartial<NodeSystemInfo>, I>>(object: I): NodeSystemInfo {
     const message = createBaseNodeSystemInfo();
-    message.machineId = object.machineId ?? "";
+    message.machineID = object.machineID ?? "";
     message.kernelVersion = object.kernelVersion ?? "";
     message.osImage = object.osImage ?? "";
     message.containerRuntimeVersion = object.containerRuntimeVersion ?? "";
@@ -3131,7 +3131,7 @@ export const Container: MessageFns<Container> = {
 };
 
 function createBaseContainerPort(): ContainerPort {
-  return { name: "", hostPort: undefined, containerPort: 0, protocol: "", hostIp: "" };
+  return { name: "", hostPort: undefined, containerPort: 0, protocol: "", hostIP: "" };
 }
 
 export const ContainerPort: MessageFns<ContainerPort> = {
@@ -3148,8 +3148,8 @@ export const ContainerPort: MessageFns<ContainerPort> = {
     if (message.protocol !== "") {
       writer.uint32(34).string(message.protocol);
     }
-    if (message.hostIp !== "") {
-      writer.uint32(42).string(message.hostIp);
+    if (message.hostIP !== "") {
+      writer.uint32(42).string(message.hostIP);
     }
     return writer;
   },
@@ -3204,7 +3204,7 @@ export const ContainerPort: MessageFns<ContainerPort> = {
               break;
             }
 
-            message.hostIp = reader.string();
+            message.hostIP = reader.string();
             continue;
           }
         }
@@ -3233,8 +3233,8 @@ export const ContainerPort: MessageFns<ContainerPort> = {
         ? globalThis.Number(object.container_port)
         : 0,
       protocol: isSet(object.protocol) ? globalThis.String(object.protocol) : "",
-      hostIp: isSet(object.hostIp)
-        ? globalThis.String(object.hostIp)
+      hostIP: isSet(object.hostIP)
+        ? globalThis.String(object.hostIP)
         : isSet(object.host_ip)
         ? globalThis.String(object.host_ip)
         : "",
@@ -3255,8 +3255,8 @@ export const ContainerPort: MessageFns<ContainerPort> = {
     if (message.protocol !== "") {
       obj.protocol = message.protocol;
     }
-    if (message.hostIp !== "") {
-      obj.hostIp = message.hostIp;
+    if (message.hostIP !== "") {
+      obj.hostIP = message.hostIP;
     }
     return obj;
   },
@@ -3270,7 +3270,7 @@ export const ContainerPort: MessageFns<ContainerPort> = {
     message.hostPort = object.hostPort ?? undefined;
     message.containerPort = object.containerPort ?? 0;
     message.protocol = object.protocol ?? "";
-    message.hostIp = object.hostIp ?? "";
+    message.hostIP = object.hostIP ?? "";
     return message;
   },
 };
@@ -7274,9 +7274,9 @@ function createBasePodStatus(): PodStatus {
     conditions: [],
     message: "",
     reason: "",
-    hostIp: "",
-    podIp: "",
-    podIps: [],
+    hostIP: "",
+    podIP: "",
+    podIPs: [],
     startTime: "",
     containerStatuses: [],
     initContainerStatuses: [],
@@ -7299,13 +7299,13 @@ export const PodStatus: MessageFns<PodStatus> = {
     if (message.reason !== "") {
       writer.uint32(34).string(message.reason);
     }
-    if (message.hostIp !== "") {
-      writer.uint32(42).string(message.hostIp);
+    if (message.hostIP !== "") {
+      writer.uint32(42).string(message.hostIP);
     }
-    if (message.podIp !== "") {
-      writer.uint32(50).string(message.podIp);
+    if (message.podIP !== "") {
+      writer.uint32(50).string(message.podIP);
     }
-    for (const v of message.podIps) {
+    for (const v of message.podIPs) {
       PodIP.encode(v!, writer.uint32(58).fork()).join();
     }
     if (message.startTime !== "") {
@@ -7376,7 +7376,7 @@ export const PodStatus: MessageFns<PodStatus> = {
               break;
             }
 
-            message.hostIp = reader.string();
+            message.hostIP = reader.string();
             continue;
           }
           case 6: {
@@ -7384,7 +7384,7 @@ export const PodStatus: MessageFns<PodStatus> = {
               break;
             }
 
-            message.podIp = reader.string();
+            message.podIP = reader.string();
             continue;
           }
           case 7: {
@@ -7392,7 +7392,7 @@ export const PodStatus: MessageFns<PodStatus> = {
               break;
             }
 
-            message.podIps.push(PodIP.decode(reader, reader.uint32()));
+            message.podIPs.push(PodIP.decode(reader, reader.uint32()));
             continue;
           }
           case 8: {
@@ -7455,18 +7455,18 @@ export const PodStatus: MessageFns<PodStatus> = {
         : [],
       message: isSet(object.message) ? globalThis.String(object.message) : "",
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
-      hostIp: isSet(object.hostIp)
-        ? globalThis.String(object.hostIp)
+      hostIP: isSet(object.hostIP)
+        ? globalThis.String(object.hostIP)
         : isSet(object.host_ip)
         ? globalThis.String(object.host_ip)
         : "",
-      podIp: isSet(object.podIp)
-        ? globalThis.String(object.podIp)
+      podIP: isSet(object.podIP)
+        ? globalThis.String(object.podIP)
         : isSet(object.pod_ip)
         ? globalThis.String(object.pod_ip)
         : "",
-      podIps: globalThis.Array.isArray(object?.podIps)
-        ? object.podIps.map((e: any) => PodIP.fromJSON(e))
+      podIPs: globalThis.Array.isArray(object?.podIPs)
+        ? object.podIPs.map((e: any) => PodIP.fromJSON(e))
         : globalThis.Array.isArray(object?.pod_ips)
         ? object.pod_ips.map((e: any) => PodIP.fromJSON(e))
         : [],
@@ -7512,14 +7512,14 @@ export const PodStatus: MessageFns<PodStatus> = {
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
-    if (message.hostIp !== "") {
-      obj.hostIp = message.hostIp;
+    if (message.hostIP !== "") {
+      obj.hostIP = message.hostIP;
     }
-    if (message.podIp !== "") {
-      obj.podIp = message.podIp;
+    if (message.podIP !== "") {
+      obj.podIP = message.podIP;
     }
-    if (message.podIps?.length) {
-      obj.podIps = message.podIps.map((e) => PodIP.toJSON(e));
+    if (message.podIPs?.length) {
+      obj.podIPs = message.podIPs.map((e) => PodIP.toJSON(e));
     }
     if (message.startTime !== "") {
       obj.startTime = message.startTime;
@@ -7548,9 +7548,9 @@ export const PodStatus: MessageFns<PodStatus> = {
     message.conditions = object.conditions?.map((e) => Condition.fromPartial(e)) || [];
     message.message = object.message ?? "";
     message.reason = object.reason ?? "";
-    message.hostIp = object.hostIp ?? "";
-    message.podIp = object.podIp ?? "";
-    message.podIps = object.podIps?.map((e) => PodIP.fromPartial(e)) || [];
+    message.hostIP = object.hostIP ?? "";
+    message.podIP = object.podIP ?? "";
+    message.podIPs = object.podIPs?.map((e) => PodIP.fromPartial(e)) || [];
     message.startTime = object.startTime ?? "";
     message.containerStatuses = object.containerStatuses?.map((e) => ContainerStatus.fromPartial(e)) || [];
     message.initContainerStatuses = object.initContainerStatuses?.map((e) => ContainerStatus.fromPartial(e)) || [];
@@ -7635,8 +7635,8 @@ function createBaseContainerStatus(): ContainerStatus {
     ready: false,
     restartCount: 0,
     image: "",
-    imageId: "",
-    containerId: "",
+    imageID: "",
+    containerID: "",
     started: undefined,
   };
 }
@@ -7661,11 +7661,11 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
     if (message.image !== "") {
       writer.uint32(50).string(message.image);
     }
-    if (message.imageId !== "") {
-      writer.uint32(58).string(message.imageId);
+    if (message.imageID !== "") {
+      writer.uint32(58).string(message.imageID);
     }
-    if (message.containerId !== "") {
-      writer.uint32(66).string(message.containerId);
+    if (message.containerID !== "") {
+      writer.uint32(66).string(message.containerID);
     }
     if (message.started !== undefined) {
       writer.uint32(72).bool(message.started);
@@ -7739,7 +7739,7 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
               break;
             }
 
-            message.imageId = reader.string();
+            message.imageID = reader.string();
             continue;
           }
           case 8: {
@@ -7747,7 +7747,7 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
               break;
             }
 
-            message.containerId = reader.string();
+            message.containerID = reader.string();
             continue;
           }
           case 9: {
@@ -7786,13 +7786,13 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
         ? globalThis.Number(object.restart_count)
         : 0,
       image: isSet(object.image) ? globalThis.String(object.image) : "",
-      imageId: isSet(object.imageId)
-        ? globalThis.String(object.imageId)
+      imageID: isSet(object.imageID)
+        ? globalThis.String(object.imageID)
         : isSet(object.image_id)
         ? globalThis.String(object.image_id)
         : "",
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
+      containerID: isSet(object.containerID)
+        ? globalThis.String(object.containerID)
         : isSet(object.container_id)
         ? globalThis.String(object.container_id)
         : "",
@@ -7820,11 +7820,11 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
     if (message.image !== "") {
       obj.image = message.image;
     }
-    if (message.imageId !== "") {
-      obj.imageId = message.imageId;
+    if (message.imageID !== "") {
+      obj.imageID = message.imageID;
     }
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
+    if (message.containerID !== "") {
+      obj.containerID = message.containerID;
     }
     if (message.started !== undefined) {
       obj.started = message.started;
@@ -7847,8 +7847,8 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
     message.ready = object.ready ?? false;
     message.restartCount = object.restartCount ?? 0;
     message.image = object.image ?? "";
-    message.imageId = object.imageId ?? "";
-    message.containerId = object.containerId ?? "";
+    message.imageID = object.imageID ?? "";
+    message.containerID = object.containerID ?? "";
     message.started = object.started ?? undefined;
     return message;
   },
@@ -8120,7 +8120,7 @@ export const ContainerStateRunning: MessageFns<ContainerStateRunning> = {
 };
 
 function createBaseContainerStateTerminated(): ContainerStateTerminated {
-  return { exitCode: 0, signal: 0, reason: "", message: "", startedAt: "", finishedAt: "", containerId: "" };
+  return { exitCode: 0, signal: 0, reason: "", message: "", startedAt: "", finishedAt: "", containerID: "" };
 }
 
 export const ContainerStateTerminated: MessageFns<ContainerStateTerminated> = {
@@ -8143,8 +8143,8 @@ export const ContainerStateTerminated: MessageFns<ContainerStateTerminated> = {
     if (message.finishedAt !== "") {
       writer.uint32(50).string(message.finishedAt);
     }
-    if (message.containerId !== "") {
-      writer.uint32(58).string(message.containerId);
+    if (message.containerID !== "") {
+      writer.uint32(58).string(message.containerID);
     }
     return writer;
   },
@@ -8215,7 +8215,7 @@ export const ContainerStateTerminated: MessageFns<ContainerStateTerminated> = {
               break;
             }
 
-            message.containerId = reader.string();
+            message.containerID = reader.string();
             continue;
           }
         }
@@ -8250,8 +8250,8 @@ export const ContainerStateTerminated: MessageFns<ContainerStateTerminated> = {
         : isSet(object.finished_at)
         ? globalThis.String(object.finished_at)
         : "",
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
+      containerID: isSet(object.containerID)
+        ? globalThis.String(object.containerID)
         : isSet(object.container_id)
         ? globalThis.String(object.container_id)
         : "",
@@ -8278,8 +8278,8 @@ export const ContainerStateTerminated: MessageFns<ContainerStateTerminated> = {
     if (message.finishedAt !== "") {
       obj.finishedAt = message.finishedAt;
     }
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
+    if (message.containerID !== "") {
+      obj.containerID = message.containerID;
     }
     return obj;
   },
@@ -8295,7 +8295,7 @@ export const ContainerStateTerminated: MessageFns<ContainerStateTerminated> = {
     message.message = object.message ?? "";
     message.startedAt = object.startedAt ?? "";
     message.finishedAt = object.finishedAt ?? "";
-    message.containerId = object.containerId ?? "";
+    message.containerID = object.containerID ?? "";
     return message;
   },
 };
@@ -8534,10 +8534,10 @@ function createBaseServiceSpec(): ServiceSpec {
   return {
     ports: [],
     selector: {},
-    clusterIp: "",
-    clusterIps: [],
+    clusterIP: "",
+    clusterIPs: [],
     type: "",
-    externalIps: [],
+    externalIPs: [],
     sessionAffinity: "",
     externalName: "",
     publishNotReadyAddresses: undefined,
@@ -8554,16 +8554,16 @@ export const ServiceSpec: MessageFns<ServiceSpec> = {
     globalThis.Object.entries(message.selector).forEach(([key, value]: [string, string]) => {
       ServiceSpec_SelectorEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
     });
-    if (message.clusterIp !== "") {
-      writer.uint32(26).string(message.clusterIp);
+    if (message.clusterIP !== "") {
+      writer.uint32(26).string(message.clusterIP);
     }
-    for (const v of message.clusterIps) {
+    for (const v of message.clusterIPs) {
       writer.uint32(34).string(v!);
     }
     if (message.type !== "") {
       writer.uint32(42).string(message.type);
     }
-    for (const v of message.externalIps) {
+    for (const v of message.externalIPs) {
       writer.uint32(50).string(v!);
     }
     if (message.sessionAffinity !== "") {
@@ -8621,7 +8621,7 @@ export const ServiceSpec: MessageFns<ServiceSpec> = {
               break;
             }
 
-            message.clusterIp = reader.string();
+            message.clusterIP = reader.string();
             continue;
           }
           case 4: {
@@ -8629,7 +8629,7 @@ export const ServiceSpec: MessageFns<ServiceSpec> = {
               break;
             }
 
-            message.clusterIps.push(reader.string());
+            message.clusterIPs.push(reader.string());
             continue;
           }
           case 5: {
@@ -8645,7 +8645,7 @@ export const ServiceSpec: MessageFns<ServiceSpec> = {
               break;
             }
 
-            message.externalIps.push(reader.string());
+            message.externalIPs.push(reader.string());
             continue;
           }
           case 7: {
@@ -8717,19 +8717,19 @@ export const ServiceSpec: MessageFns<ServiceSpec> = {
           {},
         )
         : {},
-      clusterIp: isSet(object.clusterIp)
-        ? globalThis.String(object.clusterIp)
+      clusterIP: isSet(object.clusterIP)
+        ? globalThis.String(object.clusterIP)
         : isSet(object.cluster_ip)
         ? globalThis.String(object.cluster_ip)
         : "",
-      clusterIps: globalThis.Array.isArray(object?.clusterIps)
-        ? object.clusterIps.map((e: any) => globalThis.String(e))
+      clusterIPs: globalThis.Array.isArray(object?.clusterIPs)
+        ? object.clusterIPs.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.cluster_ips)
         ? object.cluster_ips.map((e: any) => globalThis.String(e))
         : [],
       type: isSet(object.type) ? globalThis.String(object.type) : "",
-      externalIps: globalThis.Array.isArray(object?.externalIps)
-        ? object.externalIps.map((e: any) => globalThis.String(e))
+      externalIPs: globalThis.Array.isArray(object?.externalIPs)
+        ? object.externalIPs.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.external_ips)
         ? object.external_ips.map((e: any) => globalThis.String(e))
         : [],
@@ -8775,17 +8775,17 @@ export const ServiceSpec: MessageFns<ServiceSpec> = {
         });
       }
     }
-    if (message.clusterIp !== "") {
-      obj.clusterIp = message.clusterIp;
+    if (message.clusterIP !== "") {
+      obj.clusterIP = message.clusterIP;
     }
-    if (message.clusterIps?.length) {
-      obj.clusterIps = message.clusterIps;
+    if (message.clusterIPs?.length) {
+      obj.clusterIPs = message.clusterIPs;
     }
     if (message.type !== "") {
       obj.type = message.type;
     }
-    if (message.externalIps?.length) {
-      obj.externalIps = message.externalIps;
+    if (message.externalIPs?.length) {
+      obj.externalIPs = message.externalIPs;
     }
     if (message.sessionAffinity !== "") {
       obj.sessionAffinity = message.sessionAffinity;
@@ -8820,10 +8820,10 @@ export const ServiceSpec: MessageFns<ServiceSpec> = {
       },
       {},
     );
-    message.clusterIp = object.clusterIp ?? "";
-    message.clusterIps = object.clusterIps?.map((e) => e) || [];
+    message.clusterIP = object.clusterIP ?? "";
+    message.clusterIPs = object.clusterIPs?.map((e) => e) || [];
     message.type = object.type ?? "";
-    message.externalIps = object.externalIps?.map((e) => e) || [];
+    message.externalIPs = object.externalIPs?.map((e) => e) || [];
     message.sessionAffinity = object.sessionAffinity ?? "";
     message.externalName = object.externalName ?? "";
     message.publishNotReadyAddresses = object.publishNotReadyAddresses ?? undefined;
@@ -11280,7 +11280,7 @@ export const protoMetadata: ProtoMetadata = {
         "extendee": "",
         "defaultValue": "",
         "oneofIndex": 0,
-        "jsonName": "podCidr",
+        "jsonName": "podCIDR",
         "options": undefined,
         "proto3Optional": false,
       }, {
@@ -11292,7 +11292,7 @@ export const protoMetadata: ProtoMetadata = {
         "extendee": "",
         "defaultValue": "",
         "oneofIndex": 0,
-        "jsonName": "providerId",
+        "jsonName": "providerID",
         "options": undefined,
         "proto3Optional": false,
       }],
@@ -11584,7 +11584,7 @@ export const protoMetadata: ProtoMetadata = {
         "extendee": "",
         "defaultValue": "",
         "oneofIndex": 0,
-        "jsonName": "machineId",
+        "jsonName": "machineID",
         "options": undefined,
         "proto3Optional": false,
       }, {
@@ -12330,7 +12330,7 @@ export const protoMetadata: ProtoMetadata = {
         "extendee": "",
         "defaultValue": "",
         "oneofIndex": 0,
-        "jsonName": "hostIp",
+        "jsonName": "hostIP",
         "options": undefined,
         "proto3Optional": false,
       }],
@@ -14160,7 +14160,7 @@ export const protoMetadata: ProtoMetadata = {
         "extendee": "",
         "defaultValue": "",
         "oneofIndex": 0,
-        "jsonName": "hostIp",
+        "jsonName": "hostIP",
         "options": undefined,
         "proto3Optional": false,
       }, {
@@ -14172,7 +14172,7 @@ export const protoMetadata: ProtoMetadata = {
         "extendee": "",
         "defaultValue": "",
         "oneofIndex": 0,
-        "jsonName": "podIp",
+        "jsonName": "podIP",
         "options": undefined,
         "proto3Optional": false,
       }, {
@@ -14184,7 +14184,7 @@ export const protoMetadata: ProtoMetadata = {
         "extendee": "",
         "defaultValue": "",
         "oneofIndex": 0,
-        "jsonName": "podIps",
+        "jsonName": "podIPs",
         "options": undefined,
         "proto3Optional": false,
       }, {
@@ -14364,7 +14364,7 @@ export const protoMetadata: ProtoMetadata = {
         "extendee": "",
         "defaultValue": "",
         "oneofIndex": 0,
-        "jsonName": "imageId",
+        "jsonName": "imageID",
         "options": undefined,
         "proto3Optional": false,
       }, {
@@ -14376,7 +14376,7 @@ export const protoMetadata: ProtoMetadata = {
         "extendee": "",
         "defaultValue": "",
         "oneofIndex": 0,
-        "jsonName": "containerId",
+        "jsonName": "containerID",
         "options": undefined,
         "proto3Optional": false,
       }, {
@@ -14592,7 +14592,7 @@ export const protoMetadata: ProtoMetadata = {
         "extendee": "",
         "defaultValue": "",
         "oneofIndex": 0,
-        "jsonName": "containerId",
+        "jsonName": "containerID",
         "options": undefined,
         "proto3Optional": false,
       }],
@@ -14748,7 +14748,7 @@ export const protoMetadata: ProtoMetadata = {
         "extendee": "",
         "defaultValue": "",
         "oneofIndex": 0,
-        "jsonName": "clusterIp",
+        "jsonName": "clusterIP",
         "options": undefined,
         "proto3Optional": false,
       }, {
@@ -14760,7 +14760,7 @@ export const protoMetadata: ProtoMetadata = {
         "extendee": "",
         "defaultValue": "",
         "oneofIndex": 0,
-        "jsonName": "clusterIps",
+        "jsonName": "clusterIPs",
         "options": undefined,
         "proto3Optional": false,
       }, {
@@ -14784,7 +14784,7 @@ export const protoMetadata: ProtoMetadata = {
         "extendee": "",
         "defaultValue": "",
         "oneofIndex": 0,
-        "jsonName": "externalIps",
+        "jsonName": "externalIPs",
         "options": undefined,
         "proto3Optional": false,
       }, {
@@ -16298,7 +16298,7 @@ export const protoMetadata: ProtoMetadata = {
         "leadingDetachedComments": [],
       }, {
         "path": [4, 56, 2, 2],
-        "span": [477, 2, 24],
+        "span": [477, 2, 50],
         "leadingComments": ' A virtual IP, "None" for a headless service, or empty to have one allocated.\n',
         "trailingComments": "",
         "leadingDetachedComments": [],

@@ -1,0 +1,42 @@
+// What every handler of the gateway shares: the stores (writes), the informers (reads), the
+// authenticator and the options. Reads wait until the cache has seen this gateway's own last
+// write of that kind, so a client reads its writes even though reads come from the cache.
+import type { KindInfo, KubeObject } from "@navarch/api";
+import type { Logger } from "@navarch/config";
+import type { Informer, ResourceStore } from "@navarch/store";
+import type { TokenAuthenticator } from "./auth.js";
+import type { GatewayOptions } from "./options.js";
+
+export class GatewayContext {
+  private readonly lastWrite = new Map<string, number>();
+
+  constructor(
+    readonly stores: Map<string, ResourceStore>,
+    readonly informers: Map<string, Informer>,
+    readonly auth: TokenAuthenticator,
+    readonly options: GatewayOptions,
+    readonly logger: Logger,
+    readonly now: () => Date = () => new Date(),
+  ) {}
+
+  store<T extends KubeObject>(info: KindInfo<T> | KindInfo): ResourceStore<T> {
+    return this.stores.get(info.kind) as unknown as ResourceStore<T>;
+  }
+
+  informer<T extends KubeObject>(info: KindInfo<T> | KindInfo): Informer<T> {
+    return this.informers.get(info.kind) as unknown as Informer<T>;
+  }
+
+  wrote(info: KindInfo, resourceVersion: string | undefined): void {
+    const rev = Number(resourceVersion ?? 0);
+    if (rev > (this.lastWrite.get(info.kind) ?? 0)) this.lastWrite.set(info.kind, rev);
+  }
+
+  /** Waits (briefly) until the kind's cache includes this gateway's writes, or `atLeast`. */
+  async fresh<T extends KubeObject>(info: KindInfo<T> | KindInfo, atLeast = 0): Promise<Informer<T>> {
+    const informer = this.informer<T>(info);
+    const rev = Math.max(this.lastWrite.get(info.kind) ?? 0, atLeast);
+    if (informer.revision < rev) await informer.waitForRevision(rev, 5_000);
+    return informer;
+  }
+}

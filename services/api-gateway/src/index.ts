@@ -1,0 +1,3 @@
+export { startGateway, type RunningGateway } from "./start.js";
+export { GATEWAY_OPTIONS, type GatewayOptions } from "./options.js";
+export { SYSTEM_NAMESPACES } from "./objects.js";

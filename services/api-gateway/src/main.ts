@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// The api-gateway on its own, against an external NATS: config -> signal -> connect -> run.
+import { COMMON_OPTIONS, createLogger, readOptions } from "@navarch/config";
+import { connectNats } from "@navarch/store";
+import { GATEWAY_OPTIONS } from "./options.js";
+import { startGateway } from "./start.js";
+
+const common = readOptions(COMMON_OPTIONS);
+const options = readOptions(GATEWAY_OPTIONS);
+const logger = createLogger("api-gateway", common.logLevel);
+if (!common.natsUrl) {
+  logger.fatal("NAVARCH_NATS_URL is required when the api-gateway runs on its own");
+  process.exit(2);
+}
+const nc = await connectNats({ url: common.natsUrl, name: "navarch-api-gateway", credsFile: common.natsCreds || undefined, replicas: common.kvReplicas });
+const gateway = await startGateway({ nc, logger, options, kvReplicas: common.kvReplicas });
+const shutdown = async () => {
+  await gateway.stop();
+  await nc.drain();
+  process.exit(0);
+};
+process.once("SIGINT", shutdown);
+process.once("SIGTERM", shutdown);

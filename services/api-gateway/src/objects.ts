@@ -1,0 +1,293 @@
+// Create, Get, List, Update and Delete of one kind: validation and defaulting (admission), the
+// server-managed fields, and a compare-and-swap write. Reads come from the informer's cache.
+import {
+  InvalidError,
+  KINDS,
+  NotFoundError,
+  PermissionDeniedError,
+  PreconditionError,
+  ConflictError,
+  type DeleteRequest,
+  type GetRequest,
+  type KindInfo,
+  type KubeObject,
+  type ListRequest,
+  type Namespace,
+  type ObjectMeta,
+} from "@navarch/api";
+import { requestDeletion, timestamp, type ResourceStore } from "@navarch/store";
+import { randomUUID } from "node:crypto";
+import { admissionFor, type Admission } from "./admission/index.js";
+import type { GatewayContext } from "./context.js";
+import { decodeContinue, encodeContinue, parseSelection, selects } from "./selection.js";
+
+/** Namespaces that always exist and cannot be deleted. */
+export const SYSTEM_NAMESPACES = ["default", "navarch-system"];
+
+const GENERATED_SUFFIX_CHARS = "bcdfghjklmnpqrstvwxz2456789";
+
+export interface ListResult<T> {
+  apiVersion: string;
+  kind: string;
+  metadata: { resourceVersion: string; continue: string };
+  items: T[];
+}
+
+export class ObjectsApi<T extends KubeObject = KubeObject> {
+  private readonly store: ResourceStore<T>;
+  private readonly admission: Admission<T>;
+
+  constructor(
+    private readonly ctx: GatewayContext,
+    readonly info: KindInfo<T>,
+  ) {
+    this.store = ctx.store<T>(info);
+    this.admission = admissionFor(info as unknown as KindInfo) as unknown as Admission<T>;
+  }
+
+  async create(input: T): Promise<T> {
+    const obj = structuredClone(input);
+    this.checkKind(obj);
+    const meta = (obj.metadata ??= {} as ObjectMeta);
+    if (meta.resourceVersion) throw InvalidError.at("metadata.resourceVersion", "must not be set on create");
+    this.placeNamespace(meta);
+    if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
+    if (this.info.namespaced) await this.checkNamespaceOpen(meta.namespace);
+    this.admission.default(obj);
+    this.refuse(this.admission.validate(obj));
+    const now = timestamp(this.ctx.now());
+    obj.metadata = {
+      ...meta,
+      uid: randomUUID(),
+      creationTimestamp: now,
+      deletionTimestamp: "",
+      deletionGracePeriodSeconds: 0,
+      generation: this.info.hasSpec ? 1 : 0,
+    };
+    this.initialStatus(obj);
+    this.checkSize(obj);
+    const created = await this.store.create(obj);
+    this.ctx.wrote(this.info, created.metadata!.resourceVersion);
+    return created;
+  }
+
+  async get(req: GetRequest): Promise<T> {
+    const informer = await this.ctx.fresh<T>(this.info);
+    const obj = informer.get(this.namespaceOf(req.namespace), req.name);
+    if (!obj) throw this.notFound(req.name);
+    return obj;
+  }
+
+  async list(req: ListRequest): Promise<ListResult<T>> {
+    const sel = parseSelection(this.info, req);
+    if (req.limit < 0) throw InvalidError.at("limit", "must be 0 or more");
+    let after: string | undefined;
+    if (req.continue) {
+      after = decodeContinue(req.continue);
+      if (after === undefined) throw InvalidError.at("continue", "not a continue token from a previous List");
+    }
+    const informer = await this.ctx.fresh<T>(this.info);
+    // From here on nothing awaits, so the page is one consistent view at `revision`.
+    const revision = informer.revision;
+    const keys = informer.keys();
+    const prefix = sel.namespace !== undefined ? `${sel.namespace}.` : "";
+    let i = lowerBound(keys, after !== undefined && after >= prefix ? after + "\u0000" : prefix);
+    const items: T[] = [];
+    let lastKey = "";
+    let more = false;
+    for (; i < keys.length && keys[i]!.startsWith(prefix); i++) {
+      const obj = informer.getByKey(keys[i]!)!;
+      if (!selects(sel, obj)) continue;
+      if (req.limit > 0 && items.length === req.limit) {
+        more = true;
+        break;
+      }
+      items.push(obj);
+      lastKey = keys[i]!;
+    }
+    return {
+      apiVersion: this.info.apiVersion,
+      kind: `${this.info.kind}List`,
+      metadata: { resourceVersion: String(revision), continue: more ? encodeContinue(lastKey) : "" },
+      items,
+    };
+  }
+
+  async update(input: T): Promise<T> {
+    const obj = structuredClone(input);
+    this.checkKind(obj);
+    const meta = (obj.metadata ??= {} as ObjectMeta);
+    if (!meta.name) throw InvalidError.at("metadata.name", "Required value");
+    this.placeNamespace(meta);
+    const wanted = Number(meta.resourceVersion || 0);
+    if (meta.resourceVersion && (!Number.isInteger(wanted) || wanted <= 0)) {
+      throw InvalidError.at("metadata.resourceVersion", `"${meta.resourceVersion}" is not a resourceVersion`);
+    }
+    const informer = await this.ctx.fresh<T>(this.info, wanted);
+    const current = informer.get(meta.namespace, meta.name);
+    if (!current) throw this.notFound(meta.name);
+    const cur = current.metadata!;
+    if (meta.uid && meta.uid !== cur.uid) {
+      throw new ConflictError(`Precondition failed: UID in object meta: ${meta.uid}, UID in stored object: ${cur.uid}`);
+    }
+    if (wanted && String(wanted) !== cur.resourceVersion) throw this.conflict(meta.name, String(wanted));
+    this.admission.default(obj);
+    this.refuse([...this.admission.validate(obj), ...this.admission.validateUpdate(obj, current)]);
+    const specChanged = this.info.hasSpec && JSON.stringify(specOf(obj)) !== JSON.stringify(specOf(current));
+    obj.metadata = {
+      ...meta,
+      uid: cur.uid,
+      creationTimestamp: cur.creationTimestamp,
+      deletionTimestamp: cur.deletionTimestamp,
+      deletionGracePeriodSeconds: cur.deletionGracePeriodSeconds,
+      generation: cur.generation + (specChanged ? 1 : 0),
+      resourceVersion: cur.resourceVersion,
+    };
+    // Status belongs to the controller that reports it; a client update keeps it as it was.
+    if (this.info.hasStatus) (obj as { status?: unknown }).status = (current as { status?: unknown }).status;
+    this.checkSize(obj);
+    const updated = await this.store.update(obj);
+    // No result: the last finalizer of an object being deleted went away, so the store deleted it.
+    if (!updated) return obj;
+    this.ctx.wrote(this.info, updated.metadata!.resourceVersion);
+    return updated;
+  }
+
+  async delete(req: DeleteRequest): Promise<T> {
+    const namespace = this.namespaceOf(req.namespace);
+    if (!["", "Background", "Foreground", "Orphan"].includes(req.propagationPolicy)) {
+      throw InvalidError.at("propagationPolicy", `unsupported value "${req.propagationPolicy}": must be Background, Foreground or Orphan`);
+    }
+    if (req.gracePeriodSeconds !== undefined && req.gracePeriodSeconds < 0) {
+      throw InvalidError.at("gracePeriodSeconds", "must be 0 or more");
+    }
+    if (this.info.kind === "Namespace" && SYSTEM_NAMESPACES.includes(req.name)) {
+      throw new PermissionDeniedError(`namespaces "${req.name}" is forbidden: this namespace may not be deleted`);
+    }
+    const informer = await this.ctx.fresh<T>(this.info);
+    const current = informer.get(namespace, req.name);
+    if (!current) throw this.notFound(req.name);
+    const cur = current.metadata!;
+    const pre = req.preconditions;
+    if (pre?.uid && pre.uid !== cur.uid) {
+      throw new ConflictError(`Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.uid}`);
+    }
+    if (pre?.resourceVersion && pre.resourceVersion !== cur.resourceVersion) {
+      throw new ConflictError(
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.resourceVersion}`,
+      );
+    }
+    if (this.info.kind === "Namespace") return (await this.terminateNamespace(current as unknown as Namespace)) as unknown as T;
+    const result = await requestDeletion(this.store, current, this.ctx.now(), req.gracePeriodSeconds);
+    if (!result.deleted) this.ctx.wrote(this.info, result.object.metadata!.resourceVersion);
+    return result.object;
+  }
+
+  /** Namespaces go Terminating; the namespace controller empties them and then deletes them. */
+  private async terminateNamespace(ns: Namespace): Promise<Namespace> {
+    if (ns.metadata!.deletionTimestamp) return ns;
+    const store = this.ctx.store<Namespace>(KINDS.Namespace);
+    const marked: Namespace = {
+      ...ns,
+      metadata: { ...ns.metadata!, deletionTimestamp: timestamp(this.ctx.now()) },
+      status: { ...ns.status!, phase: "Terminating", conditions: ns.status?.conditions ?? [] },
+    };
+    if ((ns.spec?.finalizers ?? []).length === 0 && (ns.metadata!.finalizers ?? []).length === 0) {
+      await store.delete("", ns.metadata!.name, Number(ns.metadata!.resourceVersion));
+      return marked;
+    }
+    const updated = (await store.update(marked)) ?? marked;
+    this.ctx.wrote(KINDS.Namespace, updated.metadata!.resourceVersion);
+    return updated;
+  }
+
+  private checkKind(obj: T): void {
+    if (obj.apiVersion && obj.apiVersion !== this.info.apiVersion) {
+      throw InvalidError.at("apiVersion", `must be "${this.info.apiVersion}" for kind ${this.info.kind}, got "${obj.apiVersion}"`);
+    }
+    if (obj.kind && obj.kind !== this.info.kind) {
+      throw InvalidError.at("kind", `must be "${this.info.kind}" for this service, got "${obj.kind}"`);
+    }
+    obj.apiVersion = this.info.apiVersion;
+    obj.kind = this.info.kind;
+  }
+
+  private namespaceOf(namespace: string): string {
+    return this.info.namespaced ? namespace || "default" : "";
+  }
+
+  private placeNamespace(meta: ObjectMeta): void {
+    if (this.info.namespaced) meta.namespace ||= "default";
+    else if (meta.namespace) {
+      throw InvalidError.at("metadata.namespace", `not allowed on cluster-scoped kind ${this.info.kind}`);
+    }
+  }
+
+  private async checkNamespaceOpen(name: string): Promise<void> {
+    const namespaces = await this.ctx.fresh<Namespace>(KINDS.Namespace);
+    const ns = namespaces.get("", name);
+    if (!ns) throw new NotFoundError(`namespaces "${name}" not found`);
+    if (ns.metadata!.deletionTimestamp) {
+      throw new PreconditionError(`unable to create new content in namespace ${name} because it is being terminated`);
+    }
+  }
+
+  private initialStatus(obj: T): void {
+    if (!this.info.hasStatus) return;
+    const o = obj as unknown as { status?: unknown };
+    switch (this.info.kind) {
+      case "Namespace":
+        o.status = { phase: "Active", conditions: [] };
+        break;
+      case "Pod":
+        o.status = KINDS.Pod.codec.fromPartial({ status: { phase: "Pending" } }).status;
+        break;
+      case "Node":
+        break; // node agents register their nodes with the status they observe
+      default:
+        o.status = undefined;
+    }
+  }
+
+  private checkSize(obj: T): void {
+    const size = this.store.encode(obj).byteLength;
+    if (size > this.ctx.options.maxObjectBytes) {
+      throw InvalidError.at("", `object is too large: ${size} bytes, the limit is ${this.ctx.options.maxObjectBytes}`);
+    }
+  }
+
+  private refuse(errors: { path: string; message: string }[]): void {
+    if (errors.length > 0) throw new InvalidError(errors);
+  }
+
+  private notFound(name: string): NotFoundError {
+    return new NotFoundError(`${this.info.plural} "${name}" not found`);
+  }
+
+  private conflict(name: string, rv: string): ConflictError {
+    return new ConflictError(
+      `Operation cannot be fulfilled on ${this.info.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again (resourceVersion ${rv} is stale)`,
+    );
+  }
+}
+
+function specOf(obj: KubeObject): unknown {
+  return (obj as { spec?: unknown }).spec;
+}
+
+function randomSuffix(): string {
+  let s = "";
+  for (let i = 0; i < 5; i++) s += GENERATED_SUFFIX_CHARS[Math.floor(Math.random() * GENERATED_SUFFIX_CHARS.length)];
+  return s;
+}
+
+function lowerBound(keys: string[], target: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keys[mid]! < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

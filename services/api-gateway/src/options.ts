@@ -1,0 +1,15 @@
+import { asInt, asString, option } from "@navarch/config";
+
+export const GATEWAY_OPTIONS = {
+  apiAddr: option("NAVARCH_API_ADDR", "127.0.0.1:7443", asString, "address the gRPC API listens on (port 0 picks a free port)"),
+  bookmarkSeconds: option("NAVARCH_WATCH_BOOKMARK_SECONDS", 30, asInt, "how often watches with allowWatchBookmarks get a BOOKMARK"),
+  watchHistory: option("NAVARCH_WATCH_HISTORY", 10_000, asInt, "recent events kept per kind so watches can resume without a relist"),
+  maxObjectBytes: option("NAVARCH_MAX_OBJECT_BYTES", 1_000_000, asInt, "largest object the API accepts, in bytes of stored JSON"),
+};
+
+export type GatewayOptions = {
+  apiAddr: string;
+  bookmarkSeconds: number;
+  watchHistory: number;
+  maxObjectBytes: number;
+};

@@ -1,0 +1,85 @@
+// Starting the gateway on a NATS connection: open every kind's store and informer, make sure
+// the system namespaces exist, then serve. Used by main.ts and by the all-in-one.
+import * as grpc from "@grpc/grpc-js";
+import { ALL_KINDS, AlreadyExistsError, KINDS, type Namespace, type Secret } from "@navarch/api";
+import type { Logger } from "@navarch/config";
+import { Informer, ResourceStore } from "@navarch/store";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { TokenAuthenticator } from "./auth.js";
+import { GatewayContext } from "./context.js";
+import { ObjectsApi, SYSTEM_NAMESPACES } from "./objects.js";
+import type { GatewayOptions } from "./options.js";
+import { createGateway } from "./server.js";
+
+/** Events are kept for an hour, as Kubernetes does by default. */
+const EVENT_TTL_MS = 60 * 60 * 1000;
+
+export interface RunningGateway {
+  /** host:port actually bound. */
+  address: string;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(deps: { nc: NatsConnection; logger: Logger; options: GatewayOptions; kvReplicas?: number }): Promise<RunningGateway> {
+  const { nc, logger, options } = deps;
+  const stores = new Map<string, ResourceStore>();
+  const informers = new Map<string, Informer>();
+  await Promise.all(
+    ALL_KINDS.map(async (info) => {
+      const store = await ResourceStore.open(nc, info, {
+        replicas: deps.kvReplicas ?? 1,
+        maxAgeMs: info.kind === "Event" ? EVENT_TTL_MS : 0,
+      });
+      const informer = new Informer(store, nc, {
+        historySize: options.watchHistory,
+        onWatchError: (err) => logger.warn({ err, kind: info.kind }, "watch failed; retrying"),
+      });
+      await informer.start();
+      stores.set(info.kind, store);
+      informers.set(info.kind, informer);
+    }),
+  );
+  const auth = new TokenAuthenticator(informers.get("Secret") as Informer<Secret>);
+  const ctx = new GatewayContext(stores, informers, auth, options, logger);
+  await ensureSystemNamespaces(ctx);
+
+  const gateway = createGateway(ctx, nc.info?.version ?? "");
+  const port = await new Promise<number>((resolve, reject) =>
+    gateway.server.bindAsync(options.apiAddr, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  gateway.health.setStatus("", "SERVING");
+  const host = options.apiAddr.slice(0, options.apiAddr.lastIndexOf(":"));
+  const address = `${host}:${port}`;
+  logger.info({ address }, "api-gateway serving");
+
+  return {
+    address,
+    async stop() {
+      gateway.health.setStatus("", "NOT_SERVING");
+      gateway.watches.closeAll();
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          gateway.server.forceShutdown();
+          resolve();
+        }, 5_000);
+        gateway.server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      for (const informer of informers.values()) informer.stop();
+    },
+  };
+}
+
+async function ensureSystemNamespaces(ctx: GatewayContext): Promise<void> {
+  const api = new ObjectsApi<Namespace>(ctx, KINDS.Namespace);
+  for (const name of SYSTEM_NAMESPACES) {
+    if (ctx.informer(KINDS.Namespace).get("", name)) continue;
+    try {
+      await api.create(KINDS.Namespace.codec.fromPartial({ metadata: { name } }));
+    } catch (err) {
+      if (!(err instanceof AlreadyExistsError)) throw err;
+    }
+  }
+}
