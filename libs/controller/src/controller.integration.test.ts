@@ -142,4 +142,34 @@ describe("Controller (real NATS)", () => {
     assert.equal(failures, 3);
     await controller.stop();
   });
+
+  // Last: it restarts the server.
+  test("a NATS outage puts the worker into backoff; it recovers when NATS is back", async () => {
+    await configMaps.create(configMap("outage", "a"));
+    const cmInformer = await informers.informer(KINDS.ConfigMap);
+    await informers.start();
+    const results: string[] = [];
+    const controller = new Controller({
+      name: "outage",
+      watches: [watch(cmInformer, (e) => (e.object.metadata!.namespace === "outage" ? [e.key] : []))],
+      keys: () => cmInformer.list("outage").map((c) => configMaps.keyOf(c)),
+      globalBackoff: { baseMs: 500, maxMs: 2_000 },
+      sync: async (key) => {
+        const { namespace, name } = configMaps.splitKey(key);
+        await configMaps.get(namespace, name); // a read from the server, not the cache
+        results.push("ok");
+      },
+    });
+    await controller.start();
+    await waitFor("first sync", () => results.length === 1);
+
+    await server.stop();
+    controller.queue.add("outage.a");
+    // The read times out (TransientError caused by the client's TimeoutError): NATS is unavailable.
+    await waitFor("backoff", () => controller.workerStates[0] === "backoff", 15_000);
+    await server.restart();
+    await waitFor("synced again after the outage", () => results.length === 2, 15_000);
+    assert.equal(controller.workerStates[0], "idle");
+    await controller.stop();
+  });
 });

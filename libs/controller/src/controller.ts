@@ -141,6 +141,9 @@ export class Controller {
           // A root actor without an error observer would crash the process.
           error: (err) => {
             this.logger.error({ controller: this.name, worker: i, err: String(err) }, "worker machine failed");
+            // Its key in flight would otherwise stay "processing" forever (and stop() never drain).
+            const key = worker.getSnapshot().context?.key;
+            if (key) this.queue.done(key);
             resolve();
           },
         });

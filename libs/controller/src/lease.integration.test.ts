@@ -101,7 +101,7 @@ describe("LeaderElector (real NATS)", () => {
     const aStopped = a.log.find((e) => e.event === "stopped");
     const bStarted = b.log.find((e) => e.event === "started");
     assert.ok(aStopped, "a gave up leading");
-    assert.ok(aStopped.at - lastRenew <= 1_500 + 500, "within the renew deadline");
+    assert.ok(aStopped.at - lastRenew <= 1_500 + 1_000, "at the renew deadline (plus scheduling slack)");
     assert.ok(aStopped.at < bStarted!.at, "never two leaders: a stopped before b started");
     assert.ok(bStarted!.at >= lastRenew + 2_000, "b waited for the lease to expire");
 

@@ -106,7 +106,8 @@ export const workerMachine = setup({
         active = false;
       };
     }),
-    syncKey: fromPromise<void, { key: string; sync: (key: string) => Promise<void> }>(({ input }) => input.sync(input.key)),
+    // async: a sync that throws before returning its promise still ends as onError.
+    syncKey: fromPromise<void, { key: string; sync: (key: string) => Promise<void> }>(async ({ input }) => input.sync(input.key)),
   },
   guards: {
     stopping: ({ context }) => context.stopping,
@@ -160,10 +161,13 @@ export const workerMachine = setup({
     armBackoff: assign(({ context }) => {
       const n = context.globalFailures;
       const { baseMs, maxMs } = context.globalBackoff;
-      const delayMs = Math.min(baseMs * 2 ** n, maxMs);
-      context.logger.warn({ controller: context.name, worker: context.worker, delayMs }, "NATS unavailable; pausing");
-      return { globalFailures: n + 1, backoffUntil: context.now() + delayMs };
+      return { globalFailures: n + 1, backoffUntil: context.now() + Math.min(baseMs * 2 ** n, maxMs) };
     }),
+    logBackoff: ({ context }) =>
+      context.logger.warn(
+        { controller: context.name, worker: context.worker, delayMs: context.backoffUntil - context.now() },
+        "NATS unavailable; pausing",
+      ),
   },
 }).createMachine({
   id: "controllerWorker",
@@ -209,7 +213,7 @@ export const workerMachine = setup({
           {
             guard: { type: "natsUnavailable", params: ({ event }) => ({ error: event.error }) },
             target: "backoff",
-            actions: [failed, countFailure, "armBackoff", "clearKey"],
+            actions: [failed, countFailure, "armBackoff", "logBackoff", "clearKey"],
           },
           { target: "idle", actions: [failed, countFailure, "clearKey"] },
         ],
