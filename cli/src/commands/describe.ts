@@ -1,0 +1,101 @@
+// navctl describe KIND [NAME...]: details of objects and the events about them.
+import * as grpc from "@grpc/grpc-js";
+import { KINDS, type Endpoints, type Event, type KindInfo, type KubeObject } from "@navarch/api";
+import { ApiError } from "../connection.js";
+import { describeObject } from "../printers/describe.js";
+import { reportError, type CommandContext } from "./context.js";
+import { noResourcesMessage, parseResourceArgs } from "./get.js";
+
+export interface DescribeOptions {
+  selector?: string | undefined;
+  allNamespaces?: boolean | undefined;
+  showEvents?: boolean | undefined;
+}
+
+const EVENT_KIND = KINDS.Event as unknown as KindInfo;
+const ENDPOINTS_KIND = KINDS.Endpoints as unknown as KindInfo;
+
+/** Whether `ev` is about `obj` (the server filters events by namespace only, so match here). */
+export function isEventFor(ev: Event, info: KindInfo, obj: KubeObject): boolean {
+  const ref = ev.involvedObject;
+  if (!ref || ref.kind !== info.kind || ref.name !== obj.metadata?.name) return false;
+  if (info.namespaced && (ref.namespace || ev.metadata?.namespace) !== obj.metadata?.namespace) return false;
+  if (ref.uid && obj.metadata?.uid && ref.uid !== obj.metadata.uid) return false;
+  return true;
+}
+
+/** Lists events per namespace once, even when several objects are described. */
+class EventCache {
+  private readonly byNamespace = new Map<string, Promise<Event[] | undefined>>();
+  constructor(private readonly ctx: CommandContext) {}
+
+  async about(info: KindInfo, obj: KubeObject): Promise<Event[] | undefined> {
+    // Events about cluster-scoped objects may be recorded in any namespace.
+    const ns = info.namespaced ? (obj.metadata?.namespace ?? "") : "";
+    let p = this.byNamespace.get(ns);
+    if (!p) {
+      p = this.ctx
+        .connection()
+        .list(EVENT_KIND, { namespace: ns })
+        .then((r) => r.items as Event[])
+        .catch((err) => {
+          // Describing still works without events; auth and connection errors surface elsewhere.
+          if (err instanceof ApiError && err.code !== grpc.status.UNAVAILABLE) return undefined;
+          throw err;
+        });
+      this.byNamespace.set(ns, p);
+    }
+    const events = await p;
+    return events?.filter((e) => isEventFor(e, info, obj));
+  }
+}
+
+async function findObjects(ctx: CommandContext, info: KindInfo, name: string): Promise<KubeObject[]> {
+  const conn = ctx.connection();
+  try {
+    return [await conn.get(info, ctx.settings().namespace, name)];
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.code !== grpc.status.NOT_FOUND) throw err;
+    // As kubectl: no exact match describes every object whose name starts with the argument.
+    const all = await conn.list(info, { namespace: ctx.settings().namespace });
+    const matches = all.items.filter((o) => (o.metadata?.name ?? "").startsWith(name));
+    if (matches.length === 0) throw err;
+    return matches;
+  }
+}
+
+export async function runDescribe(ctx: CommandContext, args: string[], opts: DescribeOptions): Promise<void> {
+  const specs = parseResourceArgs(args, "describe");
+  const conn = ctx.connection();
+  const events = new EventCache(ctx);
+  let printedAny = false;
+  for (const spec of specs) {
+    const objects: KubeObject[] = [];
+    if (spec.names.length === 0) {
+      const res = await conn.list(spec.info, {
+        namespace: opts.allNamespaces ? "" : ctx.settings().namespace,
+        labelSelector: opts.selector,
+      });
+      objects.push(...res.items);
+    } else {
+      for (const name of spec.names) {
+        try {
+          objects.push(...(await findObjects(ctx, spec.info, name)));
+        } catch (err) {
+          if (err instanceof ApiError && err.code === grpc.status.NOT_FOUND) reportError(ctx, err.message);
+          else throw err;
+        }
+      }
+    }
+    for (const obj of objects) {
+      const evs = opts.showEvents === false ? undefined : await events.about(spec.info, obj);
+      let endpoints: Endpoints | undefined;
+      if (spec.info.kind === "Service") {
+        endpoints = (await conn.get(ENDPOINTS_KIND, obj.metadata?.namespace ?? "", obj.metadata?.name ?? "").catch(() => undefined)) as Endpoints | undefined;
+      }
+      ctx.io.out((printedAny ? "\n\n" : "") + describeObject(spec.info, obj, { events: evs, endpoints }));
+      printedAny = true;
+    }
+  }
+  if (!printedAny && !ctx.failed) ctx.io.err(noResourcesMessage(ctx, specs.map((s) => s.info), opts));
+}

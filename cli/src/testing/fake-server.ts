@@ -1,0 +1,221 @@
+// An in-memory gRPC server speaking the Navarch API, for navctl's own tests only: it lets the CLI
+// be run end to end (auth metadata, statuses, paging, compare-and-swap, watch) without the real
+// gateway. It is deliberately simple and is no model of the real server's validation.
+import * as grpc from "@grpc/grpc-js";
+import {
+  ALL_KINDS,
+  DiscoveryServiceService,
+  matches,
+  parseSelector,
+  type KindInfo,
+  type KubeObject,
+} from "@navarch/api";
+
+interface Stored {
+  info: KindInfo;
+  object: KubeObject;
+}
+
+interface WatchEvent {
+  rv: number;
+  type: "ADDED" | "MODIFIED" | "DELETED";
+  info: KindInfo;
+  object: KubeObject;
+}
+
+export interface FakeServer {
+  address: string;
+  token: string;
+  /** Objects by "Kind/namespace/name". */
+  objects: Map<string, Stored>;
+  /** Inserts an object as the server would store it. */
+  seed(info: KindInfo, object: KubeObject): KubeObject;
+  /** How many List calls were made (paging tests). */
+  listCalls: number;
+  stop(): Promise<void>;
+}
+
+const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
+
+function fail(code: grpc.status, details: string): grpc.ServiceError {
+  return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
+}
+
+/** As the real server: a Secret's stringData is merged into data and not stored. */
+function foldStringData(info: KindInfo, o: KubeObject): void {
+  if (info.kind !== "Secret") return;
+  const s = o as unknown as { data: Record<string, Uint8Array>; stringData: Record<string, string> };
+  for (const [k, v] of Object.entries(s.stringData ?? {})) (s.data ??= {})[k] = Buffer.from(v, "utf8");
+  s.stringData = {};
+}
+
+export async function startFakeServer(token = "test-token"): Promise<FakeServer> {
+  const server = new grpc.Server();
+  const objects = new Map<string, Stored>();
+  const history: WatchEvent[] = [];
+  const watchers = new Set<(ev: WatchEvent) => void>();
+  let rv = 100;
+  let uid = 0;
+
+  const key = (info: KindInfo, ns: string, name: string) => `${info.kind}/${info.namespaced ? ns || "default" : ""}/${name}`;
+  const authorized = (call: { metadata: grpc.Metadata }) => call.metadata.get("authorization")[0] === `Bearer ${token}`;
+  const emit = (type: WatchEvent["type"], info: KindInfo, object: KubeObject) => {
+    const ev = { rv, type, info, object };
+    history.push(ev);
+    for (const w of watchers) w(ev);
+  };
+
+  const fake: FakeServer = {
+    address: "",
+    token,
+    objects,
+    listCalls: 0,
+    seed(info, object) {
+      const o = info.codec.fromPartial(object) as KubeObject;
+      const m = o.metadata!;
+      if (info.namespaced) m.namespace ||= "default";
+      m.uid = `uid-${++uid}`;
+      m.resourceVersion = String(++rv);
+      m.creationTimestamp ||= now();
+      objects.set(key(info, m.namespace, m.name), { info, object: o });
+      emit("ADDED", info, o);
+      return o;
+    },
+    stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+  };
+
+  const selectorMatch = (info: KindInfo, o: KubeObject, ns: string, labelSelector: string, fieldSelector: string) => {
+    if (info.namespaced && ns && o.metadata?.namespace !== ns) return false;
+    if (!matches(parseSelector(labelSelector), o.metadata?.labels)) return false;
+    for (const term of fieldSelector.split(",").filter(Boolean)) {
+      const [field, value] = term.split("=");
+      if (field === "metadata.name" && o.metadata?.name !== value) return false;
+      if (field === "metadata.namespace" && o.metadata?.namespace !== value) return false;
+    }
+    return true;
+  };
+
+  for (const info of ALL_KINDS) {
+    type Unary = (call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const guarded = (fn: (req: any) => unknown): Unary => // eslint-disable-line @typescript-eslint/no-explicit-any
+      (call, cb) => {
+        if (!authorized(call)) return cb(fail(grpc.status.UNAUTHENTICATED, "invalid or missing token"));
+        try {
+          cb(null, fn(call.request));
+        } catch (err) {
+          cb(err as grpc.ServiceError);
+        }
+      };
+    const notFound = (name: string) => fail(grpc.status.NOT_FOUND, `${info.plural} "${name}" not found`);
+    server.addService(info.service, {
+      create: guarded((o: KubeObject) => {
+        const m = o.metadata;
+        if (!m?.name) throw fail(grpc.status.INVALID_ARGUMENT, "metadata.name: required");
+        if (info.namespaced) m.namespace ||= "default";
+        if (objects.has(key(info, m.namespace, m.name))) throw fail(grpc.status.ALREADY_EXISTS, `${info.plural} "${m.name}" already exists`);
+        if ((info.kind === "Service") && !(o as unknown as { spec?: { clusterIP?: string } }).spec?.clusterIP) {
+          (o as unknown as { spec: { clusterIP: string } }).spec.clusterIP = "10.96.0.10"; // a server default
+        }
+        foldStringData(info, o);
+        return fake.seed(info, o);
+      }),
+      get: guarded((req: { namespace: string; name: string }) => {
+        const s = objects.get(key(info, req.namespace, req.name));
+        if (!s) throw notFound(req.name);
+        return s.object;
+      }),
+      list: guarded((req: { namespace: string; labelSelector: string; fieldSelector: string; limit: number; continue: string }) => {
+        fake.listCalls++;
+        const all = [...objects.values()]
+          .filter((s) => s.info === info && selectorMatch(info, s.object, req.namespace, req.labelSelector, req.fieldSelector))
+          .map((s) => s.object)
+          .sort((a, b) => key(info, a.metadata!.namespace, a.metadata!.name).localeCompare(key(info, b.metadata!.namespace, b.metadata!.name)));
+        const start = req.continue ? Number(req.continue) : 0;
+        const end = req.limit > 0 ? start + req.limit : all.length;
+        return {
+          apiVersion: info.apiVersion,
+          kind: `${info.kind}List`,
+          metadata: { resourceVersion: String(rv), continue: end < all.length ? String(end) : "" },
+          items: all.slice(start, end),
+        };
+      }),
+      update: guarded((o: KubeObject) => {
+        const m = o.metadata!;
+        const k = key(info, m.namespace, m.name);
+        const s = objects.get(k);
+        if (!s) throw notFound(m.name);
+        if (m.resourceVersion && m.resourceVersion !== s.object.metadata!.resourceVersion) {
+          throw fail(grpc.status.ABORTED, "the object has been modified; please apply your changes to the latest version and try again");
+        }
+        foldStringData(info, o);
+        m.uid = s.object.metadata!.uid;
+        m.creationTimestamp = s.object.metadata!.creationTimestamp;
+        m.resourceVersion = String(++rv);
+        if (info.namespaced) m.namespace ||= "default";
+        s.object = o;
+        emit("MODIFIED", info, o);
+        return o;
+      }),
+      delete: guarded((req: { namespace: string; name: string }) => {
+        const k = key(info, req.namespace, req.name);
+        const s = objects.get(k);
+        if (!s) throw notFound(req.name);
+        objects.delete(k);
+        rv++;
+        emit("DELETED", info, s.object);
+        return s.object;
+      }),
+      watch: (call: grpc.ServerWritableStream<{ namespace: string; labelSelector: string; fieldSelector: string; resourceVersion: string }, unknown>) => {
+        if (!authorized(call)) {
+          call.emit("error", fail(grpc.status.UNAUTHENTICATED, "invalid or missing token"));
+          return;
+        }
+        const req = call.request;
+        const send = (ev: WatchEvent) => {
+          if (ev.info === info && selectorMatch(info, ev.object, req.namespace, req.labelSelector, req.fieldSelector)) {
+            call.write({ type: ev.type, object: ev.object });
+          }
+        };
+        if (req.resourceVersion) {
+          const from = Number(req.resourceVersion);
+          for (const ev of history) if (ev.rv > from) send(ev);
+        } else {
+          for (const s of objects.values()) send({ rv, type: "ADDED", info: s.info, object: s.object });
+        }
+        watchers.add(send);
+        call.on("cancelled", () => watchers.delete(send));
+      },
+    });
+  }
+
+  server.addService(DiscoveryServiceService, {
+    getVersion: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+      authorized(call)
+        ? cb(null, { version: "v0.1.0-fake", gitCommit: "", platform: "linux/amd64", natsServerVersion: "2.9.10" })
+        : cb(fail(grpc.status.UNAUTHENTICATED, "invalid or missing token")),
+    listApiResources: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+      authorized(call)
+        ? cb(null, {
+            resources: ALL_KINDS.map((k) => ({
+              name: k.plural,
+              singularName: k.singular,
+              shortNames: k.shortNames,
+              apiVersion: k.apiVersion,
+              kind: k.kind,
+              namespaced: k.namespaced,
+              verbs: ["create", "delete", "get", "list", "update", "watch"],
+            })),
+          })
+        : cb(fail(grpc.status.UNAUTHENTICATED, "invalid or missing token")),
+    whoAmI: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+      authorized(call)
+        ? cb(null, { username: "admin", groups: ["system:masters", "system:authenticated"] })
+        : cb(fail(grpc.status.UNAUTHENTICATED, "invalid or missing token")),
+  });
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  fake.address = `127.0.0.1:${port}`;
+  return fake;
+}
