@@ -3,7 +3,7 @@
 // store deletes the object when the last one is gone); without finalizers the object is deleted
 // at once. Both with compare-and-swap on the revision the caller saw.
 import type { KubeObject } from "@navarch/api";
-import type { ResourceStore } from "./resource-store.js";
+import { heldByFinalizers, type ResourceStore } from "./resource-store.js";
 
 export interface DeletionResult<T> {
   /** True if the object is gone now; false if it waits for finalizers. */
@@ -20,7 +20,7 @@ export async function requestDeletion<T extends KubeObject>(
 ): Promise<DeletionResult<T>> {
   const meta = obj.metadata!;
   const rev = Number(meta.resourceVersion);
-  if ((meta.finalizers ?? []).length === 0) {
+  if (!heldByFinalizers(obj)) {
     await store.delete(meta.namespace, meta.name, rev);
     return { deleted: true, object: obj };
   }

@@ -108,7 +108,7 @@ export class ResourceStore<T extends KubeObject = KubeObject> {
     const rev = Number(obj.metadata?.resourceVersion);
     if (!Number.isInteger(rev) || rev <= 0) throw new Error("update needs metadata.resourceVersion");
     const meta = obj.metadata!;
-    if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0) {
+    if (meta.deletionTimestamp && !heldByFinalizers(obj)) {
       await this.delete(meta.namespace, meta.name, rev);
       return undefined;
     }
@@ -153,6 +153,16 @@ export class ResourceStore<T extends KubeObject = KubeObject> {
       `the object has been modified; please apply your changes to the latest version and try again (${this.info.plural} "${obj.metadata?.name}", resourceVersion ${obj.metadata?.resourceVersion} is stale)`,
     );
   }
+}
+
+/**
+ * Whether finalizers still hold an object being deleted: metadata.finalizers, and for a
+ * Namespace also spec.finalizers (the namespace controller's "kubernetes" finalizer).
+ */
+export function heldByFinalizers(obj: KubeObject): boolean {
+  if ((obj.metadata?.finalizers ?? []).length > 0) return true;
+  const spec = (obj as { spec?: { finalizers?: string[] } }).spec;
+  return obj.kind === "Namespace" && (spec?.finalizers ?? []).length > 0;
 }
 
 function withRevision<T extends KubeObject>(obj: T, rev: number): T {

@@ -4,10 +4,9 @@
 // expected revision). A lost race anywhere fails the whole pass with ConflictError after the rest
 // of the deletions were tried, so the runtime requeues the key and the next pass starts from fresh
 // state. Any other failure stops the pass at once (NATS trouble would only repeat).
-import { ConflictError, NotFoundError, TransientError, type KubeObject, type Namespace } from "@navarch/api";
+import { ConflictError, NotFoundError, type KubeObject, type Namespace } from "@navarch/api";
 import type { Logger } from "@navarch/controller";
 import { requestDeletion, type Informer, type ResourceStore } from "@navarch/store";
-import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { ContentDeletionFailed, NamespaceDeletionContentFailure } from "./reasons.js";
 import type { Plan, Step } from "./reconcile.js";
 import type { NamespaceInformers } from "./watches.js";
@@ -41,7 +40,7 @@ export async function apply(namespace: Namespace, plan: Plan, deps: ApplyDeps): 
   for (const step of plan) {
     switch (step.type) {
       case "setPhase":
-        ns = await putNamespace(nsStore, { ...ns, status: { ...ns.status!, phase: step.phase, conditions: step.conditions } });
+        ns = (await nsStore.update({ ...ns, status: { ...ns.status!, phase: step.phase, conditions: step.conditions } }))!;
         written.set(deps.informers.namespaces, Number(ns.metadata!.resourceVersion));
         break;
       case "deleteObject":
@@ -52,14 +51,24 @@ export async function apply(namespace: Namespace, plan: Plan, deps: ApplyDeps): 
       case "waitFor":
         deps.logger.debug({ namespace: name, objects: step.objects, finalizers: step.finalizers }, "waiting for finalizers of remaining content");
         break;
-      case "removeFinalizer":
-        ns = await putNamespace(nsStore, {
+      case "removeFinalizer": {
+        // Removing the last finalizer of a terminating namespace deletes it (the store does).
+        const updated = await nsStore.update({
           ...ns,
           spec: { ...ns.spec!, finalizers: (ns.spec?.finalizers ?? []).filter((f) => f !== step.finalizer) },
         });
-        written.set(deps.informers.namespaces, Number(ns.metadata!.resourceVersion));
+        if (updated) {
+          ns = updated;
+          written.set(deps.informers.namespaces, Number(ns.metadata!.resourceVersion));
+        } else {
+          result.namespaceDeleted = true;
+          deleted = true;
+          deps.logger.info({ namespace: name }, "namespace deleted");
+        }
         break;
+      }
       case "deleteNamespace":
+        if (deleted) break;
         // The revision we last wrote, or the one the plan saw.
         await nsStore.delete("", name, Number(ns.metadata!.resourceVersion));
         result.namespaceDeleted = true;
@@ -131,26 +140,4 @@ function untilGone(informer: Informer<any>, key: string, timeoutMs: number): Pro
       if (e.key === key && e.type === "DELETED") finish();
     });
   });
-}
-
-/**
- * Compare-and-swap write of a Namespace. Not ResourceStore.update: that deletes any object that
- * has a deletionTimestamp and no metadata.finalizers, but a terminating namespace is held by
- * spec.finalizers ("kubernetes") - it must stay until we have emptied it.
- */
-export async function putNamespace(store: ResourceStore<Namespace>, ns: Namespace): Promise<Namespace> {
-  const rev = Number(ns.metadata?.resourceVersion);
-  if (!Number.isInteger(rev) || rev <= 0) throw new Error("putNamespace needs metadata.resourceVersion");
-  try {
-    const newRev = await store.kv.update(store.keyOf(ns), store.encode(ns), rev);
-    return { ...ns, metadata: { ...ns.metadata!, resourceVersion: String(newRev) } };
-  } catch (err) {
-    if (
-      err instanceof JetStreamApiError &&
-      (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-    ) {
-      throw new ConflictError(`namespaces "${ns.metadata!.name}" was modified (resourceVersion ${rev} is stale)`);
-    }
-    throw new TransientError(`nats: ${(err as Error).message}`, { cause: err });
-  }
 }

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// The whole control plane in one process (like k3s): an embedded nats-server, the api-gateway
+// and every controller, sharing one NATS connection. Each piece can also run on its own
+// against an external NATS (services/*/dist/main.js with NAVARCH_NATS_URL).
+import { startGateway, GATEWAY_OPTIONS } from "@navarch/api-gateway";
+import { clientConfigPath, COMMON_OPTIONS, createLogger, describeOptions, navarchHome, readOptions } from "@navarch/config";
+import { run as runControllerManager } from "@navarch/controller-manager";
+import { connectNats } from "@navarch/store";
+import type { NatsServerProcess } from "@navarch/nats-embedded";
+import { ensureAdminConfig } from "./admin-token.js";
+import { startEmbeddedNats } from "./embedded-nats.js";
+import { ALL_IN_ONE_OPTIONS } from "./options.js";
+
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  console.log(`Usage: navarch (npm start)\n\nRuns a local Navarch control plane. Options (environment):\n  NAVARCH_HOME                       state and client config (default: ~/.navarch)\n${describeOptions({ ...COMMON_OPTIONS, ...ALL_IN_ONE_OPTIONS, ...GATEWAY_OPTIONS })}`);
+  process.exit(0);
+}
+
+const home = navarchHome();
+const common = readOptions(COMMON_OPTIONS);
+const local = readOptions(ALL_IN_ONE_OPTIONS);
+const gatewayOptions = readOptions(GATEWAY_OPTIONS);
+const logger = createLogger("all-in-one", common.logLevel);
+
+let nats: NatsServerProcess | undefined;
+let natsUrl = common.natsUrl;
+if (!natsUrl) {
+  const started = await startEmbeddedNats(home, { host: local.natsHost, port: local.natsPort, binary: local.natsServer });
+  nats = started.server;
+  natsUrl = nats.url;
+  if (started.leftover) logger.warn({ pid: started.leftover }, "stopped a nats-server left behind by a previous run");
+}
+
+const nc = await connectNats({ url: natsUrl, name: "navarch-all-in-one", credsFile: common.natsCreds || undefined, replicas: common.kvReplicas });
+const gateway = await startGateway({ nc, logger: logger.child({ component: "api-gateway" }), options: gatewayOptions, kvReplicas: common.kvReplicas });
+const abort = new AbortController();
+const controllers = runControllerManager({ nc, logger: logger.child({ component: "controller-manager" }), signal: abort.signal }).catch((err: unknown) => {
+  logger.fatal({ err }, "controller-manager failed");
+  void shutdown(1);
+});
+
+const configPath = clientConfigPath(home);
+const { issued } = await ensureAdminConfig(nc, configPath, gateway.address);
+
+console.log(`Navarch control plane
+  NATS:    ${natsUrl}${nats ? ` (embedded nats-server ${nats.version}, JetStream store ${home}/nats)` : ""}
+  API:     ${gateway.address} (gRPC)
+  Config:  ${configPath}${issued ? " (new admin token written)" : ""}
+  Try:     npx navctl get namespaces
+Navarch is ready: api=${gateway.address} config=${configPath}`);
+
+let stopping = false;
+async function shutdown(code = 0): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info("shutting down");
+  abort.abort();
+  await controllers;
+  await gateway.stop();
+  await nc.drain().catch(() => undefined);
+  await nats?.stop();
+  process.exit(code);
+}
+process.once("SIGINT", () => void shutdown());
+process.once("SIGTERM", () => void shutdown());
