@@ -10,7 +10,7 @@ import type { CommandContext } from "./context.js";
 export function clientVersion(): string {
   try {
     const pkg = JSON.parse(fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
-    return pkg.version ?? "unknown";
+    return pkg.version ? `v${pkg.version}` : "unknown";
   } catch {
     return "unknown";
   }
