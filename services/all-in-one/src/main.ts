@@ -61,5 +61,13 @@ async function shutdown(code = 0): Promise<void> {
   await nats?.stop();
   process.exit(code);
 }
-process.once("SIGINT", () => void shutdown());
-process.once("SIGTERM", () => void shutdown());
+// Keep listening while stopping: Ctrl-C on `npm start` reaches this process twice (from the
+// terminal and forwarded by npm), and a second default SIGINT would kill us mid-shutdown and
+// leave the nats-server behind. A stuck shutdown still ends after SHUTDOWN_TIMEOUT_MS.
+const SHUTDOWN_TIMEOUT_MS = 20_000;
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    if (!stopping) setTimeout(() => process.exit(1), SHUTDOWN_TIMEOUT_MS).unref();
+    void shutdown();
+  });
+}

@@ -14,10 +14,15 @@ if (!common.natsUrl) {
 }
 const nc = await connectNats({ url: common.natsUrl, name: "navarch-api-gateway", credsFile: common.natsCreds || undefined, replicas: common.kvReplicas });
 const gateway = await startGateway({ nc, logger, options, kvReplicas: common.kvReplicas });
+let stopping = false;
 const shutdown = async () => {
+  // Signals can arrive twice (terminal + a forwarding parent); the first one stops us cleanly.
+  if (stopping) return;
+  stopping = true;
+  setTimeout(() => process.exit(1), 20_000).unref();
   await gateway.stop();
   await nc.drain();
   process.exit(0);
 };
-process.once("SIGINT", shutdown);
-process.once("SIGTERM", shutdown);
+process.on("SIGINT", () => void shutdown());
+process.on("SIGTERM", () => void shutdown());
