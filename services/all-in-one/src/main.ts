@@ -10,9 +10,10 @@ import type { NatsServerProcess } from "@navarch/nats-embedded";
 import { ensureAdminConfig } from "./admin-token.js";
 import { startEmbeddedNats } from "./embedded-nats.js";
 import { ALL_IN_ONE_OPTIONS } from "./options.js";
+import path from "node:path";
 
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
-  console.log(`Usage: navarch (npm start)\n\nRuns a local Navarch control plane. Options (environment):\n  NAVARCH_HOME                       state and client config (default: ~/.navarch)\n${describeOptions({ ...COMMON_OPTIONS, ...ALL_IN_ONE_OPTIONS, ...GATEWAY_OPTIONS })}`);
+  console.log(`Usage: navarch (npm start)\n\nRuns a local Navarch control plane. Options (environment):\n  NAVARCH_HOME                       state and client config (default: ~/.navarch)\n  NAVARCH_LOG_FILE                   log file, "-" for stderr (default: $NAVARCH_HOME/logs/navarch.log)\n${describeOptions({ ...COMMON_OPTIONS, ...ALL_IN_ONE_OPTIONS, ...GATEWAY_OPTIONS })}`);
   process.exit(0);
 }
 
@@ -20,7 +21,9 @@ const home = navarchHome();
 const common = readOptions(COMMON_OPTIONS);
 const local = readOptions(ALL_IN_ONE_OPTIONS);
 const gatewayOptions = readOptions(GATEWAY_OPTIONS);
-const logger = createLogger("all-in-one", common.logLevel);
+// The terminal shows the ready banner; the logs go to a file (NAVARCH_LOG_FILE=- for stderr).
+const logFile = process.env.NAVARCH_LOG_FILE ?? path.join(home, "logs", "navarch.log");
+const logger = createLogger("all-in-one", common.logLevel, logFile === "-" ? undefined : logFile);
 
 let nats: NatsServerProcess | undefined;
 let natsUrl = common.natsUrl;
@@ -46,6 +49,7 @@ console.log(`Navarch control plane
   NATS:    ${natsUrl}${nats ? ` (embedded nats-server ${nats.version}, JetStream store ${home}/nats)` : ""}
   API:     ${gateway.address} (gRPC)
   Config:  ${configPath}${issued ? " (new admin token written)" : ""}
+  Logs:    ${logFile === "-" ? "stderr" : logFile}
   Try:     npx navctl get namespaces
 Navarch is ready: api=${gateway.address} config=${configPath}`);
 
@@ -59,6 +63,7 @@ async function shutdown(code = 0): Promise<void> {
   await gateway.stop();
   await nc.drain().catch(() => undefined);
   await nats?.stop();
+  console.log(code === 0 ? "Navarch stopped." : "Navarch stopped after an error; see the log.");
   process.exit(code);
 }
 // Keep listening while stopping: Ctrl-C on `npm start` reaches this process twice (from the
