@@ -1,6 +1,8 @@
 // The gRPC API end to end against a real nats-server: standard methods, errors with field paths
 // and nothing written, compare-and-swap, watch with resume and bookmarks, authentication.
 import * as grpc from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
+import { createRequire } from "node:module";
 import { KINDS, type ConfigMap, type Secret } from "@navarch/api";
 import { createLogger } from "@navarch/config";
 import { NatsServerProcess } from "@navarch/nats-embedded";
@@ -211,6 +213,33 @@ describe("api-gateway against a real nats-server", () => {
     });
     assert.equal(err.code, grpc.status.OUT_OF_RANGE);
     assert.match(err.details, /too old resource version/);
+  });
+
+  it("serves gRPC health checking and server reflection", async () => {
+    const require = createRequire(import.meta.url);
+    const load = (file: string) => grpc.loadPackageDefinition(loadSync(require.resolve(file), { keepCase: true, enums: String }));
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const healthPkg: any = load("grpc-health-check/proto/health/v1/health.proto");
+    const health = new healthPkg.grpc.health.v1.Health(gateway.address, grpc.credentials.createInsecure());
+    const status = await call<{ status: string }>((cb) => health.Check({ service: "" }, cb));
+    assert.equal(status.status, "SERVING");
+    health.close();
+
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const reflPkg: any = load("@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto");
+    const refl = new reflPkg.grpc.reflection.v1.ServerReflection(gateway.address, grpc.credentials.createInsecure());
+    const stream = refl.ServerReflectionInfo();
+    const reply = await new Promise<{ list_services_response: { service: { name: string }[] } }>((resolve, reject) => {
+      stream.on("data", resolve);
+      stream.on("error", reject);
+      stream.write({ list_services: "" });
+    });
+    stream.end();
+    refl.close();
+    const names = reply.list_services_response.service.map((x) => x.name);
+    for (const svc of ["navarch.api.v1.ConfigMapService", "navarch.api.v1.PodService", "navarch.api.v1.DiscoveryService"]) {
+      assert.ok(names.includes(svc), `${svc} in ${names.join(", ")}`);
+    }
   });
 
   it("refuses calls without a valid token", async () => {
