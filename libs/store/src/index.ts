@@ -4,3 +4,4 @@ export * from "./resource-store.js";
 export * from "./informer.js";
 export * from "./deletion.js";
 export * from "./tokens.js";
+export * from "./node-channels.js";

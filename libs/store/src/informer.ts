@@ -8,6 +8,7 @@
 // so none is applied twice or out of order. History: a ring of recent events lets a watcher
 // resume from a resourceVersion without a relist, as long as it is not older than the ring.
 import { ExpiredError, type KubeObject } from "@navarch/api";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { KvWatchInclude, type KvEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { ResourceStore } from "./resource-store.js";
@@ -172,14 +173,10 @@ export class Informer<T extends KubeObject = KubeObject> {
     while (!this.stopped) {
       const gen = this.generation;
       try {
-        if (!this.isSynced && this.rev === 0) {
-          const status = await this.store.kv.status();
-          const state = (status as unknown as { si: { state: { messages: number; last_seq: number } } }).si.state;
-          this.syncTarget = state.messages === 0 ? 0 : state.last_seq;
-          if (this.syncTarget === 0) this.markSynced();
-        }
+        if (!this.isSynced && this.rev === 0) await this.findSyncPoint();
+        const key = this.store.watchFilter;
         const iter = await this.store.kv.watch(
-          this.rev > 0 ? { resumeFromRevision: this.rev + 1 } : { include: KvWatchInclude.LastValue },
+          this.rev > 0 ? { key, resumeFromRevision: this.rev + 1 } : { key, include: KvWatchInclude.LastValue },
         );
         this.stopCurrent = () => iter.stop();
         if (gen !== this.generation || this.stopped) {
@@ -204,6 +201,25 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
+  /**
+   * Unfiltered: the replay is complete at the stream's last sequence. Filtered (a key prefix):
+   * that sequence may belong to another prefix, so count the matching keys instead; with none
+   * we are synced at once, otherwise when the watch reports nothing pending (delta 0).
+   */
+  private async findSyncPoint(): Promise<void> {
+    if (this.store.keyPrefix) {
+      const jsm = await jetstreamManager(this.nc);
+      const bucket = this.store.bucket;
+      const si = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: `$KV.${bucket}.${this.store.watchFilter}` });
+      if (Object.keys(si.state.subjects ?? {}).length === 0) this.markSynced();
+      return;
+    }
+    const status = await this.store.kv.status();
+    const state = (status as unknown as { si: { state: { messages: number; last_seq: number } } }).si.state;
+    this.syncTarget = state.messages === 0 ? 0 : state.last_seq;
+    if (this.syncTarget === 0) this.markSynced();
+  }
+
   private apply(e: KvEntry): void {
     if (e.revision <= this.rev) return;
     this.rev = e.revision;
@@ -220,7 +236,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       const gone = { ...old, metadata: { ...old.metadata!, resourceVersion: String(e.revision) } };
       event = { type: "DELETED", key, object: gone, old, revision: e.revision };
     }
-    if (!this.isSynced && this.rev >= this.syncTarget) this.markSynced();
+    if (!this.isSynced && (this.store.keyPrefix ? e.delta === 0 : this.rev >= this.syncTarget)) this.markSynced();
     if (event) this.record(event);
     if (this.waiters.length > 0) {
       const ready = this.waiters.filter((w) => w.rev <= this.rev);

@@ -17,6 +17,11 @@ import { bucketName, objectKey, splitKey } from "./keys.js";
 
 export interface OpenOptions {
   replicas?: number;
+  /** Another bucket than the kind's own (for projections such as the per-node pod view). */
+  bucket?: string;
+  /** Prepended to every key; an informer on this store watches only "<keyPrefix>>". */
+  keyPrefix?: string;
+  description?: string;
   /** Largest stored object in bytes. */
   maxValueSize?: number;
   /** Entries older than this are dropped (Events); 0 keeps them forever. */
@@ -33,28 +38,35 @@ export class ResourceStore<T extends KubeObject = KubeObject> {
     readonly info: KindInfo<T>,
     readonly kv: KV,
     readonly bucket: string,
+    readonly keyPrefix: string,
   ) {}
 
   /** Opens the kind's bucket, creating it on first use. */
   static async open<T extends KubeObject>(nc: NatsConnection, info: KindInfo<T>, opts: OpenOptions = {}): Promise<ResourceStore<T>> {
-    const bucket = bucketName(info);
+    const bucket = opts.bucket ?? bucketName(info);
     const kvm = new Kvm(jetstream(nc));
     const kv = await kvm.create(bucket, {
       history: 1,
       replicas: opts.replicas ?? 1,
       maxValueSize: opts.maxValueSize ?? DEFAULT_MAX_OBJECT_BYTES,
       ttl: opts.maxAgeMs ?? 0,
-      description: `Navarch ${info.kind} objects (${info.apiVersion}), key ${info.namespaced ? "<namespace>.<name>" : "<name>"}`,
+      description:
+        opts.description ?? `Navarch ${info.kind} objects (${info.apiVersion}), key ${info.namespaced ? "<namespace>.<name>" : "<name>"}`,
     });
-    return new ResourceStore(info, kv, bucket);
+    return new ResourceStore(info, kv, bucket, opts.keyPrefix ?? "");
   }
 
   key(namespace: string, name: string): string {
-    return objectKey(this.info, namespace, name);
+    return this.keyPrefix + objectKey(this.info, namespace, name);
   }
 
   splitKey(key: string): { namespace: string; name: string } {
-    return splitKey(this.info, key);
+    return splitKey(this.info, key.slice(this.keyPrefix.length));
+  }
+
+  /** What an informer of this store watches: every key, or the keys under keyPrefix. */
+  get watchFilter(): string {
+    return this.keyPrefix ? `${this.keyPrefix}>` : ">";
   }
 
   keyOf(obj: KubeObject): string {

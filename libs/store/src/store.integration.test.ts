@@ -123,6 +123,29 @@ describe("store against a real nats-server", () => {
     informer.stop();
   });
 
+  it("an informer on a key prefix syncs and sees only its own keys (server-side filtering)", async () => {
+    const opts = { bucket: "navarch-test-projection" };
+    const n1 = await ResourceStore.open(nc, KINDS.ConfigMap, { ...opts, keyPrefix: "node_1." });
+    const n2 = await ResourceStore.open(nc, KINDS.ConfigMap, { ...opts, keyPrefix: "node_2." });
+    const empty = new Informer(await ResourceStore.open(nc, KINDS.ConfigMap, { ...opts, keyPrefix: "node_3." }), nc);
+    await empty.start(); // nothing under node_3.: synced at once
+    for (let i = 0; i < 5; i++) await n2.create(configMap(`b-${i}`, {}, "ns"));
+    await n1.create(configMap("a-0", {}, "ns"));
+    const informer = new Informer(n1, nc);
+    await informer.start();
+    assert.deepEqual(informer.list().map((c) => c.metadata!.name), ["a-0"]);
+    const seen: string[] = [];
+    informer.onEvent((e) => seen.push(e.object.metadata!.name));
+    await n2.create(configMap("b-late", {}, "ns"));
+    const late = await n1.create(configMap("a-late", {}, "ns"));
+    assert.ok(await informer.waitForRevision(Number(late.metadata!.resourceVersion), 5_000));
+    assert.deepEqual(seen, ["a-late"]);
+    assert.equal(informer.get("ns", "a-late")?.metadata?.name, "a-late");
+    assert.equal(empty.size, 0);
+    informer.stop();
+    empty.stop();
+  });
+
   it("resumes a watch from a resourceVersion out of its history, and refuses one older than it", async () => {
     const kinds = await ResourceStore.open(nc, KINDS.ConfigMap);
     const informer = new Informer(kinds, nc, { historySize: 5 });

@@ -1,0 +1,146 @@
+// The container runtime interface of the node agent. DockerRuntime implements it on a real
+// Docker engine; a fake runtime for simulated (hollow) nodes implements the same interface, so
+// the node agent cannot tell them apart. Everything a pod needs from a runtime is here and
+// nothing Docker-specific leaks out.
+
+/** Labels on every container Navarch creates; the node agent finds its containers by them. */
+export const LABELS = {
+  node: "navarch.node",
+  namespace: "navarch.pod.namespace",
+  pod: "navarch.pod.name",
+  podUid: "navarch.pod.uid",
+  container: "navarch.container.name",
+  /** "sandbox" for the container that holds the pod's network namespace, "app" otherwise. */
+  role: "navarch.container.role",
+  /** Restart count of this container name in this pod when this container was created. */
+  attempt: "navarch.container.attempt",
+} as const;
+
+export type PullPolicy = "Always" | "IfNotPresent" | "Never";
+
+export interface PodRef {
+  namespace: string;
+  name: string;
+  uid: string;
+  node: string;
+}
+
+export interface SandboxSpec {
+  pod: PodRef;
+  hostname: string;
+  /** hostPort mappings of all containers of the pod (published on hostIP, default 127.0.0.1). */
+  ports: { containerPort: number; hostPort: number; protocol: "TCP" | "UDP" | "SCTP"; hostIP: string }[];
+  /** DNS settings for the pod's resolv.conf (later: cluster DNS). */
+  dns?: { servers: string[]; searches: string[]; options: string[] };
+}
+
+export interface Sandbox {
+  id: string;
+  pod: PodRef;
+  /** The pod IP: stable for the sandbox's lifetime, shared by every container of the pod. */
+  ip: string;
+  state: "ready" | "notready";
+  createdAt: Date;
+}
+
+export interface ContainerSpec {
+  pod: PodRef;
+  sandboxId: string;
+  name: string;
+  image: string;
+  command: string[];
+  args: string[];
+  env: Record<string, string>;
+  workingDir: string;
+  /** Limits enforced by the runtime: CPU in millicores, memory in bytes; 0 = none. */
+  cpuLimitMillis: number;
+  memoryLimitBytes: number;
+  /** Relative CPU weight from the request, in millicores; 0 = default. */
+  cpuRequestMillis: number;
+  mounts: { hostPath: string; containerPath: string; readOnly: boolean }[];
+  attempt: number;
+  tty: boolean;
+}
+
+export type ContainerState = "created" | "running" | "exited" | "unknown";
+
+export interface ContainerStatus {
+  id: string;
+  pod: PodRef;
+  name: string;
+  role: "sandbox" | "app";
+  attempt: number;
+  image: string;
+  imageID: string;
+  state: ContainerState;
+  exitCode: number;
+  /** The kernel killed it for exceeding its memory limit. */
+  oomKilled: boolean;
+  /** Runtime's reason text when it failed to start (e.g. exec format error). */
+  error: string;
+  createdAt: Date;
+  startedAt?: Date | undefined;
+  finishedAt?: Date | undefined;
+}
+
+export type RuntimeEventType = "start" | "die" | "oom" | "destroy" | "create";
+
+export interface RuntimeEvent {
+  type: RuntimeEventType;
+  containerId: string;
+  pod?: PodRef | undefined;
+  containerName?: string | undefined;
+  at: Date;
+}
+
+export interface LogOptions {
+  follow: boolean;
+  tail?: number | undefined;
+  sinceSeconds?: number | undefined;
+  timestamps?: boolean | undefined;
+}
+
+export class ImagePullError extends Error {
+  override name = "ImagePullError";
+}
+
+export class ImageNotPresentError extends Error {
+  override name = "ImageNotPresentError";
+}
+
+export interface RuntimeInfo {
+  name: string;
+  version: string;
+  apiVersion: string;
+  os: string;
+  arch: string;
+  kernelVersion: string;
+  cpus: number;
+  memoryBytes: number;
+  hostname: string;
+}
+
+export interface ContainerRuntime {
+  info(): Promise<RuntimeInfo>;
+  /** Makes `image` present according to `policy`; returns its image ID. Throws ImagePullError / ImageNotPresentError. */
+  ensureImage(image: string, policy: PullPolicy, onPull?: (phase: "pulling" | "pulled", detail: string) => void): Promise<string>;
+  /** Creates and starts the pod's sandbox (network namespace holder) and returns it with its IP. */
+  runSandbox(spec: SandboxSpec): Promise<Sandbox>;
+  stopSandbox(id: string): Promise<void>;
+  removeSandbox(id: string): Promise<void>;
+  /** Creates (not starts) an app container in the sandbox's network namespace. */
+  createContainer(spec: ContainerSpec): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** SIGTERM, then SIGKILL after graceSeconds. Resolves when the container has stopped. */
+  stopContainer(id: string, graceSeconds: number): Promise<void>;
+  removeContainer(id: string): Promise<void>;
+  /** Every Navarch container (sandboxes and apps) of `node`, from the runtime's own list. */
+  listContainers(node: string): Promise<ContainerStatus[]>;
+  listSandboxes(node: string): Promise<Sandbox[]>;
+  inspectContainer(id: string): Promise<ContainerStatus | undefined>;
+  /** The runtime's event stream for Navarch containers; ends when the runtime connection drops. */
+  events(signal: AbortSignal): AsyncIterable<RuntimeEvent>;
+  logs(id: string, opts: LogOptions, signal: AbortSignal): AsyncIterable<Buffer>;
+  /** Runs a command in a running container (exec probes, navctl exec later). */
+  exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
+}
