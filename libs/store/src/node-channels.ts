@@ -5,9 +5,10 @@
 //                       of the controller-manager). A node agent watches "<node>.>" only, so its
 //                       traffic does not grow with the pods of other nodes.
 //   navarch-pod-status  key <namespace>.<name>          the latest status a node agent observed for
-//                       a pod it runs (with the node and the pod uid); folded into Pod.status by
-//                       one writer (the pod status folder), which refuses reports from a node the
-//                       pod is not bound to.
+//                       a pod it runs: a Pod with only metadata (name, namespace, uid, and the
+//                       reporting node in an annotation) and status. Folded into Pod.status by one
+//                       writer (the pod status folder), which refuses reports from a node the pod
+//                       is not bound to or for another pod of the same name (uid).
 //   Lease <node> in namespace navarch-node-lease        the node's heartbeat (renewTime), renewed by
 //                       its agent; folded into the Node's Ready condition.
 //
@@ -20,8 +21,6 @@ import { ResourceStore } from "./resource-store.js";
 export const NODE_PODS_BUCKET = "navarch-node-pods";
 export const POD_STATUS_BUCKET = "navarch-pod-status";
 export const NODE_LEASE_NAMESPACE = "navarch-node-lease";
-/** The revision of the Pod in navarch-pods that a projected pod was copied from. */
-export const SOURCE_REVISION_ANNOTATION = "navarch.dev/source-resource-version";
 
 export function nodeToken(node: string): string {
   return node.replaceAll(".", "_");
@@ -37,15 +36,14 @@ export function openNodePods(nc: NatsConnection, node?: string, replicas = 1): P
   });
 }
 
-/** A pod status observed by a node agent. */
-export interface PodStatusReport {
-  apiVersion: "navarch.dev/v1";
-  kind: "PodStatusReport";
-  node: string;
-  podUID: string;
-  /** The source revision of the projected pod the agent acted on. */
-  podResourceVersion: string;
-  reportedAt: string;
-  /** Kubernetes JSON of PodStatus. */
-  status: unknown;
+/** Annotation of a status report: the node whose agent observed it. */
+export const REPORTED_BY_ANNOTATION = "navarch.dev/reported-by-node";
+
+/** Status reports of node agents (one per pod, keyed like navarch-pods). */
+export function openPodStatusReports(nc: NatsConnection, replicas = 1): Promise<ResourceStore<Pod>> {
+  return ResourceStore.open(nc, KINDS.Pod, {
+    bucket: POD_STATUS_BUCKET,
+    replicas,
+    description: "Pod status observed by node agents (metadata + status), key <namespace>.<name>; folded into navarch-pods",
+  });
 }
