@@ -133,6 +133,41 @@ export interface WhoAmIResponse {
   groups: string[];
 }
 
+/**
+ * PodLogsRequest asks for the log of one container of a pod (navctl logs). The gateway finds the
+ * node the pod is bound to and streams the container's output from that node's agent over NATS.
+ */
+export interface PodLogsRequest {
+  /** "default" if empty. */
+  namespace: string;
+  /** The pod's name. */
+  name: string;
+  /** The container; may be empty when the pod has exactly one container. */
+  container: string;
+  /** Keep streaming new output until the client cancels or the container's log ends. */
+  follow: boolean;
+  /** The log of the previous, terminated instance of the container (after a restart). */
+  previous: boolean;
+  /** Only the last N lines (absent: the whole log). */
+  tailLines?:
+    | number
+    | undefined;
+  /** Only output written in the last N seconds (absent: no limit). */
+  sinceSeconds?:
+    | number
+    | undefined;
+  /** Prefix every line with its RFC 3339 timestamp. */
+  timestamps: boolean;
+}
+
+/**
+ * PodLogsChunk is a piece of the log: raw bytes as the container wrote them (stdout and stderr
+ * interleaved), not necessarily whole lines.
+ */
+export interface PodLogsChunk {
+  data: Buffer;
+}
+
 /** NamespaceList is one page of Namespace objects. */
 export interface NamespaceList {
   apiVersion: string;
@@ -1506,6 +1541,271 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
     const message = createBaseWhoAmIResponse();
     message.username = object.username ?? "";
     message.groups = object.groups?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBasePodLogsRequest(): PodLogsRequest {
+  return {
+    namespace: "",
+    name: "",
+    container: "",
+    follow: false,
+    previous: false,
+    tailLines: undefined,
+    sinceSeconds: undefined,
+    timestamps: false,
+  };
+}
+
+export const PodLogsRequest: MessageFns<PodLogsRequest> = {
+  encode(message: PodLogsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.container !== "") {
+      writer.uint32(26).string(message.container);
+    }
+    if (message.follow !== false) {
+      writer.uint32(32).bool(message.follow);
+    }
+    if (message.previous !== false) {
+      writer.uint32(40).bool(message.previous);
+    }
+    if (message.tailLines !== undefined) {
+      writer.uint32(48).int64(message.tailLines);
+    }
+    if (message.sinceSeconds !== undefined) {
+      writer.uint32(56).int64(message.sinceSeconds);
+    }
+    if (message.timestamps !== false) {
+      writer.uint32(64).bool(message.timestamps);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PodLogsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePodLogsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.container = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.follow = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.previous = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.tailLines = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.sinceSeconds = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.timestamps = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PodLogsRequest {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      container: isSet(object.container) ? globalThis.String(object.container) : "",
+      follow: isSet(object.follow) ? globalThis.Boolean(object.follow) : false,
+      previous: isSet(object.previous) ? globalThis.Boolean(object.previous) : false,
+      tailLines: isSet(object.tailLines)
+        ? globalThis.Number(object.tailLines)
+        : isSet(object.tail_lines)
+        ? globalThis.Number(object.tail_lines)
+        : undefined,
+      sinceSeconds: isSet(object.sinceSeconds)
+        ? globalThis.Number(object.sinceSeconds)
+        : isSet(object.since_seconds)
+        ? globalThis.Number(object.since_seconds)
+        : undefined,
+      timestamps: isSet(object.timestamps) ? globalThis.Boolean(object.timestamps) : false,
+    };
+  },
+
+  toJSON(message: PodLogsRequest): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.container !== "") {
+      obj.container = message.container;
+    }
+    if (message.follow !== false) {
+      obj.follow = message.follow;
+    }
+    if (message.previous !== false) {
+      obj.previous = message.previous;
+    }
+    if (message.tailLines !== undefined) {
+      obj.tailLines = Math.round(message.tailLines);
+    }
+    if (message.sinceSeconds !== undefined) {
+      obj.sinceSeconds = Math.round(message.sinceSeconds);
+    }
+    if (message.timestamps !== false) {
+      obj.timestamps = message.timestamps;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PodLogsRequest>, I>>(base?: I): PodLogsRequest {
+    return PodLogsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PodLogsRequest>, I>>(object: I): PodLogsRequest {
+    const message = createBasePodLogsRequest();
+    message.namespace = object.namespace ?? "";
+    message.name = object.name ?? "";
+    message.container = object.container ?? "";
+    message.follow = object.follow ?? false;
+    message.previous = object.previous ?? false;
+    message.tailLines = object.tailLines ?? undefined;
+    message.sinceSeconds = object.sinceSeconds ?? undefined;
+    message.timestamps = object.timestamps ?? false;
+    return message;
+  },
+};
+
+function createBasePodLogsChunk(): PodLogsChunk {
+  return { data: Buffer.alloc(0) };
+}
+
+export const PodLogsChunk: MessageFns<PodLogsChunk> = {
+  encode(message: PodLogsChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PodLogsChunk {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePodLogsChunk();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PodLogsChunk {
+    return { data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0) };
+  },
+
+  toJSON(message: PodLogsChunk): unknown {
+    const obj: any = {};
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PodLogsChunk>, I>>(base?: I): PodLogsChunk {
+    return PodLogsChunk.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PodLogsChunk>, I>>(object: I): PodLogsChunk {
+    const message = createBasePodLogsChunk();
+    message.data = object.data ?? Buffer.alloc(0);
     return message;
   },
 };
@@ -3917,6 +4217,47 @@ export const DiscoveryServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
+/**
+ * LogService streams container logs from the node that runs the pod. Errors: NOT_FOUND (no such
+ * pod, or no previous instance of the container), FAILED_PRECONDITION (the pod is not bound to a
+ * node yet), INVALID_ARGUMENT (container missing or unknown, with the pod's container names),
+ * UNAVAILABLE (the pod's node does not answer), RESOURCE_EXHAUSTED (the client reads too slowly).
+ */
+export type LogServiceService = typeof LogServiceService;
+export const LogServiceService = {
+  streamLogs: {
+    path: "/navarch.api.v1.LogService/StreamLogs" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: PodLogsRequest): Buffer => Buffer.from(PodLogsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PodLogsRequest => PodLogsRequest.decode(value),
+    responseSerialize: (value: PodLogsChunk): Buffer => Buffer.from(PodLogsChunk.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PodLogsChunk => PodLogsChunk.decode(value),
+  },
+} as const;
+
+export interface LogServiceServer extends UntypedServiceImplementation {
+  streamLogs: handleServerStreamingCall<PodLogsRequest, PodLogsChunk>;
+}
+
+export interface LogServiceClient extends Client {
+  streamLogs(request: PodLogsRequest, options?: Partial<CallOptions>): ClientReadableStream<PodLogsChunk>;
+  streamLogs(
+    request: PodLogsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<PodLogsChunk>;
+}
+
+export const LogServiceClient = makeGenericClientConstructor(
+  LogServiceService,
+  "navarch.api.v1.LogService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): LogServiceClient;
+  service: typeof LogServiceService;
+  serviceName: string;
+};
+
 /** NamespaceService serves the Namespace kind. */
 export type NamespaceServiceService = typeof NamespaceServiceService;
 export const NamespaceServiceService = {
@@ -6103,6 +6444,141 @@ export const protoMetadata: ProtoMetadata = {
       "reservedName": [],
       "visibility": 0,
     }, {
+      "name": "PodLogsRequest",
+      "field": [{
+        "name": "namespace",
+        "number": 1,
+        "label": 1,
+        "type": 9,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "namespace",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "name",
+        "number": 2,
+        "label": 1,
+        "type": 9,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "name",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "container",
+        "number": 3,
+        "label": 1,
+        "type": 9,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "container",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "follow",
+        "number": 4,
+        "label": 1,
+        "type": 8,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "follow",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "previous",
+        "number": 5,
+        "label": 1,
+        "type": 8,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "previous",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "tail_lines",
+        "number": 6,
+        "label": 1,
+        "type": 3,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "tailLines",
+        "options": undefined,
+        "proto3Optional": true,
+      }, {
+        "name": "since_seconds",
+        "number": 7,
+        "label": 1,
+        "type": 3,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 1,
+        "jsonName": "sinceSeconds",
+        "options": undefined,
+        "proto3Optional": true,
+      }, {
+        "name": "timestamps",
+        "number": 8,
+        "label": 1,
+        "type": 8,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "timestamps",
+        "options": undefined,
+        "proto3Optional": false,
+      }],
+      "extension": [],
+      "nestedType": [],
+      "enumType": [],
+      "extensionRange": [],
+      "oneofDecl": [{ "name": "_tail_lines", "options": undefined }, {
+        "name": "_since_seconds",
+        "options": undefined,
+      }],
+      "options": undefined,
+      "reservedRange": [],
+      "reservedName": [],
+      "visibility": 0,
+    }, {
+      "name": "PodLogsChunk",
+      "field": [{
+        "name": "data",
+        "number": 1,
+        "label": 1,
+        "type": 12,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "data",
+        "options": undefined,
+        "proto3Optional": false,
+      }],
+      "extension": [],
+      "nestedType": [],
+      "enumType": [],
+      "extensionRange": [],
+      "oneofDecl": [],
+      "options": undefined,
+      "reservedRange": [],
+      "reservedName": [],
+      "visibility": 0,
+    }, {
       "name": "NamespaceList",
       "field": [{
         "name": "api_version",
@@ -7186,6 +7662,17 @@ export const protoMetadata: ProtoMetadata = {
       }],
       "options": undefined,
     }, {
+      "name": "LogService",
+      "method": [{
+        "name": "StreamLogs",
+        "inputType": ".navarch.api.v1.PodLogsRequest",
+        "outputType": ".navarch.api.v1.PodLogsChunk",
+        "options": undefined,
+        "clientStreaming": false,
+        "serverStreaming": true,
+      }],
+      "options": undefined,
+    }, {
       "name": "NamespaceService",
       "method": [{
         "name": "Create",
@@ -7844,199 +8331,268 @@ export const protoMetadata: ProtoMetadata = {
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12],
-        "span": [113, 0, 118, 1],
-        "leadingComments": " NamespaceList is one page of Namespace objects.\n",
+        "span": [114, 0, 131, 1],
+        "leadingComments":
+          " PodLogsRequest asks for the log of one container of a pod (navctl logs). The gateway finds the\n node the pod is bound to and streams the container's output from that node's agent over NATS.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 12, 2, 0],
+        "span": [116, 2, 23],
+        "leadingComments": ' "default" if empty.\n',
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 12, 2, 1],
+        "span": [118, 2, 18],
+        "leadingComments": " The pod's name.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 12, 2, 2],
+        "span": [120, 2, 23],
+        "leadingComments": " The container; may be empty when the pod has exactly one container.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 12, 2, 3],
+        "span": [122, 2, 18],
+        "leadingComments": " Keep streaming new output until the client cancels or the container's log ends.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 12, 2, 4],
+        "span": [124, 2, 20],
+        "leadingComments": " The log of the previous, terminated instance of the container (after a restart).\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 12, 2, 5],
+        "span": [126, 2, 32],
+        "leadingComments": " Only the last N lines (absent: the whole log).\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 12, 2, 6],
+        "span": [128, 2, 35],
+        "leadingComments": " Only output written in the last N seconds (absent: no limit).\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 12, 2, 7],
+        "span": [130, 2, 22],
+        "leadingComments": " Prefix every line with its RFC 3339 timestamp.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 13],
-        "span": [121, 0, 124, 1],
-        "leadingComments": " NamespaceWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
+        "span": [135, 0, 137, 1],
+        "leadingComments":
+          " PodLogsChunk is a piece of the log: raw bytes as the container wrote them (stdout and stderr\n interleaved), not necessarily whole lines.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 1],
-        "span": [127, 0, 134, 1],
-        "leadingComments": " NamespaceService serves the Namespace kind.\n",
+        "span": [143, 0, 145, 1],
+        "leadingComments":
+          " LogService streams container logs from the node that runs the pod. Errors: NOT_FOUND (no such\n pod, or no previous instance of the container), FAILED_PRECONDITION (the pod is not bound to a\n node yet), INVALID_ARGUMENT (container missing or unknown, with the pod's container names),\n UNAVAILABLE (the pod's node does not answer), RESOURCE_EXHAUSTED (the client reads too slowly).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 14],
-        "span": [137, 0, 142, 1],
-        "leadingComments": " NodeList is one page of Node objects.\n",
+        "span": [148, 0, 153, 1],
+        "leadingComments": " NamespaceList is one page of Namespace objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 15],
-        "span": [145, 0, 148, 1],
-        "leadingComments": " NodeWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
+        "span": [156, 0, 159, 1],
+        "leadingComments": " NamespaceWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 2],
-        "span": [151, 0, 158, 1],
-        "leadingComments": " NodeService serves the Node kind.\n",
+        "span": [162, 0, 169, 1],
+        "leadingComments": " NamespaceService serves the Namespace kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 16],
-        "span": [161, 0, 166, 1],
-        "leadingComments": " PodList is one page of Pod objects.\n",
+        "span": [172, 0, 177, 1],
+        "leadingComments": " NodeList is one page of Node objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 17],
-        "span": [169, 0, 172, 1],
-        "leadingComments": " PodWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
+        "span": [180, 0, 183, 1],
+        "leadingComments": " NodeWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 3],
-        "span": [175, 0, 182, 1],
-        "leadingComments": " PodService serves the Pod kind.\n",
+        "span": [186, 0, 193, 1],
+        "leadingComments": " NodeService serves the Node kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 18],
-        "span": [185, 0, 190, 1],
-        "leadingComments": " ServiceList is one page of Service objects.\n",
+        "span": [196, 0, 201, 1],
+        "leadingComments": " PodList is one page of Pod objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 19],
-        "span": [193, 0, 196, 1],
-        "leadingComments": " ServiceWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
+        "span": [204, 0, 207, 1],
+        "leadingComments": " PodWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 4],
-        "span": [199, 0, 206, 1],
-        "leadingComments": " ServiceService serves the Service kind.\n",
+        "span": [210, 0, 217, 1],
+        "leadingComments": " PodService serves the Pod kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 20],
-        "span": [209, 0, 214, 1],
-        "leadingComments": " EndpointsList is one page of Endpoints objects.\n",
+        "span": [220, 0, 225, 1],
+        "leadingComments": " ServiceList is one page of Service objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 21],
-        "span": [217, 0, 220, 1],
-        "leadingComments": " EndpointsWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
+        "span": [228, 0, 231, 1],
+        "leadingComments": " ServiceWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 5],
-        "span": [223, 0, 230, 1],
-        "leadingComments": " EndpointsService serves the Endpoints kind.\n",
+        "span": [234, 0, 241, 1],
+        "leadingComments": " ServiceService serves the Service kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 22],
-        "span": [233, 0, 238, 1],
-        "leadingComments": " ConfigMapList is one page of ConfigMap objects.\n",
+        "span": [244, 0, 249, 1],
+        "leadingComments": " EndpointsList is one page of Endpoints objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 23],
-        "span": [241, 0, 244, 1],
-        "leadingComments": " ConfigMapWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
+        "span": [252, 0, 255, 1],
+        "leadingComments": " EndpointsWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 6],
-        "span": [247, 0, 254, 1],
-        "leadingComments": " ConfigMapService serves the ConfigMap kind.\n",
+        "span": [258, 0, 265, 1],
+        "leadingComments": " EndpointsService serves the Endpoints kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 24],
-        "span": [257, 0, 262, 1],
-        "leadingComments": " SecretList is one page of Secret objects.\n",
+        "span": [268, 0, 273, 1],
+        "leadingComments": " ConfigMapList is one page of ConfigMap objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 25],
-        "span": [265, 0, 268, 1],
-        "leadingComments": " SecretWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
+        "span": [276, 0, 279, 1],
+        "leadingComments": " ConfigMapWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 7],
-        "span": [271, 0, 278, 1],
-        "leadingComments": " SecretService serves the Secret kind.\n",
+        "span": [282, 0, 289, 1],
+        "leadingComments": " ConfigMapService serves the ConfigMap kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 26],
-        "span": [281, 0, 286, 1],
-        "leadingComments": " EventList is one page of Event objects.\n",
+        "span": [292, 0, 297, 1],
+        "leadingComments": " SecretList is one page of Secret objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 27],
-        "span": [289, 0, 292, 1],
-        "leadingComments": " EventWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
+        "span": [300, 0, 303, 1],
+        "leadingComments": " SecretWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 8],
-        "span": [295, 0, 302, 1],
-        "leadingComments": " EventService serves the Event kind.\n",
+        "span": [306, 0, 313, 1],
+        "leadingComments": " SecretService serves the Secret kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 28],
-        "span": [305, 0, 310, 1],
-        "leadingComments": " ReplicaSetList is one page of ReplicaSet objects.\n",
+        "span": [316, 0, 321, 1],
+        "leadingComments": " EventList is one page of Event objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 29],
-        "span": [313, 0, 316, 1],
-        "leadingComments": " ReplicaSetWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
+        "span": [324, 0, 327, 1],
+        "leadingComments": " EventWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 9],
-        "span": [319, 0, 326, 1],
-        "leadingComments": " ReplicaSetService serves the ReplicaSet kind.\n",
+        "span": [330, 0, 337, 1],
+        "leadingComments": " EventService serves the Event kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 30],
-        "span": [329, 0, 334, 1],
-        "leadingComments": " DeploymentList is one page of Deployment objects.\n",
+        "span": [340, 0, 345, 1],
+        "leadingComments": " ReplicaSetList is one page of ReplicaSet objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 31],
-        "span": [337, 0, 340, 1],
-        "leadingComments": " DeploymentWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
+        "span": [348, 0, 351, 1],
+        "leadingComments": " ReplicaSetWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 10],
-        "span": [343, 0, 350, 1],
-        "leadingComments": " DeploymentService serves the Deployment kind.\n",
+        "span": [354, 0, 361, 1],
+        "leadingComments": " ReplicaSetService serves the ReplicaSet kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 32],
-        "span": [353, 0, 358, 1],
-        "leadingComments": " LeaseList is one page of Lease objects.\n",
+        "span": [364, 0, 369, 1],
+        "leadingComments": " DeploymentList is one page of Deployment objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 33],
-        "span": [361, 0, 364, 1],
-        "leadingComments": " LeaseWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
+        "span": [372, 0, 375, 1],
+        "leadingComments": " DeploymentWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 11],
-        "span": [367, 0, 374, 1],
+        "span": [378, 0, 385, 1],
+        "leadingComments": " DeploymentService serves the Deployment kind.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 34],
+        "span": [388, 0, 393, 1],
+        "leadingComments": " LeaseList is one page of Lease objects.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 35],
+        "span": [396, 0, 399, 1],
+        "leadingComments": " LeaseWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [6, 12],
+        "span": [402, 0, 409, 1],
         "leadingComments": " LeaseService serves the Lease kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
@@ -8058,6 +8614,8 @@ export const protoMetadata: ProtoMetadata = {
     ".navarch.api.v1.APIResource": APIResource,
     ".navarch.api.v1.WhoAmIRequest": WhoAmIRequest,
     ".navarch.api.v1.WhoAmIResponse": WhoAmIResponse,
+    ".navarch.api.v1.PodLogsRequest": PodLogsRequest,
+    ".navarch.api.v1.PodLogsChunk": PodLogsChunk,
     ".navarch.api.v1.NamespaceList": NamespaceList,
     ".navarch.api.v1.NamespaceWatchEvent": NamespaceWatchEvent,
     ".navarch.api.v1.NodeList": NodeList,
@@ -8081,6 +8639,7 @@ export const protoMetadata: ProtoMetadata = {
     ".navarch.api.v1.LeaseList": LeaseList,
     ".navarch.api.v1.LeaseWatchEvent": LeaseWatchEvent,
     ".navarch.api.v1.DiscoveryService": DiscoveryServiceClient,
+    ".navarch.api.v1.LogService": LogServiceClient,
     ".navarch.api.v1.NamespaceService": NamespaceServiceClient,
     ".navarch.api.v1.NodeService": NodeServiceClient,
     ".navarch.api.v1.PodService": PodServiceClient,
@@ -8095,6 +8654,14 @@ export const protoMetadata: ProtoMetadata = {
   },
   dependencies: [protoMetadata1, protoMetadata2, protoMetadata3, protoMetadata4],
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
