@@ -47,3 +47,55 @@ export function openPodStatusReports(nc: NatsConnection, replicas = 1): Promise<
     description: "Pod status observed by node agents (metadata + status), key <namespace>.<name>; folded into navarch-pods",
   });
 }
+
+// Logs (navctl logs; docs/adr/0004-logs-over-nats.md). The gateway sends a NATS request with a
+// LogsRequest to the node's logs subject; the node agent answers it once (LogsReply), then
+// publishes the log to the request's `replyTo` inbox: raw chunks of at most LOGS_CHUNK_BYTES,
+// then one empty message with the LOGS_END_HEADER. The gateway publishes to `<replyTo>.alive`
+// every LOGS_KEEPALIVE_MS (body: the bytes it has delivered, which also opens the node's send
+// window) and to `<replyTo>.cancel` when its client goes away; the node stops after
+// LOGS_KEEPALIVE_TIMEOUT_MS without a keepalive.
+
+/** Subject a node agent serves log requests on: `navarch.node.<nodeToken>.logs`. */
+export function nodeLogsSubject(node: string): string {
+  return `navarch.node.${nodeToken(node)}.logs`;
+}
+
+export interface LogsRequest {
+  namespace: string;
+  name: string;
+  uid: string;
+  container: string;
+  follow: boolean;
+  previous: boolean;
+  tailLines?: number | undefined;
+  sinceSeconds?: number | undefined;
+  timestamps: boolean;
+  /** Inbox the node publishes the chunks and the end marker to. */
+  replyTo: string;
+}
+
+export type LogsErrorCode = "NotFound" | "BadRequest" | "TooManyRequests" | "Unavailable" | "Internal";
+
+export type LogsReply = { ok: true } | { ok: false; code: LogsErrorCode; message: string };
+
+/** Largest data message of a log stream. */
+export const LOGS_CHUNK_BYTES = 64 * 1024;
+/** Bytes a node may send beyond what the gateway has acknowledged in a keepalive. */
+export const LOGS_WINDOW_BYTES = 1024 * 1024;
+export const LOGS_KEEPALIVE_MS = 5_000;
+export const LOGS_KEEPALIVE_TIMEOUT_MS = 15_000;
+/** On the last message of a stream (no data): "1". */
+export const LOGS_END_HEADER = "Navarch-Logs-End";
+/** On the last message, when the stream ended because of an error: its text. */
+export const LOGS_ERROR_HEADER = "Navarch-Logs-Error";
+/** On every data message: the stream offset of its first byte (detects lost messages). */
+export const LOGS_OFFSET_HEADER = "Navarch-Logs-Offset";
+
+export function logsAliveSubject(replyTo: string): string {
+  return `${replyTo}.alive`;
+}
+
+export function logsCancelSubject(replyTo: string): string {
+  return `${replyTo}.cancel`;
+}

@@ -168,13 +168,16 @@ export class ResourceStore<T extends KubeObject = KubeObject> {
 }
 
 /**
- * Whether finalizers still hold an object being deleted: metadata.finalizers, and for a
- * Namespace also spec.finalizers (the namespace controller's "kubernetes" finalizer).
+ * Whether something still holds an object being deleted: metadata.finalizers; for a Namespace
+ * also spec.finalizers (the namespace controller's "kubernetes" finalizer); for a Pod on a node,
+ * its graceful termination (the node agent deletes it once its containers have stopped).
  */
 export function heldByFinalizers(obj: KubeObject): boolean {
   if ((obj.metadata?.finalizers ?? []).length > 0) return true;
-  const spec = (obj as { spec?: { finalizers?: string[] } }).spec;
-  return obj.kind === "Namespace" && (spec?.finalizers ?? []).length > 0;
+  const spec = (obj as { spec?: { finalizers?: string[]; nodeName?: string } }).spec;
+  if (obj.kind === "Namespace") return (spec?.finalizers ?? []).length > 0;
+  if (obj.kind === "Pod") return !!spec?.nodeName && (obj.metadata?.deletionGracePeriodSeconds ?? 0) > 0;
+  return false;
 }
 
 function withRevision<T extends KubeObject>(obj: T, rev: number): T {

@@ -160,6 +160,29 @@ describe("api-gateway against a real nats-server", () => {
     await rejectsWith(call((cb) => nss.delete({ namespace: "", name: "default", propagationPolicy: "" }, md, cb)), grpc.status.PERMISSION_DENIED, /may not be deleted/);
   });
 
+  it("deletes a pod on a node gracefully (the node agent finishes it); grace 0 deletes at once", async () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const pods: any = new KINDS.Pod.client(gateway.address, grpc.credentials.createInsecure());
+    try {
+      const spec = { nodeName: "n1", terminationGracePeriodSeconds: 7, containers: [{ name: "c", image: "navarch/demo:1" }] };
+      await call((cb) => pods.create(KINDS.Pod.codec.fromPartial({ metadata: { name: "graceful" }, spec }), md, cb));
+      const marked = await call<{ metadata: { deletionTimestamp: string; deletionGracePeriodSeconds: number } }>((cb) =>
+        pods.delete({ namespace: "default", name: "graceful", propagationPolicy: "" }, md, cb),
+      );
+      assert.ok(marked.metadata.deletionTimestamp);
+      assert.equal(marked.metadata.deletionGracePeriodSeconds, 7);
+      const still = await call<{ metadata: { deletionTimestamp: string } }>((cb) => pods.get({ namespace: "default", name: "graceful" }, md, cb));
+      assert.ok(still.metadata.deletionTimestamp, "still there, terminating");
+      await call((cb) => pods.delete({ namespace: "default", name: "graceful", gracePeriodSeconds: 0, propagationPolicy: "" }, md, cb));
+      await rejectsWith(call((cb) => pods.get({ namespace: "default", name: "graceful" }, md, cb)), grpc.status.NOT_FOUND);
+      await call((cb) => pods.create(KINDS.Pod.codec.fromPartial({ metadata: { name: "unbound" }, spec: { containers: spec.containers } }), md, cb));
+      await call((cb) => pods.delete({ namespace: "default", name: "unbound", propagationPolicy: "" }, md, cb));
+      await rejectsWith(call((cb) => pods.get({ namespace: "default", name: "unbound" }, md, cb)), grpc.status.NOT_FOUND);
+    } finally {
+      pods.close();
+    }
+  });
+
   it("lists with label selectors and pages with continue tokens", async () => {
     const ns = await call<{ metadata: { name: string } }>((cb) => nss.create(KINDS.Namespace.codec.fromPartial({ metadata: { name: "paging" } }), md, cb));
     assert.equal(ns.metadata.name, "paging");

@@ -14,6 +14,7 @@ import {
   type ListRequest,
   type Namespace,
   type ObjectMeta,
+  type Pod,
 } from "@navarch/api";
 import { requestDeletion, timestamp, type ResourceStore } from "@navarch/store";
 import { randomUUID } from "node:crypto";
@@ -22,7 +23,7 @@ import type { GatewayContext } from "./context.js";
 import { decodeContinue, encodeContinue, parseSelection, selects } from "./selection.js";
 
 /** Namespaces that always exist and cannot be deleted. */
-export const SYSTEM_NAMESPACES = ["default", "navarch-system"];
+export const SYSTEM_NAMESPACES = ["default", "navarch-system", "navarch-node-lease"];
 
 const GENERATED_SUFFIX_CHARS = "bcdfghjklmnpqrstvwxz2456789";
 
@@ -178,9 +179,38 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
       );
     }
     if (this.info.kind === "Namespace") return (await this.terminateNamespace(current as unknown as Namespace)) as unknown as T;
+    if (this.info.kind === "Pod") {
+      const graceful = await this.terminatePod(current as unknown as Pod, req.gracePeriodSeconds);
+      if (graceful) return graceful as unknown as T;
+      if (req.gracePeriodSeconds === 0 && (cur.finalizers ?? []).length === 0) {
+        // Force: gone now, whatever its node agent is doing (it kills the containers on seeing it gone).
+        await this.store.delete(namespace, req.name, Number(cur.resourceVersion));
+        return current;
+      }
+    }
     const result = await requestDeletion(this.store, current, this.ctx.now(), req.gracePeriodSeconds);
     if (!result.deleted) this.ctx.wrote(this.info, result.object.metadata!.resourceVersion);
     return result.object;
+  }
+
+  /**
+   * A pod running on a node is deleted gracefully, as in Kubernetes: the gateway only stamps
+   * deletionTimestamp and the grace period; the node agent stops the containers (SIGTERM, grace,
+   * SIGKILL) and then deletes the Pod. Unbound or finished pods, and a grace period of 0 (force),
+   * go at once. Returns undefined when the pod should be deleted now.
+   */
+  private async terminatePod(pod: Pod, gracePeriodSeconds: number | undefined): Promise<Pod | undefined> {
+    const finished = pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
+    if (!pod.spec?.nodeName || finished || gracePeriodSeconds === 0) return undefined;
+    if (pod.metadata!.deletionTimestamp) return pod;
+    const grace = gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+    const marked: Pod = {
+      ...pod,
+      metadata: { ...pod.metadata!, deletionTimestamp: timestamp(this.ctx.now()), deletionGracePeriodSeconds: grace },
+    };
+    const updated = (await this.ctx.store<Pod>(KINDS.Pod).update(marked)) ?? marked;
+    this.ctx.wrote(KINDS.Pod, updated.metadata!.resourceVersion);
+    return updated;
   }
 
   /** Namespaces go Terminating; the namespace controller empties them and then deletes them. */

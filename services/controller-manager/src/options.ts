@@ -9,6 +9,7 @@ export const CONTROLLER_MANAGER_OPTIONS = {
   retryPeriodSeconds: option("NAVARCH_LEADER_ELECT_RETRY_PERIOD", 2, asInt, "seconds between renewals and acquisition attempts"),
   namespaceWorkers: option("NAVARCH_NAMESPACE_WORKERS", 2, asInt, "namespaces emptied at once"),
   namespaceResyncSeconds: option("NAVARCH_NAMESPACE_RESYNC_SECONDS", 300, asInt, "re-examine every namespace this often (0: never)"),
+  nodeMonitorGraceSeconds: option("NAVARCH_NODE_MONITOR_GRACE_SECONDS", 4, asInt, "a node whose heartbeat is older than this becomes Ready=Unknown"),
 };
 
 export type ControllerManagerOptions = {

@@ -2,13 +2,17 @@
 // process holds the Lease navarch-system/controller-manager - the controllers themselves. Caches
 // stay warm on a standby, so a takeover starts reconciling without a replay. The all-in-one calls
 // run() with its own connection; main.ts calls it standalone.
-import { KINDS } from "@navarch/api";
+import { KINDS, type Lease, type Node, type Pod } from "@navarch/api";
 import { LeaderElector, SharedInformers, type Controller, type Logger } from "@navarch/controller";
+import { Informer, openNodePods, openPodStatusReports } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { namespaceController } from "./namespace/controller.js";
 import { namespaceInformers } from "./namespace/watches.js";
+import { nodeLifecycleController } from "./node-lifecycle/controller.js";
+import { podProjector } from "./pod-projector/controller.js";
+import { podStatusFolder } from "./pod-status/controller.js";
 import { defaultOptions, type ControllerManagerOptions } from "./options.js";
 
 export const LEASE_NAME = "controller-manager";
@@ -22,11 +26,19 @@ export interface RunParams {
 
 export async function run({ nc, logger, signal, options = {} }: RunParams): Promise<void> {
   const o = { ...defaultOptions(), ...options };
-  const shared = new SharedInformers(nc, { logger, openOptions: () => ({ replicas: options.kvReplicas ?? 1 }) });
+  const replicas = options.kvReplicas ?? 1;
+  const shared = new SharedInformers(nc, { logger, openOptions: () => ({ replicas }) });
+  // Buckets that are not a kind's own: the per-node pod view and the agents' status reports.
+  const warn = (what: string) => (err: unknown) => logger.warn({ err: String(err) }, `${what} watch failed; retrying`);
+  const projections = new Informer<Pod>(await openNodePods(nc, undefined, replicas), nc, { onWatchError: warn("node pods") });
+  const reports = new Informer<Pod>(await openPodStatusReports(nc, replicas), nc, { onWatchError: warn("pod status") });
   try {
     const informers = await namespaceInformers(shared);
     const leases = await shared.store(KINDS.Lease);
-    if (!(await untilAborted(shared.start(), signal))) return;
+    const pods = (await shared.informer(KINDS.Pod)) as Informer<Pod>;
+    const nodes = (await shared.informer(KINDS.Node)) as Informer<Node>;
+    const leaseInformer = (await shared.informer(KINDS.Lease)) as Informer<Lease>;
+    if (!(await untilAborted(Promise.all([shared.start(), projections.start(), reports.start()]), signal))) return;
     logger.info({ kinds: 1 + informers.contents.length }, "caches synced");
 
     let controllers: Controller[] = [];
@@ -48,6 +60,9 @@ export async function run({ nc, logger, signal, options = {} }: RunParams): Prom
             resyncPeriodMs: o.namespaceResyncSeconds * 1000,
             logger,
           }),
+          podProjector({ nc, informers: { pods, projections }, logger, kvReplicas: replicas }),
+          podStatusFolder({ pods, reports, logger }),
+          nodeLifecycleController({ nodes, leases: leaseInformer, gracePeriodMs: o.nodeMonitorGraceSeconds * 1000, logger }),
         ];
         await Promise.all(controllers.map((c) => c.start()));
       },
@@ -60,6 +75,8 @@ export async function run({ nc, logger, signal, options = {} }: RunParams): Prom
     await untilAborted(new Promise<never>(() => {}), signal);
     await elector.stop();
   } finally {
+    projections.stop();
+    reports.stop();
     await shared.stop();
   }
 }

@@ -1,0 +1,60 @@
+import { KINDS, type Pod } from "@navarch/api";
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { project, reconcile, type Projection } from "./reconcile.js";
+
+function pod(name: string, node: string, extra: Record<string, unknown> = {}): Pod {
+  return KINDS.Pod.codec.fromPartial({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: "default", uid: `uid-${name}`, resourceVersion: "7" },
+    spec: { nodeName: node, containers: [{ name: "c", image: "demo:1" }] },
+    ...extra,
+  });
+}
+
+function projected(p: Pod, rev = "3"): Projection {
+  const copy = project(p);
+  copy.metadata!.resourceVersion = rev;
+  return { node: p.spec!.nodeName, pod: copy };
+}
+
+test("an unbound pod is not projected", () => {
+  assert.deepEqual(reconcile(pod("a", ""), []), []);
+});
+
+test("a bound pod is projected to its node without status", () => {
+  const p = pod("a", "n1", { status: { phase: "Running" } });
+  const [step] = reconcile(p, []);
+  assert.equal(step?.type, "put");
+  assert.equal(step?.node, "n1");
+  assert.equal(step?.type === "put" && step.expectedRevision, undefined);
+  assert.equal(step?.type === "put" && step.pod.status, undefined);
+});
+
+test("a status-only change is not copied again", () => {
+  const p = pod("a", "n1");
+  const withStatus = { ...p, status: KINDS.Pod.codec.fromPartial({ status: { phase: "Running", podIP: "10.0.0.2" } }).status };
+  assert.deepEqual(reconcile(withStatus, [projected(p)]), []);
+});
+
+test("a metadata or spec change updates the projection on its revision", () => {
+  const p = pod("a", "n1");
+  const deleting = { ...p, metadata: { ...p.metadata!, deletionTimestamp: "2026-01-01T00:00:00Z", deletionGracePeriodSeconds: 30 } };
+  const steps = reconcile(deleting, [projected(p, "11")]);
+  assert.equal(steps.length, 1);
+  assert.equal(steps[0]!.type, "put");
+  assert.equal(steps[0]!.type === "put" && steps[0]!.expectedRevision, "11");
+  assert.equal(steps[0]!.type === "put" && steps[0]!.pod.metadata!.deletionTimestamp, "2026-01-01T00:00:00Z");
+});
+
+test("a deleted pod's projection is removed on its revision", () => {
+  const p = pod("a", "n1");
+  assert.deepEqual(reconcile(undefined, [projected(p, "5")]), [{ type: "remove", node: "n1", namespace: "default", name: "a", expectedRevision: "5" }]);
+});
+
+test("a projection on another node than the pod's is removed, and the right one written", () => {
+  const p = pod("a", "n2");
+  const steps = reconcile(p, [projected(pod("a", "n1"), "4")]);
+  assert.deepEqual(steps.map((s) => `${s.type} ${s.node}`), ["remove n1", "put n2"]);
+});

@@ -1,0 +1,49 @@
+// The pod projector's plan: the per-node view (navarch-node-pods) must hold exactly the pods bound
+// to each node, as their metadata and spec (status changes are not copied, so a node agent is not
+// woken by its own reports coming back).
+import { KINDS, toManifest, type Pod } from "@navarch/api";
+
+export interface Projection {
+  node: string;
+  pod: Pod;
+}
+
+export type Step =
+  | { type: "put"; node: string; pod: Pod; expectedRevision: string | undefined }
+  | { type: "remove"; node: string; namespace: string; name: string; expectedRevision: string };
+
+/** What a node sees of a pod: everything but status and resourceVersion. */
+export function project(pod: Pod): Pod {
+  const meta = { ...pod.metadata!, resourceVersion: "" };
+  return KINDS.Pod.codec.fromPartial({ apiVersion: "v1", kind: "Pod", metadata: meta, spec: pod.spec });
+}
+
+function sameContent(a: Pod, b: Pod): boolean {
+  const canon = (p: Pod) => {
+    const json = toManifest(KINDS.Pod, project(p)) as { metadata?: Record<string, unknown> };
+    delete json.metadata?.resourceVersion;
+    return JSON.stringify(json);
+  };
+  return canon(a) === canon(b);
+}
+
+/**
+ * `pod` is the current Pod (undefined if deleted), `existing` every projection of that pod
+ * (normally zero or one; a pod never moves between nodes, but a stale copy must still go).
+ */
+export function reconcile(pod: Pod | undefined, existing: Projection[]): Step[] {
+  const node = pod?.spec?.nodeName || undefined;
+  const steps: Step[] = [];
+  for (const p of existing) {
+    if (p.node !== node) {
+      steps.push({ type: "remove", node: p.node, namespace: p.pod.metadata!.namespace, name: p.pod.metadata!.name, expectedRevision: p.pod.metadata!.resourceVersion });
+    }
+  }
+  if (pod && node) {
+    const current = existing.find((p) => p.node === node);
+    if (!current || !sameContent(current.pod, pod)) {
+      steps.push({ type: "put", node, pod: project(pod), expectedRevision: current?.pod.metadata?.resourceVersion });
+    }
+  }
+  return steps;
+}

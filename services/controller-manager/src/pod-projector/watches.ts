@@ -1,0 +1,60 @@
+// The projector watches Pods (key <namespace>.<name>) and the projection bucket, whose keys
+// <node>.<namespace>.<name> map back to the pod's key; an index from pod key to its projections
+// keeps a pod's sync from scanning the bucket.
+import type { Pod } from "@navarch/api";
+import { watch, type Watch } from "@navarch/controller";
+import type { Informer } from "@navarch/store";
+import type { Projection } from "./reconcile.js";
+
+export interface ProjectorInformers {
+  pods: Informer<Pod>;
+  /** The whole navarch-node-pods bucket (every node). */
+  projections: Informer<Pod>;
+}
+
+/** "<nodeToken>.<namespace>.<name>" -> { node token, pod key }. */
+export function splitProjectionKey(key: string): { nodeToken: string; podKey: string } {
+  const dot = key.indexOf(".");
+  return { nodeToken: key.slice(0, dot), podKey: key.slice(dot + 1) };
+}
+
+export class ProjectionIndex {
+  private readonly byPod = new Map<string, Set<string>>();
+
+  constructor(private readonly projections: Informer<Pod>) {
+    for (const key of projections.keys()) this.add(key);
+    projections.onEvent((e) => (e.type === "DELETED" ? this.remove(e.key) : this.add(e.key)));
+  }
+
+  of(podKey: string): Projection[] {
+    const keys = this.byPod.get(podKey);
+    if (!keys) return [];
+    const out: Projection[] = [];
+    for (const key of keys) {
+      const pod = this.projections.getByKey(key);
+      if (pod) out.push({ node: pod.spec?.nodeName ?? "", pod });
+    }
+    return out;
+  }
+
+  private add(key: string): void {
+    const { podKey } = splitProjectionKey(key);
+    let set = this.byPod.get(podKey);
+    if (!set) this.byPod.set(podKey, (set = new Set()));
+    set.add(key);
+  }
+
+  private remove(key: string): void {
+    const { podKey } = splitProjectionKey(key);
+    const set = this.byPod.get(podKey);
+    set?.delete(key);
+    if (set?.size === 0) this.byPod.delete(podKey);
+  }
+}
+
+export function projectorWatches(informers: ProjectorInformers): Watch[] {
+  return [
+    watch(informers.pods, (e) => [e.key]),
+    watch(informers.projections, (e) => [splitProjectionKey(e.key).podKey]),
+  ];
+}
