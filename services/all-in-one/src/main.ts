@@ -4,7 +4,7 @@
 // against an external NATS (services/*/dist/main.js with NAVARCH_NATS_URL).
 import { startGateway, GATEWAY_OPTIONS } from "@navarch/api-gateway";
 import { clientConfigPath, COMMON_OPTIONS, createLogger, describeOptions, navarchHome, readOptions } from "@navarch/config";
-import { run as runControllerManager } from "@navarch/controller-manager";
+import { CONTROLLER_MANAGER_OPTIONS, run as runControllerManager } from "@navarch/controller-manager";
 import { connectNats } from "@navarch/store";
 import type { NatsServerProcess } from "@navarch/nats-embedded";
 import { ensureAdminConfig } from "./admin-token.js";
@@ -13,7 +13,7 @@ import { ALL_IN_ONE_OPTIONS } from "./options.js";
 import path from "node:path";
 
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
-  console.log(`Usage: navarch (npm start)\n\nRuns a local Navarch control plane. Options (environment):\n  NAVARCH_HOME                       state and client config (default: ~/.navarch)\n  NAVARCH_LOG_FILE                   log file, "-" for stderr (default: $NAVARCH_HOME/logs/navarch.log)\n${describeOptions({ ...COMMON_OPTIONS, ...ALL_IN_ONE_OPTIONS, ...GATEWAY_OPTIONS })}`);
+  console.log(`Usage: navarch (npm start)\n\nRuns a local Navarch control plane. Options (environment):\n  NAVARCH_HOME                       state and client config (default: ~/.navarch)\n  NAVARCH_LOG_FILE                   log file, "-" for stderr (default: $NAVARCH_HOME/logs/navarch.log)\n${describeOptions({ ...COMMON_OPTIONS, ...ALL_IN_ONE_OPTIONS, ...GATEWAY_OPTIONS, ...CONTROLLER_MANAGER_OPTIONS })}`);
   process.exit(0);
 }
 
@@ -21,6 +21,7 @@ const home = navarchHome();
 const common = readOptions(COMMON_OPTIONS);
 const local = readOptions(ALL_IN_ONE_OPTIONS);
 const gatewayOptions = readOptions(GATEWAY_OPTIONS);
+const controllerOptions = readOptions(CONTROLLER_MANAGER_OPTIONS);
 // The terminal shows the ready banner; the logs go to a file (NAVARCH_LOG_FILE=- for stderr).
 const logFile = process.env.NAVARCH_LOG_FILE ?? path.join(home, "logs", "navarch.log");
 const logger = createLogger("all-in-one", common.logLevel, logFile === "-" ? undefined : logFile);
@@ -37,7 +38,18 @@ if (!natsUrl) {
 const nc = await connectNats({ url: natsUrl, name: "navarch-all-in-one", credsFile: common.natsCreds || undefined, replicas: common.kvReplicas });
 const gateway = await startGateway({ nc, logger: logger.child({ component: "api-gateway" }), options: gatewayOptions, kvReplicas: common.kvReplicas });
 const abort = new AbortController();
-const controllers = runControllerManager({ nc, logger: logger.child({ component: "controller-manager" }), signal: abort.signal }).catch((err: unknown) => {
+const controllers = runControllerManager({
+  nc,
+  logger: logger.child({ component: "controller-manager" }),
+  signal: abort.signal,
+  // With its own embedded NATS this process is the only candidate: no need to wait out a lease a
+  // crashed predecessor still holds. On a shared NATS, elect as usual.
+  options: {
+    ...controllerOptions,
+    leaderElect: process.env.NAVARCH_LEADER_ELECT ? controllerOptions.leaderElect : nats === undefined,
+    kvReplicas: common.kvReplicas,
+  },
+}).catch((err: unknown) => {
   logger.fatal({ err }, "controller-manager failed");
   void shutdown(1);
 });
