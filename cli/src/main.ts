@@ -9,6 +9,7 @@ import { runDelete } from "./commands/delete.js";
 import { runDescribe } from "./commands/describe.js";
 import { runApiResources, runVersion, runWhoAmI } from "./commands/discovery.js";
 import { runGet } from "./commands/get.js";
+import { parseSince, parseTail, runLogs } from "./commands/logs.js";
 import { Connection, resolveSettings, type GlobalOptions, type Settings } from "./connection.js";
 import { messageOf } from "./errors.js";
 
@@ -40,6 +41,17 @@ function bool(value: string): boolean {
   if (value === "true") return true;
   if (value === "false") return false;
   throw new InvalidArgumentError("expected true or false");
+}
+
+/** A parser that throws CliError, as commander's option argument parser. */
+function cliArg<T>(parse: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (err) {
+      throw new InvalidArgumentError(messageOf(err));
+    }
+  };
 }
 
 function printError(err: unknown): void {
@@ -172,6 +184,30 @@ program
         ignoreNotFound: o.ignoreNotFound as boolean,
         wait: o.wait as boolean,
         timeoutMs: o.timeout as number | undefined,
+      }),
+    ),
+  );
+
+program
+  .command("logs")
+  .description("print the logs of a container in a pod")
+  .argument("<pod>", "POD or pod/POD")
+  .argument("[container]", "the container (same as -c)")
+  .option("-c, --container <name>", "the container; may be left out when the pod has only one")
+  .option("-f, --follow", "keep streaming new output until Ctrl-C")
+  .option("-p, --previous", "the log of the previous, terminated instance of the container")
+  .option("--tail <lines>", "only the last lines (-1: all)", cliArg(parseTail), -1)
+  .option("--since <duration>", "only output newer than this, e.g. 5s, 2m or 1h", cliArg(parseSince))
+  .option("--timestamps", "prefix each line with its timestamp")
+  .action(
+    action(async (ctx, pod: string, container: string | undefined, o: Opts) =>
+      runLogs(ctx, pod, {
+        container: (o.container as string | undefined) ?? container,
+        follow: o.follow as boolean,
+        previous: o.previous as boolean,
+        tail: o.tail as number,
+        sinceSeconds: o.since as number | undefined,
+        timestamps: o.timestamps as boolean,
       }),
     ),
   );

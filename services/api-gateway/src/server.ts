@@ -4,6 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import {
   ALL_KINDS,
   DiscoveryServiceService,
+  LogServiceService,
   type DeleteRequest,
   type GetRequest,
   type KindInfo,
@@ -14,6 +15,7 @@ import {
 import { HealthImplementation } from "grpc-health-check";
 import type { GatewayContext } from "./context.js";
 import { apiResources, version, whoAmI } from "./discovery.js";
+import { logServiceHandlers } from "./logs.js";
 import { ObjectsApi } from "./objects.js";
 import { addReflection } from "./reflection.js";
 import { toStatus } from "./status.js";
@@ -74,6 +76,8 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string): G
       }
     },
   });
+
+  server.addService(LogServiceService, logServiceHandlers(ctx));
 
   const health = new HealthImplementation({ "": "NOT_SERVING" });
   health.addToServer(server);
