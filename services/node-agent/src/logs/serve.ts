@@ -93,6 +93,8 @@ export async function serveLogs(opts: ServeLogsOptions): Promise<LogsServer> {
     windowBytes: opts.windowBytes ?? LOGS_WINDOW_BYTES,
   };
   const streams = new Set<LogStream>();
+  /** Requests between the limit check and their stream (finding the container). */
+  let starting = 0;
   let stopped = false;
 
   const reply = (msg: Msg, r: LogsReply) => {
@@ -116,17 +118,20 @@ export async function serveLogs(opts: ServeLogsOptions): Promise<LogsServer> {
       reply(msg, { ok: false, code: "Unavailable", message: `the node agent of ${node} is shutting down` });
       return;
     }
-    if (streams.size >= maxStreams) {
-      reply(msg, { ok: false, code: "TooManyRequests", message: `node ${node} is serving ${streams.size} log streams, the most it serves at once; try again later` });
+    if (streams.size + starting >= maxStreams) {
+      reply(msg, { ok: false, code: "TooManyRequests", message: `node ${node} is serving ${maxStreams} log streams, the most it serves at once; try again later` });
       return;
     }
     let id: string | undefined;
+    starting++;
     try {
       id = await findContainer(req.namespace, req.name, req.uid, req.container, req.previous);
     } catch (err) {
       logger.warn({ err, pod: `${req.namespace}/${req.name}`, container: req.container }, "logs: finding the container failed");
       reply(msg, { ok: false, code: "Unavailable", message: `the container runtime of node ${node} failed: ${(err as Error).message}` });
       return;
+    } finally {
+      starting--;
     }
     if (id === undefined) {
       reply(msg, {
@@ -148,7 +153,7 @@ export async function serveLogs(opts: ServeLogsOptions): Promise<LogsServer> {
       stream.listen();
     } catch (err) {
       streams.delete(stream);
-      stream.stop();
+      stream.dispose();
       reply(msg, { ok: false, code: "Internal", message: `could not subscribe to ${req.replyTo}: ${(err as Error).message}` });
       return;
     }
@@ -351,6 +356,14 @@ class LogStream {
     this.wake?.();
     // A stream stopped before run() began still has to end.
     if (this.heartbeat === undefined) this.end();
+  }
+
+  /** Forgets a stream that never started (no end message: the request is refused instead). */
+  dispose(): void {
+    this.ended = true;
+    clearTimeout(this.aliveTimer);
+    this.controlSub?.unsubscribe();
+    this.finishedResolve();
   }
 
   private end(): void {
