@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 
 const self = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(self), "..");
-const TEST_ROOTS = ["libs/*", "services/*", "cli", "e2e"];
+const TEST_ROOTS = ["libs/*", "services/*", "cli", "e2e", "bench"];
 const TEST_TIMEOUT_MS = 120_000;
 
 function isMain() {

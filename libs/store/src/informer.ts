@@ -248,7 +248,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   private record(event: StoreEvent<T>): void {
     if (this.isSynced) {
       this.history.push(event);
-      if (this.history.length > this.historySize) {
+      // Trim in batches of a tenth, not one event per event: splice shifts the whole array.
+      if (this.history.length > this.historySize + Math.ceil(this.historySize / 10)) {
         const dropped = this.history.splice(0, this.history.length - this.historySize);
         this.historyFloor = dropped[dropped.length - 1]!.revision;
       }
