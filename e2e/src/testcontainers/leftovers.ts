@@ -1,0 +1,163 @@
+// Everything a cluster fixture starts carries labels, so it can be found and removed again: by
+// stop(), by the process 'exit' hook when a test file ends without stopping its clusters, and by
+// the next startCluster() when a test process was killed outright (its pid is gone).
+//
+//   navarch.e2e.fixture=testcontainers   every container the fixture starts
+//   navarch.e2e.cluster=<id>             which cluster it belongs to
+//   navarch.e2e.pid=<pid>                the test process that started it
+//   navarch.e2e.node=<node name>         on node-agent containers (NOT navarch.node: that label
+//                                        marks pod containers, which an agent garbage-collects)
+// Pod containers are found by the node agents' own label navarch.node=<node name>; the private
+// network is named navarch-e2e-<pid>-<random>.
+import type { ContainerRuntimeClient } from "testcontainers";
+import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+
+/** dockerode, as testcontainers exposes it (client.container.dockerode). */
+export type Dockerode = ContainerRuntimeClient["container"]["dockerode"];
+
+export const LABEL_FIXTURE = "navarch.e2e.fixture";
+export const LABEL_CLUSTER = "navarch.e2e.cluster";
+export const LABEL_PID = "navarch.e2e.pid";
+export const LABEL_ROLE = "navarch.e2e.role";
+export const LABEL_NODE = "navarch.e2e.node";
+/** The label the node agent puts on the containers of its pods. */
+export const POD_NODE_LABEL = "navarch.node";
+export const NETWORK_PREFIX = "navarch-e2e-";
+
+export interface TrackedCluster {
+  id: string;
+  /** Known once the network exists. */
+  networkName?: string;
+  nodeNames: string[];
+  /** A temp dir of the fixture's (the client config), removed with the cluster by the exit hook. */
+  home?: string;
+}
+
+const live = new Map<string, TrackedCluster>();
+let hooked = false;
+
+/** Remembers a cluster until untrack(); the exit hook removes whatever is still tracked. */
+export function track(cluster: TrackedCluster): void {
+  live.set(cluster.id, cluster);
+  if (hooked) return;
+  hooked = true;
+  process.on("exit", removeAllSync);
+  // A test process stopped by Ctrl-C or by the runner: clean up, then end as the signal would.
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    process.once(signal, () => {
+      removeAllSync();
+      process.exit(code);
+    });
+  }
+}
+
+export function untrack(id: string): void {
+  live.delete(id);
+}
+
+export function trackedClusters(): TrackedCluster[] {
+  return [...live.values()];
+}
+
+/** Removes one cluster's containers, its pods' containers and its network (async, via the Docker API). */
+export async function removeCluster(docker: Dockerode, cluster: TrackedCluster): Promise<void> {
+  const errors: string[] = [];
+  const removeAll = async (label: string) => {
+    const found = await docker.listContainers({ all: true, filters: { label: [label] } });
+    await Promise.all(
+      found.map((c) =>
+        docker
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch((e: Error & { statusCode?: number }) => {
+            if (e.statusCode !== 404 && !/already in progress/.test(e.message)) errors.push(`container ${c.Id.slice(0, 12)}: ${e.message}`);
+          }),
+      ),
+    );
+  };
+  // The agents first, so none of them starts a pod container while those are removed.
+  await removeAll(`${LABEL_CLUSTER}=${cluster.id}`);
+  for (const node of cluster.nodeNames) await removeAll(`${POD_NODE_LABEL}=${node}`);
+  if (cluster.networkName) {
+    await docker
+      .getNetwork(cluster.networkName)
+      .remove()
+      .catch((e: Error & { statusCode?: number }) => {
+        if (e.statusCode !== 404) errors.push(`network ${cluster.networkName}: ${e.message}`);
+      });
+  }
+  if (errors.length) throw new Error(`could not remove everything of cluster ${cluster.id}:\n${errors.join("\n")}`);
+}
+
+/** The last resort on process exit: synchronous, with the docker CLI. */
+export function removeAllSync(): void {
+  for (const cluster of live.values()) {
+    const ids = new Set<string>();
+    for (const filter of [`${LABEL_CLUSTER}=${cluster.id}`, ...cluster.nodeNames.map((n) => `${POD_NODE_LABEL}=${n}`)]) {
+      for (const id of dockerSync(["ps", "-aq", "--filter", `label=${filter}`]).split(/\s+/)) if (id) ids.add(id);
+    }
+    if (ids.size) dockerSync(["rm", "-f", "-v", ...ids]);
+    if (cluster.networkName) dockerSync(["network", "rm", cluster.networkName]);
+    if (cluster.home) rmSync(cluster.home, { recursive: true, force: true });
+  }
+  live.clear();
+}
+
+function dockerSync(args: string[]): string {
+  try {
+    return execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 30_000 });
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Removes what test processes that no longer exist left behind (killed with SIGKILL, so no hook
+ * ran): their containers, their pods' containers (unless a live fixture runs a node of that name)
+ * and their networks.
+ */
+export async function removeOrphans(docker: Dockerode): Promise<string[]> {
+  const removed: string[] = [];
+  const fixtures = await docker.listContainers({ all: true, filters: { label: [`${LABEL_FIXTURE}=testcontainers`] } });
+  const orphans = new Map<string, TrackedCluster>();
+  const liveNodes = new Set<string>();
+  for (const c of fixtures) {
+    const pid = Number(c.Labels[LABEL_PID]);
+    const node = c.Labels[LABEL_NODE];
+    if (pidAlive(pid)) {
+      if (node) liveNodes.add(node);
+      continue;
+    }
+    const id = c.Labels[LABEL_CLUSTER] ?? "";
+    const t = orphans.get(id) ?? { id, nodeNames: [] };
+    if (node) t.nodeNames.push(node);
+    orphans.set(id, t);
+  }
+  for (const t of orphans.values()) {
+    t.nodeNames = t.nodeNames.filter((n) => !liveNodes.has(n));
+    await removeCluster(docker, t).catch(() => undefined);
+    removed.push(`cluster ${t.id}`);
+  }
+  const networks = await docker.listNetworks();
+  for (const n of networks) {
+    const m = new RegExp(`^${NETWORK_PREFIX}(\\d+)-`).exec(n.Name);
+    if (!m || pidAlive(Number(m[1]))) continue;
+    await docker
+      .getNetwork(n.Id)
+      .remove()
+      .then(() => removed.push(`network ${n.Name}`))
+      .catch(() => undefined);
+  }
+  return removed;
+}
+
+function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
