@@ -1,1 +1,6 @@
 export * from "./runtime.js";
+export { DockerRuntime, goArch, type DockerRuntimeOptions } from "./docker.js";
+export { PAUSE_IMAGE, containerName, sandboxName } from "./docker-spec.js";
+export { parseImageRef, normalizedRef } from "./docker-images.js";
+export { MANAGED_LABEL } from "./docker-client.js";
+export { silentLogger, type Logger as RuntimeLogger } from "./logger.js";

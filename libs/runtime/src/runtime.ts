@@ -91,6 +91,8 @@ export interface RuntimeEvent {
   pod?: PodRef | undefined;
   containerName?: string | undefined;
   at: Date;
+  /** For "die": the container's exit code, when the runtime reports it. */
+  exitCode?: number | undefined;
 }
 
 export interface LogOptions {
@@ -106,6 +108,26 @@ export class ImagePullError extends Error {
 
 export class ImageNotPresentError extends Error {
   override name = "ImageNotPresentError";
+}
+
+/** The runtime (e.g. the Docker daemon) cannot be reached: transient, retry with backoff. */
+export class RuntimeUnavailableError extends Error {
+  override name = "RuntimeUnavailableError";
+}
+
+/** The runtime rejected a container's configuration (e.g. a memory limit below its minimum): retrying will not help. */
+export class InvalidContainerSpecError extends Error {
+  override name = "InvalidContainerSpecError";
+}
+
+/** An exec did not finish in time. The process may still run: Docker cannot kill an exec. */
+export class ExecTimeoutError extends Error {
+  override name = "ExecTimeoutError";
+}
+
+/** The container does not exist (any more). Stop and remove treat this as success instead. */
+export class ContainerNotFoundError extends Error {
+  override name = "ContainerNotFoundError";
 }
 
 export interface RuntimeInfo {
@@ -124,12 +146,20 @@ export interface ContainerRuntime {
   info(): Promise<RuntimeInfo>;
   /** Makes `image` present according to `policy`; returns its image ID. Throws ImagePullError / ImageNotPresentError. */
   ensureImage(image: string, policy: PullPolicy, onPull?: (phase: "pulling" | "pulled", detail: string) => void): Promise<string>;
-  /** Creates and starts the pod's sandbox (network namespace holder) and returns it with its IP. */
+  /**
+   * Creates and starts the pod's sandbox (network namespace holder) and returns it with its IP.
+   * Leaves nothing behind when it fails (a created but unstartable sandbox is removed). Idempotent
+   * per pod uid: a running sandbox of the same pod is returned as is, a dead one is replaced.
+   */
   runSandbox(spec: SandboxSpec): Promise<Sandbox>;
   stopSandbox(id: string): Promise<void>;
   removeSandbox(id: string): Promise<void>;
   /** Creates (not starts) an app container in the sandbox's network namespace. */
   createContainer(spec: ContainerSpec): Promise<string>;
+  /**
+   * Starts a created container. When this throws, the container stays (state "created", the reason
+   * in ContainerStatus.error) and the caller removes it, so the failure can be reported first.
+   */
   startContainer(id: string): Promise<void>;
   /** SIGTERM, then SIGKILL after graceSeconds. Resolves when the container has stopped. */
   stopContainer(id: string, graceSeconds: number): Promise<void>;
@@ -138,8 +168,11 @@ export interface ContainerRuntime {
   listContainers(node: string): Promise<ContainerStatus[]>;
   listSandboxes(node: string): Promise<Sandbox[]>;
   inspectContainer(id: string): Promise<ContainerStatus | undefined>;
-  /** The runtime's event stream for Navarch containers; ends when the runtime connection drops. */
-  events(signal: AbortSignal): AsyncIterable<RuntimeEvent>;
+  /**
+   * The runtime's event stream for Navarch containers (only those of `node` when given); ends when
+   * the runtime connection drops or `signal` aborts, so the caller resyncs and subscribes again.
+   */
+  events(signal: AbortSignal, node?: string): AsyncIterable<RuntimeEvent>;
   logs(id: string, opts: LogOptions, signal: AbortSignal): AsyncIterable<Buffer>;
   /** Runs a command in a running container (exec probes, navctl exec later). */
   exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
