@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { createConnection, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -16,6 +16,7 @@ import { DockerRuntime } from "./docker.js";
 import {
   ContainerNotFoundError,
   ImageNotPresentError,
+  RuntimeUnavailableError,
   ImagePullError,
   LABELS,
   type ContainerSpec,
@@ -247,6 +248,52 @@ describe("DockerRuntime (real Docker)", { skip }, () => {
     assert.equal(last, "exit: exiting with code 3\n");
     const stamped = await text(rt.logs(id, { follow: false, tail: 1, timestamps: true }, new AbortController().signal));
     assert.match(stamped, /^\d{4}-\d\d-\d\dT\S+Z exit: exiting with code 3\n$/);
+  });
+
+  test("the event stream ends when the daemon connection drops", async () => {
+    // A proxy in front of the Docker socket stands in for a daemon restart, which would disturb
+    // everyone else using this engine.
+    const dir = mkdtempSync(join(tmpdir(), "navarch-docker-proxy-"));
+    const sock = join(dir, "docker.sock");
+    const conns = new Set<Socket>();
+    const proxy = createServer((client) => {
+      const upstream = createConnection("/var/run/docker.sock");
+      conns.add(client).add(upstream);
+      client.pipe(upstream).pipe(client);
+      const close = () => (client.destroy(), upstream.destroy());
+      client.on("error", close).on("close", close);
+      upstream.on("error", close).on("close", close);
+    });
+    await new Promise<void>((r) => proxy.listen(sock, r));
+    try {
+      const viaProxy = new DockerRuntime({ socketPath: sock, network });
+      const ac = new AbortController();
+      let ended = false;
+      const consumer = (async () => {
+        for await (const _ of viaProxy.events(ac.signal, node)) void _;
+        ended = true;
+      })();
+      await waitFor("the subscription", async () => (conns.size > 0 ? true : undefined));
+      for (const c of conns) c.destroy();
+      await consumer;
+      assert.equal(ended, true);
+      assert.equal(ac.signal.aborted, false);
+    } finally {
+      proxy.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("an unreachable daemon is a RuntimeUnavailableError", async () => {
+    const nowhere = new DockerRuntime({ socketPath: join(tmpdir(), `no-docker-${run}.sock`) });
+    await assert.rejects(nowhere.info(), RuntimeUnavailableError);
+    await assert.rejects(nowhere.listContainers(node), RuntimeUnavailableError);
+    await assert.rejects(
+      (async () => {
+        for await (const _ of nowhere.events(new AbortController().signal)) void _;
+      })(),
+      RuntimeUnavailableError,
+    );
   });
 
   test("following logs streams new lines and stops when aborted", async () => {

@@ -114,8 +114,9 @@ export class DockerRuntime implements ContainerRuntime {
         if (status === 409 && attempt === 1) {
           // The name is taken: a retry after a lost response, or a dead sandbox of this pod.
           const existing = await this.inspectRaw(name);
-          if (existing?.State.Running && existing.Config.Labels?.[LABELS.podUid] === spec.pod.uid) {
-            return sandboxFromInspect(existing, this.network);
+          if (existing?.State.Running) {
+            if (existing.Config.Labels?.[LABELS.podUid] === spec.pod.uid) return sandboxFromInspect(existing, this.network);
+            throw new Error(`create sandbox ${name}: a running sandbox of another pod (uid ${existing.Config.Labels?.[LABELS.podUid]}) has this name`, { cause: err });
           }
           if (existing) await this.removeContainer(existing.Id);
           continue;

@@ -174,6 +174,9 @@ export interface ContainerRuntime {
    */
   events(signal: AbortSignal, node?: string): AsyncIterable<RuntimeEvent>;
   logs(id: string, opts: LogOptions, signal: AbortSignal): AsyncIterable<Buffer>;
-  /** Runs a command in a running container (exec probes, navctl exec later). */
+  /**
+   * Runs a command in a running container (exec probes, navctl exec later); output is stdout and
+   * stderr together. Throws ExecTimeoutError after timeoutMs.
+   */
   exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
 }
