@@ -4,26 +4,15 @@
 import { createLogger } from "@navarch/config";
 import { NatsServerProcess } from "@navarch/nats-embedded";
 import type { PodRef } from "@navarch/runtime";
-import {
-  connectNats,
-  LOGS_CHUNK_BYTES,
-  LOGS_END_HEADER,
-  LOGS_ERROR_HEADER,
-  LOGS_OFFSET_HEADER,
-  logsAliveSubject,
-  logsCancelSubject,
-  nodeLogsSubject,
-  type LogsReply,
-  type LogsRequest,
-} from "@navarch/store";
-import { createInbox, type Msg, type NatsConnection } from "@nats-io/transport-node";
+import { connectNats, LOGS_CHUNK_BYTES, LOGS_OFFSET_HEADER, nodeLogsSubject } from "@navarch/store";
+import type { NatsConnection } from "@nats-io/transport-node";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pickContainer, serveLogs, type LogsServer, type ServeLogsOptions } from "./serve.js";
-import { fixedLog, LiveLog, StandInRuntime } from "./testing.js";
+import { fixedLog, LiveLog, LogsTestClient, StandInRuntime } from "./testing.js";
 
 const NODE = "node-1.example";
 const logger = createLogger("test", "error");
@@ -34,54 +23,6 @@ async function until(cond: () => boolean, what: string, timeoutMs = 5_000): Prom
   while (!cond()) {
     if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** The gateway's part, by hand: subscribe the inbox, ask, collect. */
-class Client {
-  readonly replyTo = createInbox();
-  readonly messages: Msg[] = [];
-  reply: LogsReply | undefined;
-  private sub;
-
-  constructor(private readonly nc: NatsConnection) {
-    this.sub = nc.subscribe(this.replyTo, { callback: (_err, msg) => void this.messages.push(msg) });
-  }
-
-  async ask(req: Partial<LogsRequest>, node = NODE): Promise<LogsReply> {
-    const body = { namespace: "default", name: "p", uid: "", container: "app", follow: false, previous: false, timestamps: false, replyTo: this.replyTo, ...req };
-    const res = await this.nc.request(nodeLogsSubject(node), JSON.stringify(body), { timeout: 2_000 });
-    this.reply = res.json<LogsReply>();
-    return this.reply;
-  }
-
-  get ended(): boolean {
-    return this.messages.some((m) => m.headers?.get(LOGS_END_HEADER) === "1");
-  }
-
-  get endError(): string {
-    return this.messages.find((m) => m.headers?.get(LOGS_END_HEADER) === "1")?.headers?.get(LOGS_ERROR_HEADER) ?? "";
-  }
-
-  /** The data messages (heartbeats included). */
-  get data(): Msg[] {
-    return this.messages.filter((m) => m.headers?.get(LOGS_END_HEADER) !== "1");
-  }
-
-  get bytes(): Buffer {
-    return Buffer.concat(this.data.map((m) => m.data));
-  }
-
-  ack(n = this.bytes.length): void {
-    this.nc.publish(logsAliveSubject(this.replyTo), String(n));
-  }
-
-  cancel(): void {
-    this.nc.publish(logsCancelSubject(this.replyTo), "");
-  }
-
-  close(): void {
-    this.sub.unsubscribe();
   }
 }
 
@@ -115,7 +56,7 @@ describe("serveLogs against a real nats-server", () => {
     const runtime = new StandInRuntime();
     runtime.add(pod("p", "u1"), "app", fixedLog(["line 1\n", "line 2\n", "line 3\n"]));
     const { logs, ac } = await serve(runtime);
-    const c = new Client(clientNc);
+    const c = new LogsTestClient(clientNc, NODE);
     try {
       assert.deepEqual(await c.ask({ uid: "u1", tailLines: 10, sinceSeconds: 60, timestamps: true }), { ok: true });
       await until(() => c.ended, "the end message");
@@ -145,7 +86,7 @@ describe("serveLogs against a real nats-server", () => {
     runtime.add(pod("p", "u1"), "app", fixedLog(pieces));
     const window = 200 * 1024;
     const { ac } = await serve(runtime, { windowBytes: window });
-    const c = new Client(clientNc);
+    const c = new LogsTestClient(clientNc, NODE);
     try {
       assert.deepEqual(await c.ask({ uid: "u1" }), { ok: true });
       await until(() => c.bytes.length >= window, "a window of data");
@@ -173,7 +114,7 @@ describe("serveLogs against a real nats-server", () => {
     live.push("first\n");
     runtime.add(pod("p", "u1"), "app", live.source);
     const { logs, ac } = await serve(runtime);
-    const c = new Client(clientNc);
+    const c = new LogsTestClient(clientNc, NODE);
     try {
       assert.deepEqual(await c.ask({ uid: "u1", follow: true }), { ok: true });
       await until(() => c.bytes.toString() === "first\n", "the first line");
@@ -196,7 +137,7 @@ describe("serveLogs against a real nats-server", () => {
     const live = new LiveLog();
     runtime.add(pod("p", "u1"), "app", live.source);
     const { logs, ac } = await serve(runtime, { keepaliveMs: 100, keepaliveTimeoutMs: 600 });
-    const c = new Client(clientNc);
+    const c = new LogsTestClient(clientNc, NODE);
     try {
       assert.deepEqual(await c.ask({ uid: "u1", follow: true }), { ok: true });
       await until(() => c.ended, "the end message", 3_000);
@@ -216,7 +157,7 @@ describe("serveLogs against a real nats-server", () => {
     const live = new LiveLog();
     runtime.add(pod("p", "u1"), "app", live.source);
     const { ac } = await serve(runtime, { keepaliveMs: 100, keepaliveTimeoutMs: 400 });
-    const c = new Client(clientNc);
+    const c = new LogsTestClient(clientNc, NODE);
     const timer = setInterval(() => c.ack(), 100);
     try {
       assert.deepEqual(await c.ask({ uid: "u1", follow: true }), { ok: true });
@@ -236,7 +177,7 @@ describe("serveLogs against a real nats-server", () => {
     const runtime = new StandInRuntime();
     runtime.add(pod("p", "u1"), "app", fixedLog(["x\n"]));
     const { ac } = await serve(runtime);
-    const c = new Client(clientNc);
+    const c = new LogsTestClient(clientNc, NODE);
     try {
       assert.deepEqual(await c.ask({ uid: "u1", container: "nope" }), {
         ok: false,
@@ -266,12 +207,12 @@ describe("serveLogs against a real nats-server", () => {
     runtime.add(p, "app", fixedLog(["attempt 2\n"]), { attempt: 2, state: "running" });
     const { ac } = await serve(runtime);
     try {
-      const prev = new Client(clientNc);
+      const prev = new LogsTestClient(clientNc, NODE);
       assert.deepEqual(await prev.ask({ uid: "u1", previous: true }), { ok: true });
       await until(() => prev.ended, "the end");
       assert.equal(prev.bytes.toString(), "attempt 1\n");
       prev.close();
-      const cur = new Client(clientNc);
+      const cur = new LogsTestClient(clientNc, NODE);
       assert.deepEqual(await cur.ask({ uid: "u1" }), { ok: true });
       await until(() => cur.ended, "the end");
       assert.equal(cur.bytes.toString(), "attempt 2\n");
@@ -286,8 +227,8 @@ describe("serveLogs against a real nats-server", () => {
     const live = new LiveLog();
     runtime.add(pod("p", "u1"), "app", live.source);
     const { ac } = await serve(runtime, { maxStreams: 1 });
-    const a = new Client(clientNc);
-    const b = new Client(clientNc);
+    const a = new LogsTestClient(clientNc, NODE);
+    const b = new LogsTestClient(clientNc, NODE);
     try {
       const bad = await clientNc.request(nodeLogsSubject(NODE), "not json", { timeout: 2_000 });
       assert.deepEqual(bad.json(), { ok: false, code: "BadRequest", message: "the logs request is not JSON" });
@@ -311,7 +252,7 @@ describe("serveLogs against a real nats-server", () => {
     const live = new LiveLog();
     runtime.add(pod("p", "u1"), "app", live.source);
     const { logs, ac } = await serve(runtime);
-    const c = new Client(clientNc);
+    const c = new LogsTestClient(clientNc, NODE);
     try {
       assert.deepEqual(await c.ask({ uid: "u1", follow: true }), { ok: true });
       ac.abort();
@@ -331,7 +272,7 @@ describe("serveLogs against a real nats-server", () => {
       throw new Error("connection to the runtime dropped");
     });
     const { ac } = await serve(runtime);
-    const c = new Client(clientNc);
+    const c = new LogsTestClient(clientNc, NODE);
     try {
       assert.deepEqual(await c.ask({ uid: "u1" }), { ok: true });
       await until(() => c.ended, "the end message");

@@ -3,6 +3,16 @@
 // logs() yields what the test gives it. NATS stays real in those tests; what is stood in for is
 // only the runtime's log reading. Everything else of the runtime interface throws.
 import type { ContainerRuntime, ContainerState, ContainerStatus, LogOptions, PodRef } from "@navarch/runtime";
+import {
+  LOGS_END_HEADER,
+  LOGS_ERROR_HEADER,
+  logsAliveSubject,
+  logsCancelSubject,
+  nodeLogsSubject,
+  type LogsReply,
+  type LogsRequest,
+} from "@navarch/store";
+import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 
 export type LogSource = (opts: LogOptions, signal: AbortSignal) => AsyncIterable<Buffer>;
 
@@ -129,4 +139,55 @@ export class StandInRuntime implements ContainerRuntime {
   inspectContainer = () => this.unsupported();
   events = () => this.unsupported();
   exec = () => this.unsupported();
+}
+
+/** The gateway's part of the protocol, by hand: subscribe the inbox, ask, collect, acknowledge, cancel. */
+export class LogsTestClient {
+  readonly replyTo = createInbox();
+  readonly messages: Msg[] = [];
+  reply: LogsReply | undefined;
+  private readonly sub: Subscription;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly node: string,
+  ) {
+    this.sub = nc.subscribe(this.replyTo, { callback: (_err, msg) => void this.messages.push(msg) });
+  }
+
+  async ask(req: Partial<LogsRequest>): Promise<LogsReply> {
+    const body = { namespace: "default", name: "p", uid: "", container: "app", follow: false, previous: false, timestamps: false, replyTo: this.replyTo, ...req };
+    const res = await this.nc.request(nodeLogsSubject(this.node), JSON.stringify(body), { timeout: 2_000 });
+    this.reply = res.json<LogsReply>();
+    return this.reply;
+  }
+
+  get ended(): boolean {
+    return this.messages.some((m) => m.headers?.get(LOGS_END_HEADER) === "1");
+  }
+
+  get endError(): string {
+    return this.messages.find((m) => m.headers?.get(LOGS_END_HEADER) === "1")?.headers?.get(LOGS_ERROR_HEADER) ?? "";
+  }
+
+  /** The data messages (heartbeats included). */
+  get data(): Msg[] {
+    return this.messages.filter((m) => m.headers?.get(LOGS_END_HEADER) !== "1");
+  }
+
+  get bytes(): Buffer {
+    return Buffer.concat(this.data.map((m) => m.data));
+  }
+
+  ack(n = this.bytes.length): void {
+    this.nc.publish(logsAliveSubject(this.replyTo), String(n));
+  }
+
+  cancel(): void {
+    this.nc.publish(logsCancelSubject(this.replyTo), "");
+  }
+
+  close(): void {
+    this.sub.unsubscribe();
+  }
 }
