@@ -4,6 +4,7 @@
 import type { KindInfo, KubeObject } from "@navarch/api";
 import type { Logger } from "@navarch/config";
 import type { Informer, ResourceStore } from "@navarch/store";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { TokenAuthenticator } from "./auth.js";
 import type { GatewayOptions } from "./options.js";
 
@@ -11,6 +12,7 @@ export class GatewayContext {
   private readonly lastWrite = new Map<string, number>();
 
   constructor(
+    readonly nc: NatsConnection,
     readonly stores: Map<string, ResourceStore>,
     readonly informers: Map<string, Informer>,
     readonly auth: TokenAuthenticator,

@@ -67,18 +67,10 @@ class StatusError extends Error {
   }
 }
 
-/** The gateway's NATS connection (it is the one behind every store's KV bucket). */
-export function natsConnectionOf(ctx: GatewayContext): NatsConnection {
-  const withNc = ctx as unknown as { nc?: NatsConnection };
-  if (withNc.nc) return withNc.nc;
-  const kv = ctx.store(KINDS.Pod).kv as unknown as { js?: { nc?: NatsConnection } };
-  if (!kv.js?.nc) throw new Error("api-gateway: no NATS connection for the logs service");
-  return kv.js.nc;
-}
 
 /** The LogService implementation, for server.addService(LogServiceService, ...). */
 export function logServiceHandlers(ctx: GatewayContext, opts: Partial<LogsOptions> = {}): grpc.UntypedServiceImplementation {
-  const api = new LogsApi(ctx, natsConnectionOf(ctx), { ...DEFAULT_LOGS_OPTIONS, ...opts });
+  const api = new LogsApi(ctx, ctx.nc, { ...DEFAULT_LOGS_OPTIONS, ...opts });
   return { streamLogs: (call: LogsCall) => api.serve(call) };
 }
 

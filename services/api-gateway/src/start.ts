@@ -40,7 +40,7 @@ export async function startGateway(deps: { nc: NatsConnection; logger: Logger; o
     }),
   );
   const auth = new TokenAuthenticator(informers.get("Secret") as Informer<Secret>);
-  const ctx = new GatewayContext(stores, informers, auth, options, logger);
+  const ctx = new GatewayContext(nc, stores, informers, auth, options, logger);
   await ensureSystemNamespaces(ctx);
 
   const gateway = createGateway(ctx, nc.info?.version ?? "");
