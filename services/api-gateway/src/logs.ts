@@ -67,7 +67,6 @@ class StatusError extends Error {
   }
 }
 
-
 /** The LogService implementation, for server.addService(LogServiceService, ...). */
 export function logServiceHandlers(ctx: GatewayContext, opts: Partial<LogsOptions> = {}): grpc.UntypedServiceImplementation {
   const api = new LogsApi(ctx, ctx.nc, { ...DEFAULT_LOGS_OPTIONS, ...opts });
