@@ -68,6 +68,7 @@ describe("testcontainers cluster: two node agents", { skip: skipNodes }, () => {
     console.log(`# startCluster({ nodes: 2 }) took ${cluster.startupMs} ms`);
   });
   after(() => cluster?.stop());
+  const readyNow = async (name: string) => readyOf(await listNodes(cluster), name);
 
   it("registers node-1 and node-2, both Ready=True within 10 s", async () => {
     const ready = await waitFor(10_000, async () => {
@@ -110,6 +111,32 @@ spec:
     // It runs on the host's Docker, labelled as node-1's.
     const ids = execFileSync("docker", ["ps", "-q", "--filter", `label=${POD_NODE_LABEL}=node-1`], { encoding: "utf8" }).trim();
     assert.ok(ids, "no running container labelled navarch.node=node-1");
+  });
+
+  it("can cut node-2 off the network and back, and restart its agent without restarting its pods", async () => {
+    const node2 = cluster.node("node-2");
+    await node2.disconnect();
+    assert.ok(await waitFor(12_000, async () => ((await readyNow("node-2")) === "Unknown" ? true : undefined)), "node-2 not Unknown after disconnect");
+    await node2.reconnect();
+    assert.ok(await waitFor(10_000, async () => ((await readyNow("node-2")) === "True" ? true : undefined)), "node-2 not Ready after reconnect");
+
+    const manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: tc-adopt\nspec:\n  nodeName: node-2\n  containers:\n  - name: web\n    image: navarch/demo:1\n    imagePullPolicy: Never\n";
+    const applied = await cluster.navctl(["apply", "-f", "-"], { input: manifest });
+    assert.equal(applied.code, 0, applied.stderr);
+    const containers = () =>
+      execFileSync("docker", ["ps", "-q", "--no-trunc", "--filter", `label=${POD_NODE_LABEL}=node-2`], { encoding: "utf8" })
+        .split("\n")
+        .filter(Boolean)
+        .sort();
+    const before = await waitFor(30_000, async () => {
+      const r = await cluster.navctl(["get", "pod", "tc-adopt", "-o", "json"]);
+      return r.code === 0 && (JSON.parse(r.stdout) as Pod).status?.phase === "Running" ? containers() : undefined;
+    });
+    assert.ok(before && before.length > 0, "tc-adopt not Running within 30 s");
+    await node2.restart({ timeoutMs: 5_000 });
+    assert.ok(await node2.running());
+    assert.ok(await waitFor(10_000, async () => ((await readyNow("node-2")) === "True" ? true : undefined)), "node-2 not Ready after restart");
+    assert.deepEqual(containers(), before, "the restarted agent replaced its pod's containers");
   });
 
   it("marks node-1 Ready=Unknown within ~10 s of its agent's container stopping", async () => {
