@@ -111,7 +111,7 @@ function main() {
   }
   if (counts.passed + counts.failed === 0) console.error("run-tests: no test ran");
   printSummary(counts);
-  const ok = !r.error && !r.signal && exitCode === 0 && counts.failed === 0 && counts.passed + counts.failed > 0;
+  const ok = !r.error && !r.signal && exitCode === 0 && counts.failed === 0 && counts.passed + counts.failed + counts.skipped > 0;
   process.exit(ok ? 0 : 1);
 }
 
