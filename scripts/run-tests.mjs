@@ -109,7 +109,7 @@ function main() {
   else if (exitCode !== 0 && counts.failed === 0) {
     console.error(`run-tests: node --test exited with code ${exitCode}`);
   }
-  if (counts.passed + counts.failed === 0) console.error("run-tests: no test ran");
+  if (counts.passed + counts.failed + counts.skipped === 0) console.error("run-tests: no test ran");
   printSummary(counts);
   const ok = !r.error && !r.signal && exitCode === 0 && counts.failed === 0 && counts.passed + counts.failed + counts.skipped > 0;
   process.exit(ok ? 0 : 1);
