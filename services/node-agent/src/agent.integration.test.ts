@@ -1,0 +1,440 @@
+// The node agent end to end: a real nats-server and the real Docker engine. The test plays the
+// control plane's pod projector: it writes each Pod into navarch-pods and into this node's
+// projection (navarch-node-pods "<node>.<ns>.<name>"), and reads what the agent reports from
+// navarch-pod-status through a watch. Every container labeled with this test's node name is
+// removed afterwards, also when a test fails.
+import { KINDS, type ConfigMap, type Event, type Lease, type Node, type Pod } from "@navarch/api";
+import { createLogger } from "@navarch/config";
+import { NatsServerProcess } from "@navarch/nats-embedded";
+import { DockerRuntime, type ContainerRuntime, type RuntimeEvent } from "@navarch/runtime";
+import {
+  connectNats,
+  Informer,
+  NODE_LEASE_NAMESPACE,
+  openNodePods,
+  openPodStatusReports,
+  REPORTED_BY_ANNOTATION,
+  ResourceStore,
+  timestamp,
+} from "@navarch/store";
+import type { NatsConnection } from "@nats-io/transport-node";
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test, type TestContext } from "node:test";
+import { run, type RunningAgent } from "./run.js";
+
+const ROOT = join(import.meta.dirname, "../../..");
+const dockerOk = spawnSync("docker", ["info"], { stdio: "ignore" }).status === 0;
+const skip = dockerOk ? false : "Docker is not available (docker info failed): the node agent's integration tests need a real Docker engine";
+
+const NODE = `itest-${randomUUID().slice(0, 8)}`;
+const logger = createLogger("node-agent-test", process.env.NAVARCH_TEST_LOG ? "debug" : "silent");
+
+let server: NatsServerProcess;
+let dir: string;
+let nc: NatsConnection;
+let pods: ResourceStore<Pod>;
+let nodePods: ResourceStore<Pod>;
+let reportStore: ResourceStore<Pod>;
+let reports: Informer<Pod>;
+let configMaps: ResourceStore<ConfigMap>;
+let runtime: DockerRuntime;
+let agent: { abort: AbortController; done: Promise<void>; ready: RunningAgent } | undefined;
+
+const OPTIONS = {
+  nodeName: NODE,
+  heartbeatSeconds: 0.25,
+  resyncSeconds: 2,
+  restartBackoffBaseMs: 1_000,
+  restartBackoffMaxMs: 4_000,
+  imagePullBackoffBaseMs: 1_000,
+  nodeLabels: "navarch.dev/test=agent",
+  nodeTaints: "navarch.dev/dedicated=test:NoSchedule",
+};
+
+async function startAgent(rt: ContainerRuntime = runtime, extra: Partial<typeof OPTIONS> & { resyncSeconds?: number } = {}): Promise<RunningAgent> {
+  const abort = new AbortController();
+  let onReady!: (a: RunningAgent) => void;
+  const ready = new Promise<RunningAgent>((r) => (onReady = r));
+  const done = run({ nc, logger, signal: abort.signal, options: { ...OPTIONS, ...extra }, runtime: rt, onReady });
+  const a = await Promise.race([ready, done.then(() => Promise.reject(new Error("run() ended before it was ready")))]);
+  agent = { abort, done, ready: a };
+  return a;
+}
+
+async function stopAgent(): Promise<void> {
+  if (!agent) return;
+  agent.abort.abort();
+  await agent.done;
+  agent = undefined;
+}
+
+async function removeTestContainers(): Promise<void> {
+  if (!dockerOk) return;
+  const ids = execFileSync("docker", ["ps", "-aq", "--filter", `label=navarch.node=${NODE}`], { encoding: "utf8" }).split(/\s+/).filter(Boolean);
+  if (ids.length > 0) spawnSync("docker", ["rm", "-f", ...ids], { stdio: "ignore" });
+}
+
+before(async () => {
+  if (!dockerOk) return;
+  if (existsSync(join(ROOT, "scripts/build-images.sh"))) execFileSync("bash", [join(ROOT, "scripts/build-images.sh")], { stdio: "ignore" });
+  dir = mkdtempSync(join(tmpdir(), "navarch-node-agent-test-"));
+  server = await NatsServerProcess.start({ storeDir: dir });
+  nc = await connectNats({ url: server.url, name: "node-agent-test" });
+  pods = await ResourceStore.open(nc, KINDS.Pod);
+  nodePods = await openNodePods(nc, NODE);
+  reportStore = await openPodStatusReports(nc);
+  configMaps = await ResourceStore.open(nc, KINDS.ConfigMap);
+  reports = new Informer(reportStore, nc);
+  await reports.start();
+  runtime = new DockerRuntime();
+  await startAgent();
+});
+
+after(async () => {
+  try {
+    // Bounded: a stuck agent must not keep its containers from being cleaned up.
+    await Promise.race([stopAgent(), new Promise((r) => setTimeout(r, 10_000))]);
+  } finally {
+    await removeTestContainers();
+    reports?.stop();
+    await nc?.close();
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function newPod(name: string, spec: Record<string, unknown>): Pod {
+  return KINDS.Pod.codec.fromPartial({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: "default", uid: randomUUID(), creationTimestamp: timestamp() },
+    spec: { nodeName: NODE, restartPolicy: "Always", terminationGracePeriodSeconds: 10, ...spec },
+  });
+}
+
+/** What the projector does for a bound pod: the Pod in navarch-pods, its copy in our projection. */
+async function putPod(pod: Pod): Promise<Pod> {
+  const stored = await pods.create(pod);
+  await nodePods.create({ ...pod, metadata: { ...pod.metadata!, resourceVersion: "" } });
+  return stored;
+}
+
+/** What the gateway + projector do on a graceful delete. */
+async function markDeleted(pod: Pod, graceSeconds: number): Promise<void> {
+  const { namespace, name } = pod.metadata!;
+  const mark = (p: Pod): Pod => ({ ...p, metadata: { ...p.metadata!, deletionTimestamp: timestamp(), deletionGracePeriodSeconds: graceSeconds } });
+  await pods.modify(namespace, name, mark);
+  await nodePods.modify(namespace, name, mark);
+}
+
+/** Resolves with the first report of namespace/name that satisfies `pred` (seen through the watch). */
+function waitReport(name: string, pred: (p: Pod) => boolean, timeoutMs = 20_000, namespace = "default"): Promise<Pod> {
+  return new Promise((resolve, reject) => {
+    const check = (p: Pod | undefined) => {
+      if (p && pred(p)) {
+        finish();
+        resolve(p);
+        return true;
+      }
+      return false;
+    };
+    const timer = setTimeout(() => {
+      finish();
+      reject(new Error(`timed out waiting for the report of ${namespace}/${name}; last: ${JSON.stringify(reports.get(namespace, name)?.status ?? null)}`));
+    }, timeoutMs);
+    const unsubscribe = reports.onEvent((e) => {
+      if (e.type !== "DELETED" && e.object.metadata?.name === name && e.object.metadata.namespace === namespace) check(e.object);
+    });
+    const finish = () => {
+      clearTimeout(timer);
+      unsubscribe();
+    };
+    check(reports.get(namespace, name));
+  });
+}
+
+async function waitUntil<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const running = (p: Pod) => p.status?.phase === "Running" && (p.status.containerStatuses ?? []).every((c) => c.state?.running);
+const containerOf = (p: Pod, name: string) => p.status!.containerStatuses.find((c) => c.name === name)!;
+const dockerId = (containerID: string) => containerID.replace(/^docker:\/\//, "");
+
+function podContainers(uid: string): string[] {
+  return execFileSync("docker", ["ps", "-aq", "--filter", `label=navarch.pod.uid=${uid}`], { encoding: "utf8" }).split(/\s+/).filter(Boolean);
+}
+
+describe("node agent on Docker", { skip }, () => {
+  test("registers the Node with capacity, labels and taints, and renews its Lease", async () => {
+    const nodes = await ResourceStore.open<Node>(nc, KINDS.Node);
+    const node = (await nodes.get("", NODE))!;
+    assert.ok(node, "node registered");
+    assert.equal(node.metadata!.labels["kubernetes.io/hostname"], NODE);
+    assert.equal(node.metadata!.labels["kubernetes.io/os"], "linux");
+    assert.match(node.metadata!.labels["kubernetes.io/arch"]!, /^(amd64|arm64)$/);
+    assert.equal(node.metadata!.labels["navarch.dev/test"], "agent");
+    assert.deepEqual(node.spec!.taints.map((t) => `${t.key}=${t.value}:${t.effect}`), ["navarch.dev/dedicated=test:NoSchedule"]);
+    assert.match(node.status!.capacity.cpu!, /^\d+$/);
+    assert.match(node.status!.capacity.memory!, /^\d+Ki$/);
+    assert.equal(node.status!.capacity.pods, "110");
+    assert.match(node.status!.nodeInfo!.containerRuntimeVersion, /^docker:\/\//);
+    assert.deepEqual(node.status!.conditions, [], "conditions are the control plane's");
+
+    const leases = await ResourceStore.open<Lease>(nc, KINDS.Lease);
+    const first = (await leases.get(NODE_LEASE_NAMESPACE, NODE))!;
+    assert.equal(first.spec!.holderIdentity, NODE);
+    await new Promise((r) => setTimeout(r, 600));
+    const later = (await leases.get(NODE_LEASE_NAMESPACE, NODE))!;
+    assert.ok(Date.parse(later.spec!.renewTime) > Date.parse(first.spec!.renewTime), "renewTime advances");
+    assert.ok(Number(later.metadata!.resourceVersion) > Number(first.metadata!.resourceVersion));
+  });
+
+  test("a pod becomes Running with a pod IP; events are recorded", async (t: TestContext) => {
+    const pod = newPod("web", { containers: [{ name: "web", image: "navarch/demo:1", imagePullPolicy: "IfNotPresent", env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] }] });
+    const t0 = Date.now();
+    await putPod(pod);
+    const report = await waitReport("web", running);
+    t.diagnostic(`pod written -> Running seen through a watch: ${Date.now() - t0} ms`);
+    const s = report.status!;
+    assert.match(s.podIP, /^\d+\.\d+\.\d+\.\d+$/);
+    assert.deepEqual(s.podIPs, [{ ip: s.podIP }]);
+    assert.equal(s.hostIP, "127.0.0.1");
+    assert.equal(s.qosClass, "BestEffort");
+    assert.equal(report.metadata!.uid, pod.metadata!.uid);
+    assert.equal(report.metadata!.annotations[REPORTED_BY_ANNOTATION], NODE);
+    const c = containerOf(report, "web");
+    assert.match(c.containerID, /^docker:\/\/[0-9a-f]{64}$/);
+    assert.match(c.imageID, /^docker:\/\/sha256:/);
+    assert.equal(c.ready, true);
+    assert.equal(c.restartCount, 0);
+    assert.deepEqual(
+      report.status!.conditions.map((x) => `${x.type}=${x.status}`),
+      ["Initialized=True", "Ready=True", "ContainersReady=True", "PodScheduled=True"],
+    );
+    const out = execFileSync("docker", ["exec", dockerId(c.containerID), "wget", "-qO-", "http://127.0.0.1:8080/"], { encoding: "utf8" });
+    assert.match(out, /pod=web/, "env from fieldRef reached the container");
+
+    await agent!.ready.recorder.idle();
+    const events = await ResourceStore.open<Event>(nc, KINDS.Event, { maxAgeMs: 3_600_000 });
+    const reasons = await waitUntil("events", async () => {
+      const seen = new Set<string>();
+      for await (const key of await events.kv.keys("default.web.*")) {
+        const e = await events.get("default", key.slice("default.".length));
+        if (e?.involvedObject?.uid === pod.metadata!.uid) seen.add(e.reason);
+      }
+      return ["Pulled", "Created", "Started"].every((r) => seen.has(r)) ? seen : undefined;
+    });
+    assert.ok(reasons.has("Started"));
+  });
+
+  test("two containers of a pod talk on localhost", async () => {
+    const pod = newPod("pair", {
+      restartPolicy: "Never",
+      containers: [
+        { name: "server", image: "navarch/demo:1" },
+        { name: "client", image: "navarch/busybox:1", command: ["sh", "-c", "for i in $(seq 1 100); do wget -qO- http://127.0.0.1:8080/ && exit 0; sleep 0.1; done; exit 1"] },
+      ],
+    });
+    await putPod(pod);
+    const report = await waitReport("pair", (p) => containerOf(p, "client")?.state?.terminated !== undefined);
+    const client = containerOf(report, "client");
+    assert.equal(client.state!.terminated!.exitCode, 0, "the client reached the server on localhost");
+    assert.equal(client.state!.terminated!.reason, "Completed");
+    assert.ok(containerOf(report, "server").state?.running, "the server keeps running");
+    assert.equal(report.status!.phase, "Running");
+  });
+
+  test("a crashing container restarts at once, then goes CrashLoopBackOff with restartCount growing", async (t: TestContext) => {
+    const pod = newPod("crash", { containers: [{ name: "app", image: "navarch/exit:1", args: ["3"], env: [{ name: "SLEEP", value: "0.3" }] }] });
+    await putPod(pod);
+    const first = await waitReport("crash", (p) => (containerOf(p, "app")?.restartCount ?? 0) >= 1);
+    const last = containerOf(first, "app").lastState!.terminated!;
+    assert.equal(last.exitCode, 3);
+    assert.equal(last.reason, "Error");
+    const backoff = await waitReport("crash", (p) => containerOf(p, "app")?.state?.waiting?.reason === "CrashLoopBackOff");
+    assert.match(containerOf(backoff, "app").state!.waiting!.message, /back-off \d+s restarting failed container=app pod=crash_default/);
+    const grown = await waitReport("crash", (p) => (containerOf(p, "app")?.restartCount ?? 0) >= 3, 20_000);
+    t.diagnostic(`restartCount ${containerOf(grown, "app").restartCount}`);
+    assert.equal(grown.status!.phase, "Running", "Always: a crash-looping pod is Running");
+    assert.equal(podContainers(pod.metadata!.uid).length, 3, "sandbox + current + previous container; older ones removed");
+  });
+
+  test("a killed container is Running again within a second (first failure)", async (t: TestContext) => {
+    const pod = newPod("killme", { containers: [{ name: "app", image: "navarch/demo:1" }] });
+    await putPod(pod);
+    const before = await waitReport("killme", running);
+    const id = dockerId(containerOf(before, "app").containerID);
+    const t0 = Date.now();
+    execFileSync("docker", ["kill", id], { stdio: "ignore" });
+    const after = await waitReport("killme", (p) => running(p) && containerOf(p, "app").restartCount === 1);
+    const ms = Date.now() - t0;
+    t.diagnostic(`docker kill -> Running again (seen through a watch): ${ms} ms`);
+    assert.ok(ms < 1_500, `back in ${ms} ms`);
+    assert.equal(after.status!.podIP, before.status!.podIP, "same sandbox, same pod IP");
+    assert.equal(containerOf(after, "app").lastState!.terminated!.exitCode, 137);
+  });
+
+  test("a memory hog over its 20Mi limit is OOMKilled", async () => {
+    const pod = newPod("hog", {
+      restartPolicy: "Never",
+      containers: [{ name: "hog", image: "navarch/memhog:1", resources: { limits: { memory: "20Mi", cpu: "500m" }, requests: {} } }],
+    });
+    await putPod(pod);
+    const report = await waitReport("hog", (p) => p.status?.phase === "Failed");
+    const term = containerOf(report, "hog").state!.terminated!;
+    assert.equal(term.reason, "OOMKilled");
+    assert.equal(term.exitCode, 137);
+    assert.equal(report.status!.qosClass, "Guaranteed", "limits for cpu and memory; requests default to them");
+  });
+
+  test("a missing ConfigMap is CreateContainerConfigError until it exists", async () => {
+    const pod = newPod("needs-config", {
+      containers: [{ name: "app", image: "navarch/demo:1", env: [{ name: "GREETING", valueFrom: { configMapKeyRef: { name: "greeting", key: "text" } } }] }],
+    });
+    await putPod(pod);
+    const waiting = await waitReport("needs-config", (p) => containerOf(p, "app")?.state?.waiting?.reason === "CreateContainerConfigError");
+    assert.equal(containerOf(waiting, "app").state!.waiting!.message, 'configmap "greeting" not found');
+    await configMaps.create(KINDS.ConfigMap.codec.fromPartial({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "greeting", namespace: "default", uid: randomUUID() }, data: { text: "hello" } }));
+    const ok = await waitReport("needs-config", running, 20_000);
+    const out = execFileSync("docker", ["exec", dockerId(containerOf(ok, "app").containerID), "sh", "-c", "echo $GREETING"], { encoding: "utf8" });
+    assert.equal(out.trim(), "hello");
+  });
+
+  test("an image that cannot be pulled: ErrImagePull, then ImagePullBackOff", async () => {
+    // A registry on 127.0.0.1 that is not there: the pull fails fast, and nothing leaves the host.
+    const pod = newPod("nopull", { containers: [{ name: "app", image: "127.0.0.1:5999/navarch/none:1", imagePullPolicy: "IfNotPresent" }] });
+    await putPod(pod);
+    await waitReport("nopull", (p) => containerOf(p, "app")?.state?.waiting?.reason === "ErrImagePull");
+    const r = await waitReport("nopull", (p) => containerOf(p, "app")?.state?.waiting?.reason === "ImagePullBackOff");
+    assert.equal(r.status!.phase, "Pending");
+  });
+
+  test("a deleted pod stops within its grace period, leaves no container, and its Pod object goes", async (t: TestContext) => {
+    const pod = newPod("bye", { terminationGracePeriodSeconds: 5, containers: [{ name: "app", image: "navarch/demo:1" }, { name: "side", image: "navarch/busybox:1", command: ["sleep", "3600"] }] });
+    await putPod(pod);
+    await waitReport("bye", running);
+    const uid = pod.metadata!.uid;
+    assert.equal(podContainers(uid).length, 3);
+    const t0 = Date.now();
+    await markDeleted(pod, 2);
+    await waitUntil("the Pod object deleted", async () => ((await pods.get("default", "bye")) ? undefined : true), 15_000);
+    const ms = Date.now() - t0;
+    t.diagnostic(`graceful delete (grace 2 s; busybox sleep ignores SIGTERM) -> Pod object gone: ${ms} ms`);
+    assert.ok(ms < 2_000 + 3_000, `done in ${ms} ms`);
+    assert.deepEqual(podContainers(uid), [], "no container left");
+    await waitUntil("the report deleted", async () => ((await reportStore.get("default", "bye")) ? undefined : true), 5_000);
+  });
+
+  test("a force-deleted pod (projection entry gone) is killed at once", async () => {
+    const pod = newPod("force", { terminationGracePeriodSeconds: 30, containers: [{ name: "app", image: "navarch/busybox:1", command: ["sleep", "3600"] }] });
+    await putPod(pod);
+    await waitReport("force", running);
+    const t0 = Date.now();
+    await nodePods.delete("default", "force");
+    await pods.delete("default", "force");
+    await waitUntil("containers gone", () => (podContainers(pod.metadata!.uid).length === 0 ? true : undefined), 10_000);
+    assert.ok(Date.now() - t0 < 5_000, "not the 30 s grace period");
+  });
+
+  test("a restarted agent adopts the running containers (same IDs, restartCount kept) and removes strays", async (t: TestContext) => {
+    const pod = newPod("keep", { containers: [{ name: "a", image: "navarch/demo:1" }, { name: "b", image: "navarch/busybox:1", command: ["sleep", "3600"] }] });
+    await putPod(pod);
+    const before = await waitReport("keep", running);
+    const crash = await waitReport("crash", (p) => (containerOf(p, "app")?.restartCount ?? 0) >= 1);
+    const ids = before.status!.containerStatuses.map((c) => c.containerID).sort();
+
+    await stopAgent();
+    // Containers keep running while no agent runs; a stray (a pod not bound here) appears.
+    for (const c of before.status!.containerStatuses) {
+      assert.equal(execFileSync("docker", ["inspect", "-f", "{{.State.Running}}", dockerId(c.containerID)], { encoding: "utf8" }).trim(), "true");
+    }
+    const stray = execFileSync("docker", ["run", "-d", "--label", `navarch.node=${NODE}`, "--label", "navarch.pod.uid=stray", "--label", "navarch.container.role=app", "navarch/busybox:1", "sleep", "3600"], { encoding: "utf8" }).trim();
+    const untouched = execFileSync("docker", ["run", "-d", "--label", "navarch.test=not-ours", "navarch/busybox:1", "sleep", "3600"], { encoding: "utf8" }).trim();
+    try {
+      const t0 = Date.now();
+      await startAgent();
+      t.diagnostic(`agent restart -> ready (adoption done): ${Date.now() - t0} ms`);
+      await new Promise((r) => setTimeout(r, 500));
+      const now = reports.get("default", "keep")!;
+      assert.deepEqual(now.status!.containerStatuses.map((c) => c.containerID).sort(), ids, "same containers");
+      assert.ok(now.status!.containerStatuses.every((c) => c.restartCount === 0 && c.state?.running));
+      assert.equal(now.status!.podIP, before.status!.podIP);
+      const crashNow = agent!.ready.pods.statusOf(crash.metadata!.uid)!;
+      assert.ok(containerOf({ status: crashNow } as Pod, "app").restartCount >= containerOf(crash, "app").restartCount, "restartCount recovered from the attempt label");
+      assert.equal(spawnSync("docker", ["inspect", stray], { stdio: "ignore" }).status, 1, "the stray container is removed");
+      assert.equal(execFileSync("docker", ["inspect", "-f", "{{.State.Running}}", untouched], { encoding: "utf8" }).trim(), "true", "a container without our node label is never touched");
+    } finally {
+      spawnSync("docker", ["rm", "-f", stray, untouched], { stdio: "ignore" });
+    }
+  });
+
+  test("a dead sandbox is replaced: the containers come back in a new one", async (t: TestContext) => {
+    const pod = newPod("resandbox", { containers: [{ name: "app", image: "navarch/demo:1" }] });
+    await putPod(pod);
+    const before = await waitReport("resandbox", running);
+    const sandbox = execFileSync("docker", ["ps", "-q", "--no-trunc", "--filter", `label=navarch.pod.uid=${pod.metadata!.uid}`, "--filter", "label=navarch.container.role=sandbox"], { encoding: "utf8" }).trim();
+    assert.ok(sandbox);
+    const t0 = Date.now();
+    execFileSync("docker", ["kill", sandbox], { stdio: "ignore" });
+    const after = await waitReport("resandbox", (p) => running(p) && containerOf(p, "app").restartCount === 1);
+    t.diagnostic(`sandbox killed -> Running again in a new sandbox: ${Date.now() - t0} ms`);
+    assert.notEqual(containerOf(after, "app").containerID, containerOf(before, "app").containerID);
+    await waitUntil("the dead sandbox removed", () => (spawnSync("docker", ["inspect", sandbox], { stdio: "ignore" }).status === 1 ? true : undefined), 5_000);
+    assert.equal(podContainers(pod.metadata!.uid).length, 3, "new sandbox + new container + the previous container");
+  });
+
+  test("while the runtime's event stream is down, a resync after it reconnects finds what happened", async (t: TestContext) => {
+    // The real DockerRuntime, but its event stream can be cut and kept away for a while (as when
+    // the Docker daemon restarts).
+    let cut: (() => void) | undefined;
+    let awayUntil = 0;
+    let opens = 0;
+    const flaky = Object.create(runtime) as DockerRuntime;
+    flaky.events = (signal: AbortSignal, node?: string) =>
+      (async function* (): AsyncGenerator<RuntimeEvent> {
+        opens++;
+        const wait = awayUntil - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (signal.aborted) return;
+        const inner = new AbortController();
+        const stop = () => inner.abort();
+        signal.addEventListener("abort", stop, { once: true });
+        cut = stop;
+        try {
+          yield* runtime.events(inner.signal, node);
+        } finally {
+          signal.removeEventListener("abort", stop);
+        }
+      })();
+    await stopAgent();
+    // No periodic resync: only the one after the stream reconnects can find the kill.
+    await startAgent(flaky, { resyncSeconds: 0 });
+    const pod = newPod("unseen", { containers: [{ name: "app", image: "navarch/demo:1" }] });
+    await putPod(pod);
+    const before = await waitReport("unseen", running);
+    await waitUntil("the event stream open", () => (cut ? true : undefined));
+    awayUntil = Date.now() + 1_500;
+    cut!();
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    execFileSync("docker", ["kill", dockerId(containerOf(before, "app").containerID)], { stdio: "ignore" });
+    const after = await waitReport("unseen", (p) => running(p) && containerOf(p, "app").restartCount === 1, 10_000);
+    t.diagnostic(`kill while the event stream was down (back ~1.3 s later) -> Running again: ${Date.now() - t0} ms; stream opened ${opens} times`);
+    assert.ok(opens >= 2, "the stream was reopened");
+    assert.equal(after.status!.podIP, before.status!.podIP);
+    await stopAgent();
+    await startAgent();
+  });
+});

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// The node agent on its own: options -> signals -> connect -> run.
+import { COMMON_OPTIONS, createLogger, describeOptions, readOptions } from "@navarch/config";
+import { connectNats } from "@navarch/store";
+import { NODE_AGENT_OPTIONS } from "./options.js";
+import { run } from "./run.js";
+
+const SPECS = { ...COMMON_OPTIONS, ...NODE_AGENT_OPTIONS };
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  console.log(`Usage: navarch-node-agent\n\nOptions (environment):\n${describeOptions(SPECS)}`);
+  process.exit(0);
+}
+const options = readOptions(SPECS);
+if (!options.natsUrl) {
+  console.error("node-agent: NAVARCH_NATS_URL is required (the control plane's NATS, e.g. nats://10.0.0.1:4222)");
+  process.exit(2);
+}
+const logger = createLogger("node-agent", options.logLevel);
+
+const abort = new AbortController();
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    if (abort.signal.aborted) process.exit(130); // a second signal: do not wait
+    logger.info({ signal: sig }, "shutting down (containers keep running)");
+    abort.abort();
+  });
+}
+
+const nc = await connectNats({
+  url: options.natsUrl,
+  name: `navarch-node-agent-${options.nodeName}`,
+  credsFile: options.natsCreds || undefined,
+  replicas: options.kvReplicas,
+});
+try {
+  await run({ nc, logger, signal: abort.signal, options });
+} catch (err) {
+  logger.fatal({ err }, "node agent failed");
+  process.exitCode = 1;
+} finally {
+  await nc.drain().catch(() => undefined);
+}

@@ -1,0 +1,47 @@
+// The node agent's options, declared once (env var, default, doc). main.ts reads them from the
+// environment; the all-in-one passes them to run() directly.
+import { asInt, asString, option } from "@navarch/config";
+import { hostname } from "node:os";
+
+/** A non-negative number ("0.5" is allowed: tests run heartbeats faster than a second). */
+export function asNumber(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`expected a non-negative number, got "${raw}"`);
+  return n;
+}
+
+/** Node names are DNS subdomains: lower case. */
+export function defaultNodeName(): string {
+  return hostname().toLowerCase();
+}
+
+export const NODE_AGENT_OPTIONS = {
+  nodeName: option("NAVARCH_NODE_NAME", defaultNodeName(), asString, "this node's name (default: the host name)"),
+  nodeLabels: option("NAVARCH_NODE_LABELS", "", asString, 'extra node labels, "k=v,k2=v2"'),
+  nodeTaints: option("NAVARCH_NODE_TAINTS", "", asString, 'taints set when the node registers, "key=value:NoSchedule,key2:NoExecute"'),
+  nodeAddress: option("NAVARCH_NODE_ADDRESS", "127.0.0.1", asString, "the node's InternalIP (pods' hostIP; hostPorts are published on 127.0.0.1)"),
+  nodeCpu: option("NAVARCH_NODE_CPU", "", asString, "CPU capacity as a quantity (default: the runtime's CPU count)"),
+  nodeMemory: option("NAVARCH_NODE_MEMORY", "", asString, "memory capacity as a quantity (default: the runtime's memory)"),
+  nodePods: option("NAVARCH_NODE_PODS", "110", asString, "how many pods this node takes"),
+  reservedCpu: option("NAVARCH_NODE_RESERVED_CPU", "0", asString, "CPU kept back from pods (allocatable = capacity - reserved)"),
+  reservedMemory: option("NAVARCH_NODE_RESERVED_MEMORY", "0", asString, "memory kept back from pods"),
+  heartbeatSeconds: option("NAVARCH_HEARTBEAT_SECONDS", 1, asNumber, "how often the node's Lease is renewed"),
+  leaseDurationSeconds: option("NAVARCH_NODE_LEASE_DURATION_SECONDS", 4, asNumber, "leaseDurationSeconds written into the node's Lease"),
+  nodeStatusSeconds: option("NAVARCH_NODE_STATUS_SECONDS", 60, asNumber, "how often the Node object's registration (capacity, labels) is checked"),
+  resyncSeconds: option("NAVARCH_RESYNC_SECONDS", 10, asNumber, "how often the runtime's container list is compared with what the pods expect"),
+  restartBackoffBaseMs: option("NAVARCH_RESTART_BACKOFF_BASE_MS", 10_000, asInt, "wait before the second restart of a crashing container; doubles per crash"),
+  restartBackoffMaxMs: option("NAVARCH_RESTART_BACKOFF_MAX_MS", 300_000, asInt, "longest wait between restarts of a crashing container"),
+  restartBackoffResetMs: option("NAVARCH_RESTART_BACKOFF_RESET_MS", 600_000, asInt, "a container that ran this long forgets its crash backoff"),
+  imagePullBackoffBaseMs: option("NAVARCH_IMAGE_PULL_BACKOFF_BASE_MS", 10_000, asInt, "wait after a failed image pull; doubles per failure"),
+  imagePullBackoffMaxMs: option("NAVARCH_IMAGE_PULL_BACKOFF_MAX_MS", 300_000, asInt, "longest wait between image pulls"),
+  statusCoalesceMs: option("NAVARCH_STATUS_COALESCE_MS", 20, asInt, "a pod's status changes within this window are written as one report"),
+  dockerSocket: option("NAVARCH_DOCKER_SOCKET", "/var/run/docker.sock", asString, "the Docker engine's socket"),
+};
+
+export type NodeAgentOptions = {
+  [K in keyof typeof NODE_AGENT_OPTIONS]: (typeof NODE_AGENT_OPTIONS)[K]["default"];
+};
+
+export function defaultOptions(): NodeAgentOptions {
+  return Object.fromEntries(Object.entries(NODE_AGENT_OPTIONS).map(([k, spec]) => [k, spec.default])) as NodeAgentOptions;
+}

@@ -1,0 +1,488 @@
+// The lifecycle of one container of a pod (one container *name*: its successive runtime
+// containers, attempt 0, 1, 2 ... are this one machine). Decisions are pure functions
+// (restart-policy.ts); this machine only sequences runtime calls and keeps deadlines.
+//
+//                 ┌───────────── PROCEED{sandbox} (sandbox ready, earlier containers started)
+//   pulling ──▶ ready ──▶ creating ──▶ running ──OBSERVED exit / GONE──▶ exited ──┐
+//     │   ▲                 │  ▲                                                  │ nextAction():
+//     ▼   │                 ▼  │                                                  │  now   ─▶ pulling
+//   pullBackoff          createBackoff                                            │  later ─▶ backoff ─▶ pulling
+//    .failed: ErrImagePull /   CreateContainerConfigError /                       │  done  ─▶ terminated
+//       ErrImageNeverPull      CreateContainerError                               │
+//    .backingOff: ImagePullBackOff                                                ▼ (CrashLoopBackOff)
+//
+//   TERMINATE{grace}: running ─▶ stopping ─▶ terminated (SIGTERM, grace, SIGKILL); a create in
+//                     flight finishes first, then its container is stopped; elsewhere ─▶ terminated
+//   SANDBOX_LOST{restart}: running ─▶ stopping ─▶ ready (waits for the new sandbox) or terminated
+//
+//   boot (adopted containers): running / exited / pulling, from what the runtime has.
+//
+// Status per state: waiting (pulling, ready, creating, *Backoff, backoff), running (running,
+// stopping), terminated (terminated). Every deadline is an absolute time in context (retryAt);
+// timers are computed from it, so they can be re-armed and a late timer never waits twice.
+import { ImageNotPresentError, type ContainerStatus as RuntimeContainerStatus, type PullPolicy } from "@navarch/runtime";
+import { assign, fromPromise, setup, type ActorRefFrom, type SnapshotFrom } from "xstate";
+import { ContainerConfigError } from "./env.js";
+import { terminationReason, type ContainerView, type Termination, type ViewState } from "./pod-status.js";
+import { backoffDelay, nextAction, type BackoffOptions, type CrashHistory, type RestartDecision, type RestartPolicy } from "./restart-policy.js";
+
+/** What a container machine needs from the world; the pod machine binds it to one pod. */
+export interface ContainerDeps {
+  now(): number;
+  /** Makes the image present (emits Pulling/Pulled); resolves to its image ID. */
+  ensureImage(image: string, policy: PullPolicy): Promise<string>;
+  /** Resolves env, creates and starts attempt `attempt` in the sandbox. Throws ContainerConfigError. */
+  createAndStart(attempt: number, sandbox: SandboxRef): Promise<CreateResult>;
+  /** SIGTERM, grace, SIGKILL; then what the runtime knows of it (undefined: it is gone). */
+  stop(id: string, graceSeconds: number): Promise<RuntimeContainerStatus | undefined>;
+  /** Fire and forget: removes a container we no longer need (failures are logged). */
+  remove(id: string): void;
+  event(type: "Normal" | "Warning", reason: string, message: string): void;
+  backoff: BackoffOptions;
+  pullBackoff: { baseMs: number; maxMs: number };
+  /** "web_default(uid)", for Kubernetes-style messages. */
+  podDescription: string;
+}
+
+/** The pod sandbox a container joins: its id, and the pod IP (for env status.podIP). */
+export interface SandboxRef {
+  id: string;
+  ip: string;
+}
+
+export interface CreateResult {
+  id: string;
+  /** Set when the container was created but did not start (bad command, ...). */
+  startError?: string | undefined;
+}
+
+export interface AdoptedContainer {
+  /** The newest container of this name in the runtime. */
+  current: RuntimeContainerStatus;
+  /** The one before it, kept for `logs --previous` and lastState. */
+  previous?: RuntimeContainerStatus | undefined;
+}
+
+export interface ContainerInput {
+  name: string;
+  image: string;
+  pullPolicy: PullPolicy;
+  policy: RestartPolicy;
+  deps: ContainerDeps;
+  adopted?: AdoptedContainer | undefined;
+  /** Known at spawn for an adopted pod; otherwise PROCEED brings it. */
+  sandbox?: SandboxRef | undefined;
+}
+
+export type ContainerEvent =
+  | { type: "PROCEED"; sandbox: SandboxRef }
+  | { type: "OBSERVED"; status: RuntimeContainerStatus }
+  /** The container is not in the runtime's list taken at `listedAt` (or was destroyed). */
+  | { type: "GONE"; id: string; listedAt?: number }
+  | { type: "TERMINATE"; graceSeconds: number }
+  | { type: "SANDBOX_LOST"; restart: boolean };
+
+export interface ContainerContext {
+  name: string;
+  image: string;
+  pullPolicy: PullPolicy;
+  policy: RestartPolicy;
+  deps: ContainerDeps;
+  adopted: AdoptedContainer | undefined;
+  sandbox: SandboxRef | undefined;
+  /** Released by the pod machine to create (sandbox ready, ordering satisfied). */
+  proceed: boolean;
+  /** Attempt number of the next container to create; restartCount = max(0, nextAttempt - 1). */
+  nextAttempt: number;
+  containerId: string;
+  /** Our clock when the current container was created (a resync list older than that cannot judge it). */
+  createdAt: number;
+  startedAt: number;
+  imageID: string;
+  /** How the current container ended (exited / terminated), or undefined. */
+  termination: Termination | undefined;
+  /** The previous container's termination: status lastState. */
+  lastTermination: Termination | undefined;
+  history: CrashHistory;
+  decision: RestartDecision | undefined;
+  /** Absolute deadline of the current backoff. */
+  retryAt: number;
+  pullFailures: number;
+  createFailures: number;
+  waiting: { reason: string; message: string };
+  stopGrace: number;
+  /** Where stopping leads: terminated (deleted pod) or ready (sandbox recreated). */
+  afterStop: "terminated" | "ready";
+  /** TERMINATE arrived while a create was in flight. */
+  terminateRequested: boolean;
+  /** The sandbox died while a create was in flight. */
+  sandboxLostDuringCreate: boolean;
+  /** Runtime containers of this name we created or adopted and have not removed. */
+  ids: string[];
+  /** The first create has finished (well or not): the next container of the pod may go. */
+  firstAttemptDone: boolean;
+}
+
+const CREATING = { reason: "ContainerCreating", message: "" };
+
+export function terminationOf(status: RuntimeContainerStatus | undefined, id: string, now: number, fallbackStartedAt = 0): Termination {
+  if (!status) {
+    return {
+      exitCode: 137,
+      reason: "ContainerStatusUnknown",
+      message: "The container could not be located when the pod was terminated",
+      startedAt: fallbackStartedAt,
+      finishedAt: now,
+      containerId: id,
+    };
+  }
+  return {
+    exitCode: status.exitCode,
+    reason: status.error && status.exitCode !== 0 && !status.startedAt ? "StartError" : terminationReason(status.exitCode, status.oomKilled),
+    message: status.error ?? "",
+    startedAt: status.startedAt?.getTime() ?? fallbackStartedAt,
+    finishedAt: status.finishedAt?.getTime() ?? now,
+    containerId: status.id,
+  };
+}
+
+const crashMessage = (ctx: ContainerContext, delayMs: number) =>
+  `back-off ${formatDelay(delayMs)} restarting failed container=${ctx.name} pod=${ctx.deps.podDescription}`;
+
+function formatDelay(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s}s`;
+}
+
+export const containerMachine = setup({
+  types: {
+    context: {} as ContainerContext,
+    events: {} as ContainerEvent,
+    input: {} as ContainerInput,
+  },
+  actors: {
+    ensureImage: fromPromise<string, { deps: ContainerDeps; image: string; policy: PullPolicy }>(async ({ input }) =>
+      input.deps.ensureImage(input.image, input.policy),
+    ),
+    createAndStart: fromPromise<CreateResult, { deps: ContainerDeps; attempt: number; sandbox: SandboxRef }>(async ({ input }) =>
+      input.deps.createAndStart(input.attempt, input.sandbox),
+    ),
+    stop: fromPromise<Termination, { deps: ContainerDeps; id: string; grace: number; startedAt: number }>(async ({ input }) => {
+      const status = await input.deps.stop(input.id, input.grace);
+      return terminationOf(status, input.id, input.deps.now(), input.startedAt);
+    }),
+  },
+  guards: {
+    adoptedRunning: ({ context }) => context.adopted?.current.state === "running",
+    adoptedExited: ({ context }) => context.adopted?.current.state === "exited",
+    canCreate: ({ context }) => context.proceed && !!context.sandbox,
+    isCurrentExit: ({ context, event }) =>
+      event.type === "OBSERVED" && event.status.id === context.containerId && event.status.state === "exited",
+    isCurrentGone: ({ context, event }) =>
+      event.type === "GONE" && event.id === context.containerId && (event.listedAt === undefined || event.listedAt > context.createdAt),
+    restartNow: ({ context }) => context.decision?.type === "restart" && context.decision.delayMs === 0,
+    restartLater: ({ context }) => context.decision?.type === "restart",
+    terminateRequested: ({ context }) => context.terminateRequested,
+    sandboxLostDuringCreate: ({ context }) => context.sandboxLostDuringCreate,
+    startFailed: ({ event }) => (event as { output?: CreateResult }).output?.startError !== undefined,
+    restartAfterSandboxLoss: ({ event }) => event.type === "SANDBOX_LOST" && event.restart,
+    stopThenReady: ({ context }) => context.afterStop === "ready",
+  },
+  delays: {
+    untilRetry: ({ context }) => Math.max(0, context.retryAt - context.deps.now()),
+    /** ErrImagePull is shown this long before it turns into ImagePullBackOff (or until the retry). */
+    showPullError: ({ context }) => Math.max(0, Math.min(1_000, context.retryAt - context.deps.now())),
+  },
+  actions: {
+    adopt: assign(({ context }) => {
+      const { current, previous } = context.adopted!;
+      const ids = [previous?.id, current.id].filter((id): id is string => !!id);
+      return {
+        containerId: current.id,
+        createdAt: current.createdAt.getTime(),
+        startedAt: current.startedAt?.getTime() ?? 0,
+        imageID: current.imageID,
+        nextAttempt: current.attempt + 1,
+        proceed: true,
+        firstAttemptDone: true,
+        ids,
+        lastTermination: previous && previous.state === "exited" ? terminationOf(previous, previous.id, context.deps.now()) : undefined,
+        termination: current.state === "exited" ? terminationOf(current, current.id, context.deps.now()) : undefined,
+      };
+    }),
+    setWaiting: assign((_, params: { reason: string; message: string }) => ({ waiting: params })),
+    pulled: assign(({ event }) => ({ imageID: (event as unknown as { output: string }).output, pullFailures: 0 })),
+    pullFailed: assign(({ context, event }) => {
+      const err = (event as unknown as { error: unknown }).error;
+      const failures = context.pullFailures + 1;
+      const delay = backoffDelay(failures, { ...context.deps.pullBackoff, resetMs: 0 });
+      const message = errorText(err);
+      // imagePullPolicy Never and the image is not there: Kubernetes' ErrImageNeverPull.
+      const reason = err instanceof ImageNotPresentError ? "ErrImageNeverPull" : "ErrImagePull";
+      context.deps.event("Warning", "Failed", `Failed to pull image "${context.image}": ${message}`);
+      context.deps.event("Warning", "Failed", `Error: ${reason}`);
+      return { pullFailures: failures, retryAt: context.deps.now() + delay, waiting: { reason, message } };
+    }),
+    pullBackingOff: assign(({ context }) => {
+      context.deps.event("Normal", "BackOff", `Back-off pulling image "${context.image}"`);
+      return { waiting: { reason: "ImagePullBackOff", message: `Back-off pulling image "${context.image}"` } };
+    }),
+    created: assign(({ context, event }) => {
+      const out = (event as unknown as { output: CreateResult }).output;
+      const ids = [...context.ids, out.id];
+      // Keep the previous container (logs --previous, lastState); older ones go.
+      for (const old of ids.slice(0, -2)) context.deps.remove(old);
+      const now = context.deps.now();
+      context.deps.event("Normal", "Created", `Created container ${context.name}`);
+      if (out.startError === undefined) context.deps.event("Normal", "Started", `Started container ${context.name}`);
+      else context.deps.event("Warning", "Failed", `Error: ${out.startError}`);
+      return {
+        containerId: out.id,
+        createdAt: now,
+        startedAt: out.startError === undefined ? now : 0,
+        nextAttempt: context.nextAttempt + 1,
+        ids: ids.slice(-2),
+        createFailures: 0,
+        firstAttemptDone: true,
+        termination:
+          out.startError === undefined
+            ? undefined
+            : { exitCode: 128, reason: "StartError", message: out.startError, startedAt: 0, finishedAt: now, containerId: out.id },
+      };
+    }),
+    createFailed: assign(({ context, event }) => {
+      const err = (event as unknown as { error: unknown }).error;
+      const failures = context.createFailures + 1;
+      // Retried soon and then less often: a missing ConfigMap may be created any moment.
+      const delay = backoffDelay(failures, { baseMs: 1_000, maxMs: Math.max(1_000, Math.min(context.deps.backoff.maxMs, 30_000)), resetMs: 0 });
+      const reason = err instanceof ContainerConfigError ? "CreateContainerConfigError" : "CreateContainerError";
+      const message = errorText(err);
+      context.deps.event("Warning", "Failed", `Error: ${message}`);
+      return { createFailures: failures, firstAttemptDone: true, retryAt: context.deps.now() + delay, waiting: { reason, message } };
+    }),
+    observedExit: assign(({ context, event }) => {
+      const now = context.deps.now();
+      const termination =
+        event.type === "OBSERVED" ? terminationOf(event.status, context.containerId, now, context.startedAt) : terminationOf(undefined, context.containerId, now, context.startedAt);
+      if (event.type === "GONE") termination.message = "The container was removed outside of Navarch";
+      return { termination };
+    }),
+    decide: assign(({ context }) => {
+      const t = context.termination!;
+      const now = context.deps.now();
+      const decision = nextAction(
+        context.policy,
+        { exitCode: t.exitCode, oomKilled: t.reason === "OOMKilled", startedAt: t.startedAt, finishedAt: t.finishedAt },
+        context.history,
+        now,
+        context.deps.backoff,
+      );
+      if (decision.type === "done") return { decision };
+      return { decision, history: decision.history, retryAt: decision.at };
+    }),
+    /** A restart: the termination becomes lastState. */
+    rollTermination: assign(({ context }) => ({ lastTermination: context.termination ?? context.lastTermination, termination: undefined })),
+    crashBackoff: assign(({ context }) => {
+      const delayMs = context.decision?.type === "restart" ? context.decision.delayMs : 0;
+      context.deps.event("Warning", "BackOff", `Back-off restarting failed container ${context.name} in pod ${context.deps.podDescription}`);
+      return { waiting: { reason: "CrashLoopBackOff", message: crashMessage(context, delayMs) } };
+    }),
+    beginStop: assign(({ context, event }) => {
+      const grace = event.type === "TERMINATE" ? event.graceSeconds : 0;
+      if (event.type === "TERMINATE") context.deps.event("Normal", "Killing", `Stopping container ${context.name}`);
+      const afterStop: "ready" | "terminated" = event.type === "SANDBOX_LOST" && event.restart ? "ready" : "terminated";
+      return { stopGrace: grace, afterStop, sandbox: event.type === "SANDBOX_LOST" ? undefined : context.sandbox };
+    }),
+    stopped: assign(({ context, event }) => {
+      const termination = (event as unknown as { output?: Termination }).output ?? terminationOf(undefined, context.containerId, context.deps.now(), context.startedAt);
+      if (context.afterStop === "ready") {
+        return { termination: undefined, lastTermination: termination, waiting: CREATING, afterStop: "terminated" as const };
+      }
+      return { termination };
+    }),
+    /** Terminated without a running container: keep what we know, or say it never ran. */
+    terminateIdle: assign(({ context }) => ({
+      termination: context.termination ?? terminationOf(undefined, context.containerId, context.deps.now(), context.startedAt),
+    })),
+    lostSandbox: assign({ sandbox: undefined }),
+  },
+}).createMachine({
+  id: "container",
+  context: ({ input }) => ({
+    name: input.name,
+    image: input.image,
+    pullPolicy: input.pullPolicy,
+    policy: input.policy,
+    deps: input.deps,
+    adopted: input.adopted,
+    sandbox: input.sandbox,
+    proceed: false,
+    nextAttempt: 0,
+    containerId: "",
+    createdAt: 0,
+    startedAt: 0,
+    imageID: "",
+    termination: undefined,
+    lastTermination: undefined,
+    history: { crashes: 0 },
+    decision: undefined,
+    retryAt: 0,
+    pullFailures: 0,
+    createFailures: 0,
+    waiting: CREATING,
+    stopGrace: 0,
+    afterStop: "terminated",
+    terminateRequested: false,
+    sandboxLostDuringCreate: false,
+    ids: [],
+    firstAttemptDone: false,
+  }),
+  initial: "boot",
+  on: {
+    PROCEED: { actions: assign(({ event }) => ({ sandbox: event.sandbox, proceed: true })) },
+    TERMINATE: { target: ".terminated", actions: "terminateIdle" },
+    // Nothing runs in these states: forget the sandbox; `ready` waits for the next one.
+    SANDBOX_LOST: [{ guard: "restartAfterSandboxLoss", actions: "lostSandbox" }, { target: ".terminated", actions: "terminateIdle" }],
+  },
+  states: {
+    boot: {
+      always: [
+        { guard: "adoptedRunning", target: "running", actions: "adopt" },
+        { guard: "adoptedExited", target: "exited", actions: "adopt" },
+        { target: "pulling" },
+      ],
+    },
+    pulling: {
+      entry: { type: "setWaiting", params: CREATING },
+      invoke: {
+        src: "ensureImage",
+        input: ({ context }) => ({ deps: context.deps, image: context.image, policy: context.pullPolicy }),
+        onDone: { target: "ready", actions: "pulled" },
+        onError: { target: "pullBackoff", actions: "pullFailed" },
+      },
+    },
+    pullBackoff: {
+      initial: "failed",
+      after: { untilRetry: "pulling" },
+      states: {
+        failed: { after: { showPullError: "backingOff" } },
+        backingOff: { entry: "pullBackingOff" },
+      },
+    },
+    ready: {
+      entry: { type: "setWaiting", params: CREATING },
+      always: { guard: "canCreate", target: "creating" },
+    },
+    creating: {
+      entry: assign({ terminateRequested: false, sandboxLostDuringCreate: false }),
+      invoke: {
+        src: "createAndStart",
+        input: ({ context }) => ({ deps: context.deps, attempt: context.nextAttempt, sandbox: context.sandbox! }),
+        onDone: [
+          { guard: "terminateRequested", target: "stopping", actions: "created" },
+          { guard: "sandboxLostDuringCreate", target: "stopping", actions: ["created", assign({ afterStop: "ready", stopGrace: 0 })] },
+          { guard: "startFailed", target: "exited", actions: "created" },
+          { target: "running", actions: "created" },
+        ],
+        onError: [
+          { guard: "terminateRequested", target: "terminated", actions: "terminateIdle" },
+          { target: "createBackoff", actions: "createFailed" },
+        ],
+      },
+      // Leaving now would orphan the container being created: remember, and act when it exists.
+      on: {
+        TERMINATE: { actions: assign(({ context, event }) => {
+          context.deps.event("Normal", "Killing", `Stopping container ${context.name}`);
+          return { terminateRequested: true, stopGrace: event.graceSeconds, afterStop: "terminated" as const };
+        }) },
+        SANDBOX_LOST: { actions: assign({ sandboxLostDuringCreate: true, sandbox: undefined }) },
+      },
+    },
+    createBackoff: {
+      after: { untilRetry: "ready" },
+    },
+    running: {
+      on: {
+        OBSERVED: { guard: "isCurrentExit", target: "exited", actions: "observedExit" },
+        GONE: { guard: "isCurrentGone", target: "exited", actions: "observedExit" },
+        TERMINATE: { target: "stopping", actions: "beginStop" },
+        SANDBOX_LOST: { target: "stopping", actions: "beginStop" },
+      },
+    },
+    exited: {
+      entry: "decide",
+      always: [
+        { guard: "restartNow", target: "pulling", actions: "rollTermination" },
+        { guard: "restartLater", target: "backoff", actions: "rollTermination" },
+        { target: "terminated" },
+      ],
+    },
+    backoff: {
+      entry: "crashBackoff",
+      after: { untilRetry: "pulling" },
+    },
+    stopping: {
+      invoke: {
+        src: "stop",
+        input: ({ context }) => ({ deps: context.deps, id: context.containerId, grace: context.stopGrace, startedAt: context.startedAt }),
+        onDone: [
+          { guard: "stopThenReady", target: "ready", actions: "stopped" },
+          { target: "terminated", actions: "stopped" },
+        ],
+        onError: [
+          { guard: "stopThenReady", target: "ready", actions: "stopped" },
+          { target: "terminated", actions: "stopped" },
+        ],
+      },
+      on: {
+        // Already stopping: a shorter grace (a force delete) is a second, harder stop.
+        TERMINATE: {
+          guard: ({ context, event }) => event.graceSeconds < context.stopGrace,
+          actions: [
+            ({ context, event }) => void context.deps.stop(context.containerId, event.graceSeconds).catch(() => undefined),
+            assign(({ event }) => ({ stopGrace: event.graceSeconds })),
+          ],
+        },
+        SANDBOX_LOST: {},
+        OBSERVED: {},
+      },
+    },
+    terminated: {
+      on: { TERMINATE: {}, SANDBOX_LOST: {}, PROCEED: {} },
+    },
+  },
+});
+
+export type ContainerActor = ActorRefFrom<typeof containerMachine>;
+export type ContainerSnapshot = SnapshotFrom<typeof containerMachine>;
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** What the status shows for a container machine's snapshot. */
+export function containerView(snapshot: ContainerSnapshot): ContainerView {
+  const c = snapshot.context;
+  let state: ViewState;
+  if (snapshot.matches("running") || snapshot.matches("stopping")) {
+    state = { kind: "running", startedAt: c.startedAt };
+  } else if ((snapshot.matches("terminated") || snapshot.matches("exited")) && c.termination) {
+    state = { kind: "terminated", termination: c.termination };
+  } else {
+    state = { kind: "waiting", reason: c.waiting.reason, message: c.waiting.message };
+  }
+  return {
+    name: c.name,
+    image: c.image,
+    imageID: c.imageID,
+    containerId: c.containerId,
+    state,
+    lastTermination: c.lastTermination,
+    restartCount: Math.max(0, c.nextAttempt - 1),
+  };
+}
+
+/** Will never run again (for "is the pod complete?" and "is deletion done?"). */
+export function isTerminated(snapshot: ContainerSnapshot): boolean {
+  return snapshot.matches("terminated");
+}

@@ -1,0 +1,185 @@
+// The pod machine on simulated time with stub runtime calls: ordered start, graceful and forced
+// deletion, deletion while the sandbox is being made, sandbox loss, completion.
+import { KINDS, type Container, type Pod } from "@navarch/api";
+import type { ContainerStatus as RuntimeContainerStatus, Sandbox } from "@navarch/runtime";
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { createActor, SimulatedClock } from "xstate";
+import type { ContainerDeps } from "./container-machine.js";
+import { podContainerViews, podMachine, type PodDeps } from "./pod-machine.js";
+import { DEFAULT_BACKOFF } from "./restart-policy.js";
+
+const flush = async () => {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+};
+
+function pod(restartPolicy = "Always", names = ["a", "b"]): Pod {
+  return KINDS.Pod.codec.fromPartial({
+    metadata: { name: "web", namespace: "default", uid: "u1" },
+    spec: { restartPolicy, containers: names.map((name) => ({ name, image: "img:1" })) },
+  });
+}
+
+function status(id: string, name: string, role: "app" | "sandbox", state: RuntimeContainerStatus["state"], exitCode = 0): RuntimeContainerStatus {
+  return {
+    id, pod: { namespace: "default", name: "web", uid: "u1", node: "n1" }, name, role, attempt: 0, image: "img:1", imageID: "sha256:1",
+    state, exitCode, oomKilled: false, error: "", createdAt: new Date(0), startedAt: new Date(1), finishedAt: new Date(2),
+  };
+}
+
+function harness(p: Pod, opts: { holdSandbox?: boolean; holdCreate?: string } = {}) {
+  const clock = new SimulatedClock();
+  clock.set(5_000_000);
+  const log: string[] = [];
+  let sandboxes = 0;
+  let containers = 0;
+  const releases: (() => void)[] = [];
+  const hold = <T>(value: () => T) => new Promise<T>((resolve) => releases.push(() => resolve(value())));
+  const containerDeps = (c: Container): ContainerDeps => ({
+    now: () => clock.now(),
+    ensureImage: async () => "sha256:1",
+    createAndStart: async (attempt, sandbox) => {
+      const make = () => {
+        const id = `${c.name}${++containers}`;
+        log.push(`create ${c.name}#${attempt} in ${sandbox.id} -> ${id}`);
+        return { id };
+      };
+      return opts.holdCreate === c.name ? hold(make) : make();
+    },
+    stop: async (id, grace) => {
+      log.push(`stop ${id} grace ${grace}`);
+      return status(id, c.name, "app", "exited", 143);
+    },
+    remove: (id) => log.push(`remove old ${id}`),
+    event: () => undefined,
+    backoff: DEFAULT_BACKOFF,
+    pullBackoff: { baseMs: 10_000, maxMs: 300_000 },
+    podDescription: "web_default(u1)",
+  });
+  const deps: PodDeps = {
+    now: () => clock.now(),
+    runSandbox: async () => {
+      const make = (): Sandbox => {
+        const id = `sb${++sandboxes}`;
+        log.push(`sandbox ${id}`);
+        return { id, pod: { namespace: "default", name: "web", uid: "u1", node: "n1" }, ip: `10.0.0.${sandboxes}`, state: "ready", createdAt: new Date(clock.now()) };
+      };
+      return opts.holdSandbox ? hold(make) : make();
+    },
+    stopSandbox: async (id) => void log.push(`stop sandbox ${id}`),
+    removeAll: async (ids, sbs) => void log.push(`remove [${ids.join(" ")}] sandboxes [${sbs.join(" ")}]`),
+    deletePodObject: async () => void log.push("delete pod object"),
+    containerDeps,
+    event: () => undefined,
+    sandboxBackoff: { baseMs: 1_000, maxMs: 10_000 },
+  };
+  const actor = createActor(podMachine, { clock, input: { pod: p, deps } });
+  const errors: unknown[] = [];
+  let done = false;
+  actor.subscribe({ error: (e) => errors.push(e), complete: () => (done = true) });
+  actor.start();
+  return {
+    clock, actor, log, errors, releases,
+    state: () => JSON.stringify(actor.getSnapshot().value),
+    views: () => podContainerViews(actor.getSnapshot()),
+    done: () => done,
+  };
+}
+
+describe("pod machine", () => {
+  test("makes the sandbox, then starts the containers in order", async () => {
+    const h = harness(pod(), { holdCreate: "a" });
+    await flush();
+    assert.deepEqual(h.log, ["sandbox sb1"], "b waits until a's create has finished");
+    h.releases.shift()!();
+    await flush();
+    assert.deepEqual(h.log, ["sandbox sb1", "create a#0 in sb1 -> a1", "create b#0 in sb1 -> b2"]);
+    assert.equal(h.state(), '"running"');
+    assert.deepEqual(h.views().map((v) => v.state.kind), ["running", "running"]);
+    assert.equal(h.actor.getSnapshot().context.sandbox?.ip, "10.0.0.1");
+    assert.deepEqual(h.errors, []);
+  });
+
+  test("graceful deletion: TERMINATE with the grace period, remove everything, delete the object", async () => {
+    const h = harness(pod());
+    await flush();
+    h.actor.send({ type: "DELETE", graceSeconds: 15, deleteObject: true });
+    await flush();
+    assert.ok(h.done());
+    assert.deepEqual(h.log.slice(3), ["stop a1 grace 15", "stop b2 grace 15", "remove [a1 b2] sandboxes [sb1]", "delete pod object"]);
+  });
+
+  test("force deletion: grace 0 and the object is left alone", async () => {
+    const h = harness(pod());
+    await flush();
+    h.actor.send({ type: "DELETE", graceSeconds: 0, deleteObject: false });
+    await flush();
+    assert.ok(h.done());
+    assert.ok(!h.log.includes("delete pod object"));
+    assert.ok(h.log.includes("stop a1 grace 0"));
+  });
+
+  test("deleted while the sandbox is being made: it is waited for, then removed", async () => {
+    const h = harness(pod(), { holdSandbox: true });
+    await flush();
+    h.actor.send({ type: "DELETE", graceSeconds: 30, deleteObject: true });
+    await flush();
+    assert.ok(!h.done());
+    h.releases.shift()!();
+    await flush();
+    assert.ok(h.done());
+    assert.deepEqual(h.log, ["sandbox sb1", "remove [] sandboxes [sb1]", "delete pod object"]);
+  });
+
+  test("a dead sandbox is replaced and the containers restart in the new one", async () => {
+    const h = harness(pod());
+    await flush();
+    h.actor.send({ type: "OBSERVED", status: status("sb1", "", "sandbox", "exited") });
+    await flush();
+    assert.equal(h.state(), '"running"');
+    assert.deepEqual(h.log.slice(3), [
+      "stop a1 grace 0",
+      "stop b2 grace 0",
+      "remove [] sandboxes [sb1]",
+      "sandbox sb2",
+      "create a#1 in sb2 -> a3",
+      "create b#1 in sb2 -> b4",
+    ]);
+    assert.deepEqual(h.views().map((v) => v.restartCount), [1, 1]);
+    assert.equal(h.actor.getSnapshot().context.sandbox?.ip, "10.0.0.2");
+  });
+
+  test("a resync that no longer lists the sandbox replaces it too; an older list does not", async () => {
+    const h = harness(pod("Always", ["a"]));
+    await flush();
+    const since = h.actor.getSnapshot().context.sandboxSince;
+    h.actor.send({ type: "RESYNC", containers: [], listedAt: since - 1 });
+    await flush();
+    assert.ok(!h.log.includes("sandbox sb2"));
+    h.clock.increment(10);
+    h.actor.send({ type: "RESYNC", containers: [status("a1", "a", "app", "running")], listedAt: h.clock.now() });
+    await flush();
+    assert.ok(h.log.includes("sandbox sb2"));
+  });
+
+  test("restartPolicy Never: everything exited -> completed, the sandbox is stopped", async () => {
+    const h = harness(pod("Never", ["a"]));
+    await flush();
+    h.actor.send({ type: "OBSERVED", status: status("a1", "a", "app", "exited", 0) });
+    await flush();
+    assert.equal(h.state(), '"completed"');
+    assert.ok(h.log.includes("stop sandbox sb1"));
+    h.actor.send({ type: "DELETE", graceSeconds: 30, deleteObject: true });
+    await flush();
+    assert.ok(h.done());
+    assert.ok(h.log.includes("remove [a1] sandboxes [sb1]"));
+  });
+
+  test("an exit of one container restarts only that one", async () => {
+    const h = harness(pod());
+    await flush();
+    h.actor.send({ type: "OBSERVED", status: status("b2", "b", "app", "exited", 1) });
+    await flush();
+    assert.deepEqual(h.views().map((v) => [v.containerId, v.restartCount]), [["a1", 0], ["b3", 1]]);
+  });
+});

@@ -1,0 +1,400 @@
+// The lifecycle of one pod on this node (one pod uid). It owns the pod sandbox and spawns one
+// container machine per container of the spec (container-machine.ts), which it releases in order
+// once the sandbox is up; status is computed elsewhere (pod-status.ts) from this machine's
+// snapshot and its children's.
+//
+//   boot ──(adopted sandbox running)──────────────────────────────┐
+//     │                                                           ▼
+//     └──▶ sandboxing ──runSandbox ok──▶ running ──all containers done for good──▶ completed
+//            │    ▲                        │  │                                   (sandbox stopped)
+//            ▼    │ after(retryAt)         │  └─ sandbox died / vanished ─▶ resandboxing ─▶ sandboxing
+//          sandboxBackoff                  │     (restartPolicy Never, something ran: ─▶ completed)
+//                                          │
+//   DELETE{grace, deleteObject} from any state (a sandbox being created is waited for first):
+//     ─▶ terminating (TERMINATE{grace} to every container: SIGTERM, grace, SIGKILL)
+//     ─▶ cleaning (remove every app container and sandbox of the pod)
+//     ─▶ deletingObject (graceful deletion only: delete the Pod from navarch-pods, uid-checked;
+//        retried with backoff while NATS is away)
+//     ─▶ done (final; children stopped with stopChild)
+//
+// Runtime observations arrive as events: OBSERVED (an inspected container), GONE (a destroyed or
+// missing container) and RESYNC (the pod's containers from a periodic list). Sandbox ones are
+// judged here, app ones are forwarded to the container machine of that name. Every deadline is
+// an absolute time in context.
+import type { Container, Pod } from "@navarch/api";
+import type { ContainerStatus as RuntimeContainerStatus, PullPolicy, Sandbox } from "@navarch/runtime";
+import { assign, enqueueActions, fromPromise, setup, type ActorRefFrom, type SnapshotFrom } from "xstate";
+import {
+  containerMachine,
+  containerView,
+  isTerminated,
+  type AdoptedContainer,
+  type ContainerActor,
+  type ContainerDeps,
+  type SandboxRef,
+} from "./container-machine.js";
+import type { ContainerView } from "./pod-status.js";
+import { backoffDelay, normalizePolicy } from "./restart-policy.js";
+
+export interface PodDeps {
+  now(): number;
+  runSandbox(): Promise<Sandbox>;
+  /** Stops the sandbox (a completed pod keeps its record, not its processes). */
+  stopSandbox(id: string): Promise<void>;
+  /** Stops and removes every given container and sandbox; missing ones are fine. */
+  removeAll(containerIds: string[], sandboxIds: string[]): Promise<void>;
+  /** Deletes the Pod object (graceful deletion done). Throws to be retried. */
+  deletePodObject(): Promise<void>;
+  containerDeps(container: Container): ContainerDeps;
+  event(type: "Normal" | "Warning", reason: string, message: string): void;
+  sandboxBackoff: { baseMs: number; maxMs: number };
+}
+
+/** A pod found running when the agent started: its ready sandbox and its newest containers. */
+export interface AdoptedPod {
+  sandbox: Sandbox;
+  containers: Record<string, AdoptedContainer>;
+}
+
+export interface PodInput {
+  pod: Pod;
+  deps: PodDeps;
+  adopted?: AdoptedPod | undefined;
+  /** The pod was already being deleted when this node took it on (an agent restart mid-deletion). */
+  deletion?: Deletion | undefined;
+}
+
+export interface Deletion {
+  graceSeconds: number;
+  /** Delete the Pod object afterwards (graceful deletion); false when it is gone already. */
+  deleteObject: boolean;
+}
+
+export type PodEvent =
+  | { type: "UPDATE"; pod: Pod }
+  | { type: "DELETE"; graceSeconds: number; deleteObject: boolean }
+  | { type: "OBSERVED"; status: RuntimeContainerStatus }
+  | { type: "GONE"; id: string; containerName?: string | undefined }
+  | { type: "RESYNC"; containers: RuntimeContainerStatus[]; listedAt: number };
+
+export interface PodContext {
+  pod: Pod;
+  deps: PodDeps;
+  adopted: AdoptedPod | undefined;
+  children: Record<string, ContainerActor>;
+  /** Container names in spec order (the order they are started in). */
+  order: string[];
+  /** How many containers (in order) have been sent PROCEED for the current sandbox. */
+  released: number;
+  sandbox: Sandbox | undefined;
+  /** When the current sandbox was created, by our clock (a list older than that cannot judge it). */
+  sandboxSince: number;
+  /** Every sandbox id we made or adopted and have not removed. */
+  sandboxIds: string[];
+  /** ms: when this node took the pod on (status.startTime). */
+  startTime: number;
+  retryAt: number;
+  sandboxFailures: number;
+  sandboxError: string;
+  deletion: Deletion | undefined;
+  cleanupFailures: number;
+}
+
+const ref = (s: Sandbox): SandboxRef => ({ id: s.id, ip: s.ip });
+
+function childrenSnapshots(context: PodContext) {
+  return context.order.map((n) => context.children[n]!.getSnapshot());
+}
+
+export const podMachine = setup({
+  types: {
+    context: {} as PodContext,
+    events: {} as PodEvent,
+    input: {} as PodInput,
+  },
+  actors: {
+    container: containerMachine,
+    runSandbox: fromPromise<Sandbox, { deps: PodDeps }>(async ({ input }) => input.deps.runSandbox()),
+    stopSandbox: fromPromise<void, { deps: PodDeps; id: string }>(async ({ input }) => input.deps.stopSandbox(input.id)),
+    removeSandbox: fromPromise<void, { deps: PodDeps; ids: string[] }>(async ({ input }) => input.deps.removeAll([], input.ids)),
+    cleanup: fromPromise<void, { deps: PodDeps; containerIds: string[]; sandboxIds: string[] }>(async ({ input }) =>
+      input.deps.removeAll(input.containerIds, input.sandboxIds),
+    ),
+    deletePodObject: fromPromise<void, { deps: PodDeps }>(async ({ input }) => input.deps.deletePodObject()),
+  },
+  guards: {
+    adoptedSandbox: ({ context }) => !!context.sandbox,
+    deleting: ({ context }) => context.deletion !== undefined,
+    allTerminated: ({ context }) => childrenSnapshots(context).every(isTerminated),
+    deleteObject: ({ context }) => context.deletion?.deleteObject === true,
+    /** A dead sandbox is replaced unless restartPolicy Never has already run something. */
+    replaceSandbox: ({ context }) =>
+      normalizePolicy(context.pod.spec?.restartPolicy) !== "Never" ||
+      !childrenSnapshots(context).some((s) => s.context.firstAttemptDone && s.context.containerId !== ""),
+    isOurSandboxDead: ({ context, event }) => {
+      const s = context.sandbox;
+      if (!s) return false;
+      if (event.type === "OBSERVED") return event.status.role === "sandbox" && event.status.id === s.id && event.status.state !== "running";
+      if (event.type === "GONE") return event.id === s.id;
+      if (event.type === "RESYNC") {
+        if (event.listedAt <= context.sandboxSince) return false;
+        const listed = event.containers.find((c) => c.id === s.id);
+        return !listed || listed.state !== "running";
+      }
+      return false;
+    },
+  },
+  delays: {
+    untilRetry: ({ context }) => Math.max(0, context.retryAt - context.deps.now()),
+  },
+  actions: {
+    /** PROCEED to each container whose predecessor has finished its first create. */
+    releaseNext: enqueueActions(({ context, enqueue }) => {
+      const sandbox = context.sandbox;
+      if (!sandbox) return;
+      let released = context.released;
+      while (released < context.order.length) {
+        const prev = released === 0 ? undefined : context.children[context.order[released - 1]!]!.getSnapshot();
+        if (prev && !prev.context.firstAttemptDone) break;
+        enqueue.sendTo(context.children[context.order[released]!]!, { type: "PROCEED", sandbox: ref(sandbox) });
+        released++;
+      }
+      if (released !== context.released) enqueue.assign({ released });
+    }),
+    forward: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type === "OBSERVED") {
+        const child = event.status.role === "app" ? context.children[event.status.name] : undefined;
+        if (child) enqueue.sendTo(child, { type: "OBSERVED", status: event.status });
+      } else if (event.type === "GONE") {
+        const targets = event.containerName ? [context.children[event.containerName]] : Object.values(context.children);
+        for (const t of targets) if (t) enqueue.sendTo(t, { type: "GONE", id: event.id });
+      } else if (event.type === "RESYNC") {
+        for (const child of Object.values(context.children)) {
+          const id = child.getSnapshot().context.containerId;
+          if (!id) continue;
+          const listed = event.containers.find((c) => c.id === id);
+          enqueue.sendTo(child, listed ? { type: "OBSERVED", status: listed } : { type: "GONE", id, listedAt: event.listedAt });
+        }
+      }
+    }),
+    sandboxReady: assign(({ context, event }) => {
+      const sandbox = (event as unknown as { output: Sandbox }).output;
+      return {
+        sandbox,
+        sandboxSince: context.deps.now(),
+        sandboxIds: [...context.sandboxIds, sandbox.id],
+        sandboxFailures: 0,
+        released: 0,
+      };
+    }),
+    sandboxFailed: assign(({ context, event }) => {
+      const err = (event as unknown as { error: unknown }).error;
+      const failures = context.sandboxFailures + 1;
+      const message = err instanceof Error ? err.message : String(err);
+      context.deps.event("Warning", "FailedCreatePodSandBox", `Failed to create pod sandbox: ${message}`);
+      return {
+        sandboxFailures: failures,
+        sandboxError: message,
+        retryAt: context.deps.now() + backoffDelay(failures, { ...context.deps.sandboxBackoff, resetMs: 0 }),
+      };
+    }),
+    markDeleting: assign(({ event }) => {
+      const e = event as Extract<PodEvent, { type: "DELETE" }>;
+      return { deletion: { graceSeconds: e.graceSeconds, deleteObject: e.deleteObject } };
+    }),
+    /** A second DELETE may shorten the grace (force delete) and never un-asks object deletion. */
+    tightenDeletion: assign(({ context, event }) => {
+      const e = event as Extract<PodEvent, { type: "DELETE" }>;
+      const d = context.deletion!;
+      return { deletion: { graceSeconds: Math.min(d.graceSeconds, e.graceSeconds), deleteObject: d.deleteObject && e.deleteObject } };
+    }),
+    terminateChildren: enqueueActions(({ context, enqueue }) => {
+      for (const child of Object.values(context.children)) {
+        enqueue.sendTo(child, { type: "TERMINATE", graceSeconds: context.deletion!.graceSeconds });
+      }
+    }),
+    sandboxLost: enqueueActions(({ context, enqueue }) => {
+      const restart = normalizePolicy(context.pod.spec?.restartPolicy) !== "Never";
+      context.deps.event("Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.");
+      for (const child of Object.values(context.children)) enqueue.sendTo(child, { type: "SANDBOX_LOST", restart });
+    }),
+    forgetSandbox: assign({ sandbox: undefined }),
+    updatePod: assign(({ event }) => ({ pod: (event as Extract<PodEvent, { type: "UPDATE" }>).pod })),
+    stopChildren: enqueueActions(({ context, enqueue }) => {
+      for (const child of Object.values(context.children)) enqueue.stopChild(child);
+    }),
+  },
+}).createMachine({
+  id: "pod",
+  context: ({ input, spawn }) => {
+    const spec = input.pod.spec;
+    const policy = normalizePolicy(spec?.restartPolicy);
+    const children: Record<string, ContainerActor> = {};
+    const adoptedSandbox = input.adopted?.sandbox;
+    for (const c of spec?.containers ?? []) {
+      children[c.name] = spawn("container", {
+        id: `container-${c.name}`,
+        syncSnapshot: true,
+        input: {
+          name: c.name,
+          image: c.image,
+          pullPolicy: pullPolicyOf(c),
+          policy,
+          deps: input.deps.containerDeps(c),
+          adopted: input.adopted?.containers[c.name],
+          sandbox: adoptedSandbox ? ref(adoptedSandbox) : undefined,
+        },
+      }) as ContainerActor;
+    }
+    return {
+      pod: input.pod,
+      deps: input.deps,
+      adopted: input.adopted,
+      children,
+      order: (spec?.containers ?? []).map((c) => c.name),
+      released: 0,
+      sandbox: adoptedSandbox,
+      sandboxSince: adoptedSandbox ? adoptedSandbox.createdAt.getTime() : 0,
+      sandboxIds: adoptedSandbox ? [adoptedSandbox.id] : [],
+      startTime: adoptedSandbox ? adoptedSandbox.createdAt.getTime() : input.deps.now(),
+      retryAt: 0,
+      sandboxFailures: 0,
+      sandboxError: "",
+      deletion: input.deletion,
+      cleanupFailures: 0,
+    };
+  },
+  initial: "boot",
+  on: {
+    UPDATE: { actions: "updatePod" },
+    DELETE: { target: ".terminating", actions: "markDeleting" },
+    "xstate.error.actor.*": {},
+  },
+  states: {
+    boot: {
+      always: [{ guard: "deleting", target: "terminating" }, { guard: "adoptedSandbox", target: "running" }, { target: "sandboxing" }],
+    },
+    sandboxing: {
+      invoke: {
+        src: "runSandbox",
+        input: ({ context }) => ({ deps: context.deps }),
+        onDone: [
+          { guard: "deleting", target: "terminating", actions: "sandboxReady" },
+          { target: "running", actions: "sandboxReady" },
+        ],
+        onError: [{ guard: "deleting", target: "terminating" }, { target: "sandboxBackoff", actions: "sandboxFailed" }],
+      },
+      on: {
+        // A sandbox being created would be orphaned if we left now: note it, act when it exists.
+        DELETE: { actions: "markDeleting" },
+      },
+    },
+    sandboxBackoff: {
+      after: { untilRetry: "sandboxing" },
+    },
+    running: {
+      entry: "releaseNext",
+      always: { guard: "allTerminated", target: "completed" },
+      on: {
+        "xstate.snapshot.*": { actions: "releaseNext" },
+        OBSERVED: [{ guard: "isOurSandboxDead", target: "resandboxing" }, { actions: "forward" }],
+        GONE: [{ guard: "isOurSandboxDead", target: "resandboxing" }, { actions: "forward" }],
+        RESYNC: [{ guard: "isOurSandboxDead", target: "resandboxing" }, { actions: "forward" }],
+      },
+    },
+    resandboxing: {
+      entry: "sandboxLost",
+      always: [{ guard: "replaceSandbox", target: "removingSandbox" }, { target: "completed" }],
+    },
+    removingSandbox: {
+      invoke: {
+        src: "removeSandbox",
+        input: ({ context }) => ({ deps: context.deps, ids: context.sandbox ? [context.sandbox.id] : [] }),
+        onDone: { target: "sandboxing", actions: [assign(({ context }) => ({ sandboxIds: context.sandboxIds.filter((id) => id !== context.sandbox?.id) })), "forgetSandbox"] },
+        onError: { target: "sandboxing", actions: "forgetSandbox" },
+      },
+      on: { DELETE: { actions: "markDeleting" } },
+    },
+    completed: {
+      // Kubernetes stops a finished pod's sandbox; status (and its podIP) stay.
+      invoke: {
+        src: "stopSandbox",
+        input: ({ context }) => ({ deps: context.deps, id: context.sandbox?.id ?? "" }),
+        onDone: {},
+        onError: {},
+      },
+      on: {
+        OBSERVED: { actions: "forward" },
+        GONE: { actions: "forward" },
+      },
+    },
+    terminating: {
+      entry: "terminateChildren",
+      always: { guard: "allTerminated", target: "cleaning" },
+      on: {
+        DELETE: { actions: ["tightenDeletion", "terminateChildren"] },
+        OBSERVED: { actions: "forward" },
+        GONE: { actions: "forward" },
+        // The snapshot events re-check `always`; nothing else to do for them.
+        "xstate.snapshot.*": {},
+      },
+    },
+    cleaning: {
+      invoke: {
+        src: "cleanup",
+        input: ({ context }) => ({
+          deps: context.deps,
+          containerIds: childrenSnapshots(context).flatMap((s) => s.context.ids),
+          sandboxIds: context.sandboxIds,
+        }),
+        onDone: [{ guard: "deleteObject", target: "deletingObject" }, { target: "done" }],
+        onError: { target: "cleanupBackoff", actions: assign(({ context }) => ({
+          cleanupFailures: context.cleanupFailures + 1,
+          retryAt: context.deps.now() + backoffDelay(context.cleanupFailures + 1, { baseMs: 1_000, maxMs: 30_000, resetMs: 0 }),
+        })) },
+      },
+      on: { DELETE: { actions: "tightenDeletion" } },
+    },
+    cleanupBackoff: {
+      after: { untilRetry: "cleaning" },
+      on: { DELETE: { actions: "tightenDeletion" } },
+    },
+    deletingObject: {
+      invoke: {
+        src: "deletePodObject",
+        input: ({ context }) => ({ deps: context.deps }),
+        onDone: "done",
+        onError: { target: "deleteBackoff", actions: assign(({ context }) => ({
+          cleanupFailures: context.cleanupFailures + 1,
+          retryAt: context.deps.now() + backoffDelay(context.cleanupFailures + 1, { baseMs: 500, maxMs: 10_000, resetMs: 0 }),
+        })) },
+      },
+      on: { DELETE: { actions: "tightenDeletion" } },
+    },
+    deleteBackoff: {
+      after: { untilRetry: "deletingObject" },
+      on: { DELETE: [{ guard: ({ event }) => !event.deleteObject, target: "done" }, { actions: "tightenDeletion" }] },
+    },
+    done: {
+      type: "final",
+      entry: "stopChildren",
+    },
+  },
+});
+
+function pullPolicyOf(c: Container): PullPolicy {
+  if (c.imagePullPolicy === "Always" || c.imagePullPolicy === "Never" || c.imagePullPolicy === "IfNotPresent") return c.imagePullPolicy;
+  // Kubernetes' default: Always for :latest (or no tag), IfNotPresent otherwise.
+  const lastSegment = c.image.split("/").pop() ?? "";
+  const tagged = lastSegment.includes(":") && !lastSegment.endsWith(":latest");
+  return tagged || c.image.includes("@") ? "IfNotPresent" : "Always";
+}
+
+export type PodActor = ActorRefFrom<typeof podMachine>;
+export type PodSnapshot = SnapshotFrom<typeof podMachine>;
+
+/** The container views of a pod machine's snapshot, in spec order. */
+export function podContainerViews(snapshot: PodSnapshot): ContainerView[] {
+  const ctx = snapshot.context;
+  return ctx.order.map((n) => containerView(ctx.children[n]!.getSnapshot()));
+}

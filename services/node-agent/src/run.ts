@@ -1,0 +1,207 @@
+// The node agent: registers the Node, renews its Lease, runs the pods bound to it through the
+// container runtime and reports their status and events, and answers log requests. The
+// all-in-one calls run() in-process with its own connection and runtime; main.ts calls it
+// standalone.
+//
+// Shutdown (signal aborted): stop heartbeating, stop the machines, flush pending reports and
+// events - and leave every container RUNNING. An agent restart is not a pod restart: the next
+// agent adopts them (pods/adoption.ts). Killing pods is the control plane's decision.
+import { KINDS, bytesOf, milliCpu, type ConfigMap, type Event, type Lease, type Node, type Pod, type Secret } from "@navarch/api";
+import type { Logger } from "@navarch/config";
+import { DockerRuntime, type ContainerRuntime, type RuntimeInfo } from "@navarch/runtime";
+import { Informer, ResourceStore, openNodePods, openPodStatusReports } from "@navarch/store";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { EventRecorder } from "./events/recorder.js";
+import { serveLogs, type LogsServer } from "./logs/serve.js";
+import { parseLabels, parseTaints } from "./node/flags.js";
+import { Heartbeat } from "./node/heartbeat.js";
+import { nodeFacts, registerNode, type NodeFacts, type NodeSettings } from "./node/register.js";
+import { defaultOptions, type NodeAgentOptions } from "./options.js";
+import type { AgentContext } from "./pods/pod-deps.js";
+import { PodManager } from "./pods/pod-manager.js";
+import { StatusReporter } from "./pods/reports.js";
+import { RuntimeWatch } from "./pods/runtime-watch.js";
+
+/** Events expire from navarch-events after an hour (the gateway opens the bucket the same way). */
+const EVENT_TTL_MS = 60 * 60 * 1000;
+
+export interface RunParams {
+  nc: NatsConnection;
+  logger: Logger;
+  signal: AbortSignal;
+  options?: Partial<NodeAgentOptions> & { kvReplicas?: number };
+  /** Default: a DockerRuntime on options.dockerSocket. */
+  runtime?: ContainerRuntime;
+  /** Called once the agent runs (node registered, pods adopted) - tests and the all-in-one wait for it. */
+  onReady?: (agent: RunningAgent) => void;
+}
+
+/** What a running agent shows of itself (tests, benchmarks). */
+export interface RunningAgent {
+  node: string;
+  pods: PodManager;
+  heartbeat: Heartbeat;
+  reporter: StatusReporter;
+  recorder: EventRecorder;
+  watch: RuntimeWatch;
+}
+
+export async function run({ nc, logger, signal, options = {}, runtime, onReady }: RunParams): Promise<void> {
+  const o = { ...defaultOptions(), ...options };
+  const node = o.nodeName;
+  const settings: NodeSettings = {
+    name: node,
+    address: o.nodeAddress,
+    userLabels: parseLabels(o.nodeLabels),
+    taints: parseTaints(o.nodeTaints),
+    cpu: o.nodeCpu,
+    memory: o.nodeMemory,
+    pods: o.nodePods,
+    reservedCpu: o.reservedCpu,
+    reservedMemory: o.reservedMemory,
+  };
+  checkQuantities(o);
+
+  runtime ??= new DockerRuntime({ socketPath: o.dockerSocket, logger });
+  const replicas = options.kvReplicas ?? 1;
+  const [nodes, leases, pods, configMaps, secrets, events, reports, nodePods] = await Promise.all([
+    ResourceStore.open<Node>(nc, KINDS.Node, { replicas }),
+    ResourceStore.open<Lease>(nc, KINDS.Lease, { replicas }),
+    ResourceStore.open<Pod>(nc, KINDS.Pod, { replicas }),
+    ResourceStore.open<ConfigMap>(nc, KINDS.ConfigMap, { replicas }),
+    ResourceStore.open<Secret>(nc, KINDS.Secret, { replicas }),
+    ResourceStore.open<Event>(nc, KINDS.Event, { replicas, maxAgeMs: EVENT_TTL_MS }),
+    openPodStatusReports(nc, replicas),
+    openNodePods(nc, node, replicas),
+  ]);
+
+  const info = await untilRuntimeAnswers(runtime, logger, signal);
+  if (!info) return;
+  let facts = nodeFacts(settings, info);
+  await registerNode(nodes, node, facts, logger);
+
+  const heartbeat = new Heartbeat({
+    store: leases,
+    node,
+    intervalMs: o.heartbeatSeconds * 1000,
+    leaseDurationSeconds: Math.max(1, Math.ceil(o.leaseDurationSeconds)),
+    logger,
+  });
+  await heartbeat.start();
+
+  const recorder = new EventRecorder({ store: events, node, logger });
+  const reporter = new StatusReporter({ store: reports, node, coalesceMs: o.statusCoalesceMs, logger });
+  const informer = new Informer<Pod>(nodePods, nc, {
+    onWatchError: (err) => logger.warn({ err: String(err) }, "watch of this node's pods failed; retrying"),
+  });
+  const ctx: AgentContext = {
+    node,
+    hostIP: o.nodeAddress,
+    runtime,
+    pods,
+    configMaps,
+    secrets,
+    recorder,
+    logger,
+    backoff: { baseMs: o.restartBackoffBaseMs, maxMs: o.restartBackoffMaxMs, resetMs: o.restartBackoffResetMs },
+    pullBackoff: { baseMs: o.imagePullBackoffBaseMs, maxMs: o.imagePullBackoffMaxMs },
+    nodeAllocatable: allocatableOf(facts),
+    now: Date.now,
+  };
+  const manager = new PodManager({ ctx, informer, reporter, runtimeName: info.name || "docker" });
+  const watch = new RuntimeWatch({
+    runtime,
+    node,
+    logger,
+    resyncMs: o.resyncSeconds * 1000,
+    onEvent: (e) => manager.onRuntimeEvent(e),
+    resync: () => manager.resync(),
+  });
+  let logs: LogsServer | undefined;
+  const stopLogs = new AbortController();
+  let nodeTimer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await informer.start();
+    await manager.start();
+    watch.start();
+    logs = await serveLogs({
+      nc,
+      node,
+      runtime,
+      logger,
+      signal: stopLogs.signal,
+      findContainer: (namespace, name, uid, container, previous) => manager.findContainer(namespace, name, uid, container, previous),
+    });
+    logger.info({ node, pods: manager.size, capacity: facts.capacity, heartbeatSeconds: o.heartbeatSeconds }, "node agent running");
+    onReady?.({ node, pods: manager, heartbeat, reporter, recorder, watch });
+
+    // The Node's registration is looked at again now and then (a Docker upgrade, a node deleted
+    // by an operator is registered again); nothing is written unless something changed.
+    const recheck = async () => {
+      try {
+        const latest = await runtime!.info();
+        facts = nodeFacts(settings, latest);
+        ctx.nodeAllocatable = allocatableOf(facts);
+        await registerNode(nodes, node, facts, logger);
+      } catch (err) {
+        logger.warn({ err: String(err) }, "checking the node's registration failed");
+      }
+      if (!signal.aborted) nodeTimer = setTimeout(recheck, o.nodeStatusSeconds * 1000);
+    };
+    if (o.nodeStatusSeconds > 0) nodeTimer = setTimeout(recheck, o.nodeStatusSeconds * 1000);
+
+    await abortion(signal);
+  } finally {
+    // The machines first: from here on nothing starts, stops or restarts a container.
+    if (nodeTimer) clearTimeout(nodeTimer);
+    manager.stop();
+    informer.stop();
+    await heartbeat.stop();
+    stopLogs.abort();
+    await Promise.all([logs?.stop().catch(() => undefined), watch.stop(), reporter.stop(), recorder.stop()]);
+    logger.info({ node }, "node agent stopped; containers keep running");
+  }
+}
+
+/** Bad capacity flags fail the start, naming the variable, before anything is written. */
+function checkQuantities(o: NodeAgentOptions): void {
+  const checks: [string, string, (q: string) => number][] = [
+    ["NAVARCH_NODE_CPU", o.nodeCpu, milliCpu],
+    ["NAVARCH_NODE_RESERVED_CPU", o.reservedCpu, milliCpu],
+    ["NAVARCH_NODE_MEMORY", o.nodeMemory, bytesOf],
+    ["NAVARCH_NODE_RESERVED_MEMORY", o.reservedMemory, bytesOf],
+    ["NAVARCH_NODE_PODS", o.nodePods, bytesOf],
+  ];
+  for (const [env, value, parse] of checks) {
+    if (!value) continue;
+    try {
+      parse(value);
+    } catch {
+      throw new Error(`${env}: "${value}" is not a quantity`);
+    }
+  }
+}
+
+function allocatableOf(facts: NodeFacts): { cpuMillis: number; memoryBytes: number } {
+  return { cpuMillis: milliCpu(facts.allocatable.cpu ?? "0"), memoryBytes: bytesOf(facts.allocatable.memory ?? "0") };
+}
+
+/** The runtime's info, retried while the runtime is not there yet (dockerd still starting). */
+async function untilRuntimeAnswers(runtime: ContainerRuntime, logger: Logger, signal: AbortSignal): Promise<RuntimeInfo | undefined> {
+  let delay = 250;
+  for (let attempt = 1; !signal.aborted; attempt++) {
+    try {
+      return await runtime.info();
+    } catch (err) {
+      if (attempt === 1 || attempt % 10 === 0) logger.warn({ err: String(err), retryMs: delay }, "the container runtime does not answer; waiting for it");
+      await Promise.race([new Promise((r) => setTimeout(r, delay)), abortion(signal)]);
+      delay = Math.min(delay * 2, 5_000);
+    }
+  }
+  return undefined;
+}
+
+function abortion(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+}
