@@ -56,7 +56,7 @@ const OPTIONS = {
   nodeTaints: "navarch.dev/dedicated=test:NoSchedule",
 };
 
-async function startAgent(rt: ContainerRuntime = runtime, extra: Partial<typeof OPTIONS> & { resyncSeconds?: number } = {}): Promise<RunningAgent> {
+async function startAgent(rt: ContainerRuntime = runtime, extra: Partial<typeof OPTIONS> & { resyncSeconds?: number; fenceSeconds?: number } = {}): Promise<RunningAgent> {
   const abort = new AbortController();
   let onReady!: (a: RunningAgent) => void;
   const ready = new Promise<RunningAgent>((r) => (onReady = r));
@@ -434,6 +434,25 @@ describe("node agent on Docker", { skip }, () => {
     t.diagnostic(`kill while the event stream was down (back ~1.3 s later) -> Running again: ${Date.now() - t0} ms; stream opened ${opens} times`);
     assert.ok(opens >= 2, "the stream was reopened");
     assert.equal(after.status!.podIP, before.status!.podIP);
+    await stopAgent();
+    await startAgent();
+  });
+
+  // Last: it stops the shared nats-server for a while.
+  test("fencing: a node that cannot renew its lease kills its pods, and starts them again once it can", async (t: TestContext) => {
+    await stopAgent();
+    await startAgent(runtime, { fenceSeconds: 1.5 });
+    const pod = newPod("fenced", { containers: [{ name: "app", image: "navarch/demo:1" }] });
+    await putPod(pod);
+    const before = await waitReport("fenced", running);
+    const uid = pod.metadata!.uid;
+    const t0 = Date.now();
+    await server.stop();
+    await waitUntil("the pod's containers killed", () => (podContainers(uid).length === 0 ? true : undefined), 10_000);
+    t.diagnostic(`NATS gone -> pod killed by fencing: ${Date.now() - t0} ms (fence after 1.5 s without renewal)`);
+    await server.restart();
+    const after = await waitReport("fenced", (p) => running(p) && containerOf(p, "app").containerID !== containerOf(before, "app").containerID, 20_000);
+    assert.ok(after.status!.podIP);
     await stopAgent();
     await startAgent();
   });

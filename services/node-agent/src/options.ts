@@ -16,17 +16,18 @@ export function defaultNodeName(): string {
 }
 
 export const NODE_AGENT_OPTIONS = {
-  nodeName: option("NAVARCH_NODE_NAME", defaultNodeName(), asString, "this node's name (default: the host name)"),
+  nodeName: option("NAVARCH_NODE_NAME", defaultNodeName(), asString, "this node's name (the host name, lower case, when unset)"),
   nodeLabels: option("NAVARCH_NODE_LABELS", "", asString, 'extra node labels, "k=v,k2=v2"'),
   nodeTaints: option("NAVARCH_NODE_TAINTS", "", asString, 'taints set when the node registers, "key=value:NoSchedule,key2:NoExecute"'),
   nodeAddress: option("NAVARCH_NODE_ADDRESS", "127.0.0.1", asString, "the node's InternalIP (pods' hostIP; hostPorts are published on 127.0.0.1)"),
-  nodeCpu: option("NAVARCH_NODE_CPU", "", asString, "CPU capacity as a quantity (default: the runtime's CPU count)"),
-  nodeMemory: option("NAVARCH_NODE_MEMORY", "", asString, "memory capacity as a quantity (default: the runtime's memory)"),
+  nodeCpu: option("NAVARCH_NODE_CPU", "", asString, "CPU capacity as a quantity; empty: the runtime's CPU count"),
+  nodeMemory: option("NAVARCH_NODE_MEMORY", "", asString, "memory capacity as a quantity; empty: the runtime's memory"),
   nodePods: option("NAVARCH_NODE_PODS", "110", asString, "how many pods this node takes"),
   reservedCpu: option("NAVARCH_NODE_RESERVED_CPU", "0", asString, "CPU kept back from pods (allocatable = capacity - reserved)"),
   reservedMemory: option("NAVARCH_NODE_RESERVED_MEMORY", "0", asString, "memory kept back from pods"),
   heartbeatSeconds: option("NAVARCH_HEARTBEAT_SECONDS", 1, asNumber, "how often the node's Lease is renewed"),
   leaseDurationSeconds: option("NAVARCH_NODE_LEASE_DURATION_SECONDS", 4, asNumber, "leaseDurationSeconds written into the node's Lease"),
+  fenceSeconds: option("NAVARCH_NODE_FENCE_SECONDS", 0, asNumber, "kill this node's pods when its Lease could not be renewed for this long (0: never); keep it below the control plane's eviction timeout"),
   nodeStatusSeconds: option("NAVARCH_NODE_STATUS_SECONDS", 60, asNumber, "how often the Node object's registration (capacity, labels) is checked"),
   resyncSeconds: option("NAVARCH_RESYNC_SECONDS", 10, asNumber, "how often the runtime's container list is compared with what the pods expect"),
   restartBackoffBaseMs: option("NAVARCH_RESTART_BACKOFF_BASE_MS", 10_000, asInt, "wait before the second restart of a crashing container; doubles per crash"),

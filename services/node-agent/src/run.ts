@@ -14,6 +14,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { EventRecorder } from "./events/recorder.js";
 import { serveLogs, type LogsServer } from "./logs/serve.js";
 import { parseLabels, parseTaints } from "./node/flags.js";
+import { watchFence } from "./node/fence.js";
 import { Heartbeat } from "./node/heartbeat.js";
 import { nodeFacts, registerNode, type NodeFacts, type NodeSettings } from "./node/register.js";
 import { defaultOptions, type NodeAgentOptions } from "./options.js";
@@ -108,7 +109,9 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
     nodeAllocatable: allocatableOf(facts),
     now: Date.now,
   };
-  const manager = new PodManager({ ctx, informer, reporter, runtimeName: info.name || "docker" });
+  const newManager = () => new PodManager({ ctx, informer, reporter, runtimeName: info.name || "docker" });
+  // Replaced by a fresh one after fencing (the closures below always reach the current one).
+  let manager = newManager();
   const watch = new RuntimeWatch({
     runtime,
     node,
@@ -120,6 +123,7 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
   let logs: LogsServer | undefined;
   const stopLogs = new AbortController();
   let nodeTimer: ReturnType<typeof setTimeout> | undefined;
+  let fencing: { stop(): void } | undefined;
   try {
     await informer.start();
     await manager.start();
@@ -133,7 +137,16 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
       findContainer: (namespace, name, uid, container, previous) => manager.findContainer(namespace, name, uid, container, previous),
     });
     logger.info({ node, pods: manager.size, capacity: facts.capacity, heartbeatSeconds: o.heartbeatSeconds }, "node agent running");
-    onReady?.({ node, pods: manager, heartbeat, reporter, recorder, watch });
+    onReady?.({
+      node,
+      get pods() {
+        return manager;
+      },
+      heartbeat,
+      reporter,
+      recorder,
+      watch,
+    });
 
     // The Node's registration is looked at again now and then (a Docker upgrade, a node deleted
     // by an operator is registered again); nothing is written unless something changed.
@@ -150,10 +163,28 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
     };
     if (o.nodeStatusSeconds > 0) nodeTimer = setTimeout(recheck, o.nodeStatusSeconds * 1000);
 
+    if (o.fenceSeconds > 0) {
+      fencing = watchFence({
+        lastRenewedAt: () => heartbeat.lastRenewedAt,
+        fenceMs: o.fenceSeconds * 1000,
+        checkEveryMs: Math.max(100, Math.min(1_000, o.heartbeatSeconds * 500)),
+        logger,
+        fence: () => manager.killAll(),
+        unfence: async () => {
+          // The watch of our pods resumes with the connection; give it a moment to apply what the
+          // control plane changed meanwhile before pods start again.
+          await new Promise((r) => setTimeout(r, 2 * o.heartbeatSeconds * 1000));
+          manager = newManager();
+          await manager.start();
+        },
+      });
+    }
+
     await abortion(signal);
   } finally {
     // The machines first: from here on nothing starts, stops or restarts a container.
     if (nodeTimer) clearTimeout(nodeTimer);
+    fencing?.stop();
     manager.stop();
     informer.stop();
     await heartbeat.stop();

@@ -98,6 +98,19 @@ export class PodManager {
     this.byUid.clear();
   }
 
+  /** Fencing: stops every machine and kills every container of this node's pods. */
+  async killAll(): Promise<void> {
+    this.stop();
+    const { runtime, node, logger } = this.ctx;
+    const all = await runtime.listContainers(node);
+    await removeAll(
+      runtime,
+      logger,
+      all.filter((c) => c.role === "app").map((c) => c.id),
+      all.filter((c) => c.role === "sandbox").map((c) => c.id),
+    );
+  }
+
   /** A runtime event: one pod's machine hears of it (a die is inspected first). */
   onRuntimeEvent(ev: RuntimeEvent): void {
     const entry = ev.pod ? this.byUid.get(ev.pod.uid) : undefined;
