@@ -56,6 +56,8 @@ export async function startCluster(opts: { nodeArgs?: string[]; env?: Record<str
         NAVARCH_NATS_HOST: "127.0.0.1",
         NAVARCH_NATS_PORT: "0",
         NAVARCH_LOG_LEVEL: "warn",
+        // The API benchmark needs no node; a pod benchmark passes its own node settings.
+        NAVARCH_NODE_AGENT: "false",
         ...opts.env,
       }),
     });

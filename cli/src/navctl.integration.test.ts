@@ -37,7 +37,7 @@ function environment(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of ["NAVARCH_NATS_URL", "NAVARCH_SERVER", "NAVARCH_TOKEN"]) delete env[k];
   for (const k of Object.keys(env)) if (/^(https?|grpc|all)_proxy$/i.test(k)) delete env[k];
-  return { ...env, NAVARCH_HOME: home, NAVARCH_API_ADDR: "127.0.0.1:0", NAVARCH_NATS_PORT: "0", NAVARCH_LOG_LEVEL: "warn" };
+  return { ...env, NAVARCH_HOME: home, NAVARCH_API_ADDR: "127.0.0.1:0", NAVARCH_NATS_PORT: "0", NAVARCH_LOG_LEVEL: "warn", NAVARCH_NODE_AGENT: "false" };
 }
 
 before(async () => {

@@ -86,6 +86,9 @@ export async function startLocalCluster(opts: StartOptions = {}): Promise<LocalC
       NAVARCH_NATS_HOST: "127.0.0.1",
       NAVARCH_NATS_PORT: String(opts.natsPort ?? 0),
       NAVARCH_LOG_LEVEL: "warn",
+      // Its own node name: an agent removes containers of its node that no pod of its cluster owns,
+      // so clusters (and a developer's own `npm start`) must never share one.
+      NAVARCH_NODE_NAME: `e2e-${path.basename(home).toLowerCase().replace(/[^a-z0-9-]/g, "-")}`,
       ...opts.env,
     }),
   });

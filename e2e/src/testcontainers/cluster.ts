@@ -236,7 +236,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const controlPlane = await new NavarchContainer(IMAGES.controlPlane, id, "control-plane", tail("control-plane"))
       .withName(`${networkName}-control-plane`)
       .withNetwork(network)
-      .withEnvironment({ ...opts.env, ...opts.controlPlaneEnv, NAVARCH_NATS_URL: "nats://nats:4222" })
+      .withEnvironment({ ...opts.env, ...opts.controlPlaneEnv, NAVARCH_NATS_URL: "nats://nats:4222", NAVARCH_NODE_AGENT: "false" })
       .withLoopbackPorts(7443)
       .withWaitStrategy(Wait.forLogMessage(/Navarch is ready: api=/))
       .withStartupTimeout(timeoutMs)

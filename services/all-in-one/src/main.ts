@@ -5,9 +5,11 @@
 import { startGateway, GATEWAY_OPTIONS } from "@navarch/api-gateway";
 import { clientConfigPath, COMMON_OPTIONS, createLogger, describeOptions, navarchHome, readOptions } from "@navarch/config";
 import { CONTROLLER_MANAGER_OPTIONS, run as runControllerManager } from "@navarch/controller-manager";
+import { NODE_AGENT_OPTIONS, run as runNodeAgent } from "@navarch/node-agent";
 import { connectNats } from "@navarch/store";
 import type { NatsServerProcess } from "@navarch/nats-embedded";
 import { ensureAdminConfig } from "./admin-token.js";
+import { ensureDockerEngine } from "./docker-engine.js";
 import { startEmbeddedNats } from "./embedded-nats.js";
 import { ALL_IN_ONE_OPTIONS } from "./options.js";
 import path from "node:path";
@@ -22,6 +24,7 @@ const common = readOptions(COMMON_OPTIONS);
 const local = readOptions(ALL_IN_ONE_OPTIONS);
 const gatewayOptions = readOptions(GATEWAY_OPTIONS);
 const controllerOptions = readOptions(CONTROLLER_MANAGER_OPTIONS);
+const agentOptions = readOptions(NODE_AGENT_OPTIONS);
 // The terminal shows the ready banner; the logs go to a file (NAVARCH_LOG_FILE=- for stderr).
 const logFile = process.env.NAVARCH_LOG_FILE ?? path.join(home, "logs", "navarch.log");
 const logger = createLogger("all-in-one", common.logLevel, logFile === "-" ? undefined : logFile);
@@ -54,12 +57,38 @@ const controllers = runControllerManager({
   void shutdown(1);
 });
 
+// One node on this machine's Docker engine makes the local cluster a working one-node cluster.
+let nodeLine = "none (NAVARCH_NODE_AGENT=false)";
+let agent: Promise<void> | undefined;
+if (local.nodeAgent) {
+  const docker = await ensureDockerEngine(agentOptions.dockerSocket, path.join(home, "logs"));
+  if (!docker.info) {
+    nodeLine = `none: ${docker.why}; pods will stay Pending`;
+  } else {
+    let ready!: () => void;
+    const registered = new Promise<void>((resolve) => (ready = resolve));
+    agent = runNodeAgent({
+      nc,
+      logger: logger.child({ component: "node-agent" }),
+      signal: abort.signal,
+      options: { ...agentOptions, kvReplicas: common.kvReplicas },
+      onReady: () => ready(),
+    }).catch((err: unknown) => {
+      logger.fatal({ err }, "node agent failed");
+      void shutdown(1);
+    });
+    await Promise.race([registered, new Promise((r) => setTimeout(r, 30_000))]);
+    nodeLine = `${agentOptions.nodeName} (Docker ${docker.info.version}${docker.started ? ", dockerd started by navarch" : ""})`;
+  }
+}
+
 const configPath = clientConfigPath(home);
 const { issued } = await ensureAdminConfig(nc, configPath, gateway.address);
 
 console.log(`Navarch control plane
   NATS:    ${natsUrl}${nats ? ` (embedded nats-server ${nats.version}, JetStream store ${home}/nats)` : ""}
   API:     ${gateway.address} (gRPC)
+  Node:    ${nodeLine}
   Config:  ${configPath}${issued ? " (new admin token written)" : ""}
   Logs:    ${logFile === "-" ? "stderr" : logFile}
   Try:     npx navctl get namespaces
@@ -71,6 +100,7 @@ async function shutdown(code = 0): Promise<void> {
   stopping = true;
   logger.info("shutting down");
   abort.abort();
+  await agent;
   await controllers;
   await gateway.stop();
   await nc.drain().catch(() => undefined);
