@@ -202,7 +202,16 @@ describe("node agent on Docker", { skip }, () => {
   });
 
   test("a pod becomes Running with a pod IP; events are recorded", async (t: TestContext) => {
-    const pod = newPod("web", { containers: [{ name: "web", image: "navarch/demo:1", imagePullPolicy: "IfNotPresent", env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] }] });
+    const hostPort = 20_000 + Math.floor(Math.random() * 20_000);
+    const pod = newPod("web", {
+      containers: [{
+        name: "web",
+        image: "navarch/demo:1",
+        imagePullPolicy: "IfNotPresent",
+        ports: [{ containerPort: 8080, hostPort }],
+        env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+      }],
+    });
     const t0 = Date.now();
     await putPod(pod);
     const report = await waitReport("web", running);
@@ -225,6 +234,8 @@ describe("node agent on Docker", { skip }, () => {
     );
     const out = execFileSync("docker", ["exec", dockerId(c.containerID), "wget", "-qO-", "http://127.0.0.1:8080/"], { encoding: "utf8" });
     assert.match(out, /pod=web/, "env from fieldRef reached the container");
+    const viaHostPort = await waitUntil("the hostPort answering", () => fetch(`http://127.0.0.1:${hostPort}/`).then((r) => r.text()).catch(() => undefined), 5_000);
+    assert.match(viaHostPort, /pod=web/, "hostPort published on 127.0.0.1");
 
     await agent!.ready.recorder.idle();
     const events = await ResourceStore.open<Event>(nc, KINDS.Event, { maxAgeMs: 3_600_000 });
@@ -269,6 +280,19 @@ describe("node agent on Docker", { skip }, () => {
     t.diagnostic(`restartCount ${containerOf(grown, "app").restartCount}`);
     assert.equal(grown.status!.phase, "Running", "Always: a crash-looping pod is Running");
     assert.equal(podContainers(pod.metadata!.uid).length, 3, "sandbox + current + previous container; older ones removed");
+    // Repeated BackOff events are one Event with a count.
+    await agent!.ready.recorder.idle();
+    const events = await ResourceStore.open<Event>(nc, KINDS.Event, { maxAgeMs: 3_600_000 });
+    const backOffs: Event[] = [];
+    for await (const key of await events.kv.keys("default.crash.*")) {
+      const e = await events.get("default", key.slice("default.".length));
+      if (e?.reason === "BackOff" && e.involvedObject?.uid === pod.metadata!.uid) backOffs.push(e);
+    }
+    assert.equal(backOffs.length, 1, "one BackOff event");
+    assert.ok(backOffs[0]!.count >= 2, `BackOff counted: ${backOffs[0]!.count}`);
+    assert.equal(backOffs[0]!.type, "Warning");
+    assert.equal(backOffs[0]!.involvedObject!.fieldPath, "spec.containers{app}");
+    assert.equal(backOffs[0]!.source!.host, NODE);
   });
 
   test("a killed container is Running again within a second (first failure)", async (t: TestContext) => {

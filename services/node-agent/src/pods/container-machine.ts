@@ -210,6 +210,26 @@ export const containerMachine = setup({
         termination: current.state === "exited" ? terminationOf(current, current.id, context.deps.now()) : undefined,
       };
     }),
+    // Side effects (events, removals) are plain actions after the assignments they describe.
+    reportPullFailure: ({ context }) => {
+      context.deps.event("Warning", "Failed", `Failed to pull image "${context.image}": ${context.waiting.message}`);
+      context.deps.event("Warning", "Failed", `Error: ${context.waiting.reason}`);
+    },
+    reportPullBackOff: ({ context }) => context.deps.event("Normal", "BackOff", `Back-off pulling image "${context.image}"`),
+    /** Keeps the previous container (logs --previous, lastState); older ones go. Runs before `created`. */
+    removeOldContainers: ({ context, event }) => {
+      const out = (event as unknown as { output: CreateResult }).output;
+      for (const old of [...context.ids, out.id].slice(0, -2)) context.deps.remove(old);
+    },
+    reportCreated: ({ context }) => {
+      context.deps.event("Normal", "Created", `Created container ${context.name}`);
+      if (context.termination?.reason === "StartError") context.deps.event("Warning", "Failed", `Error: ${context.termination.message}`);
+      else context.deps.event("Normal", "Started", `Started container ${context.name}`);
+    },
+    reportCreateFailure: ({ context }) => context.deps.event("Warning", "Failed", `Error: ${context.waiting.message}`),
+    reportCrashBackOff: ({ context }) =>
+      context.deps.event("Warning", "BackOff", `Back-off restarting failed container ${context.name} in pod ${context.deps.podDescription}`),
+    reportKilling: ({ context }) => context.deps.event("Normal", "Killing", `Stopping container ${context.name}`),
     setWaiting: assign((_, params: { reason: string; message: string }) => ({ waiting: params })),
     pulled: assign(({ event }) => ({ imageID: (event as unknown as { output: string }).output, pullFailures: 0 })),
     pullFailed: assign(({ context, event }) => {
@@ -219,23 +239,13 @@ export const containerMachine = setup({
       const message = errorText(err);
       // imagePullPolicy Never and the image is not there: Kubernetes' ErrImageNeverPull.
       const reason = err instanceof ImageNotPresentError ? "ErrImageNeverPull" : "ErrImagePull";
-      context.deps.event("Warning", "Failed", `Failed to pull image "${context.image}": ${message}`);
-      context.deps.event("Warning", "Failed", `Error: ${reason}`);
       return { pullFailures: failures, retryAt: context.deps.now() + delay, waiting: { reason, message } };
     }),
-    pullBackingOff: assign(({ context }) => {
-      context.deps.event("Normal", "BackOff", `Back-off pulling image "${context.image}"`);
-      return { waiting: { reason: "ImagePullBackOff", message: `Back-off pulling image "${context.image}"` } };
-    }),
+    pullBackingOff: assign(({ context }) => ({ waiting: { reason: "ImagePullBackOff", message: `Back-off pulling image "${context.image}"` } })),
     created: assign(({ context, event }) => {
       const out = (event as unknown as { output: CreateResult }).output;
       const ids = [...context.ids, out.id];
-      // Keep the previous container (logs --previous, lastState); older ones go.
-      for (const old of ids.slice(0, -2)) context.deps.remove(old);
       const now = context.deps.now();
-      context.deps.event("Normal", "Created", `Created container ${context.name}`);
-      if (out.startError === undefined) context.deps.event("Normal", "Started", `Started container ${context.name}`);
-      else context.deps.event("Warning", "Failed", `Error: ${out.startError}`);
       return {
         containerId: out.id,
         createdAt: now,
@@ -257,7 +267,6 @@ export const containerMachine = setup({
       const delay = backoffDelay(failures, { baseMs: 1_000, maxMs: Math.max(1_000, Math.min(context.deps.backoff.maxMs, 30_000)), resetMs: 0 });
       const reason = err instanceof ContainerConfigError ? "CreateContainerConfigError" : "CreateContainerError";
       const message = errorText(err);
-      context.deps.event("Warning", "Failed", `Error: ${message}`);
       return { createFailures: failures, firstAttemptDone: true, retryAt: context.deps.now() + delay, waiting: { reason, message } };
     }),
     observedExit: assign(({ context, event }) => {
@@ -284,12 +293,10 @@ export const containerMachine = setup({
     rollTermination: assign(({ context }) => ({ lastTermination: context.termination ?? context.lastTermination, termination: undefined })),
     crashBackoff: assign(({ context }) => {
       const delayMs = context.decision?.type === "restart" ? context.decision.delayMs : 0;
-      context.deps.event("Warning", "BackOff", `Back-off restarting failed container ${context.name} in pod ${context.deps.podDescription}`);
       return { waiting: { reason: "CrashLoopBackOff", message: crashMessage(context, delayMs) } };
     }),
     beginStop: assign(({ context, event }) => {
       const grace = event.type === "TERMINATE" ? event.graceSeconds : 0;
-      if (event.type === "TERMINATE") context.deps.event("Normal", "Killing", `Stopping container ${context.name}`);
       const afterStop: "ready" | "terminated" = event.type === "SANDBOX_LOST" && event.restart ? "ready" : "terminated";
       return { stopGrace: grace, afterStop, sandbox: event.type === "SANDBOX_LOST" ? undefined : context.sandbox };
     }),
@@ -358,7 +365,7 @@ export const containerMachine = setup({
         src: "ensureImage",
         input: ({ context }) => ({ deps: context.deps, image: context.image, policy: context.pullPolicy }),
         onDone: { target: "ready", actions: "pulled" },
-        onError: { target: "pullBackoff", actions: "pullFailed" },
+        onError: { target: "pullBackoff", actions: ["pullFailed", "reportPullFailure"] },
       },
     },
     pullBackoff: {
@@ -366,7 +373,7 @@ export const containerMachine = setup({
       after: { untilRetry: "pulling" },
       states: {
         failed: { after: { showPullError: "backingOff" } },
-        backingOff: { entry: "pullBackingOff" },
+        backingOff: { entry: ["pullBackingOff", "reportPullBackOff"] },
       },
     },
     ready: {
@@ -379,22 +386,28 @@ export const containerMachine = setup({
         src: "createAndStart",
         input: ({ context }) => ({ deps: context.deps, attempt: context.nextAttempt, sandbox: context.sandbox! }),
         onDone: [
-          { guard: "terminateRequested", target: "stopping", actions: "created" },
-          { guard: "sandboxLostDuringCreate", target: "stopping", actions: ["created", assign({ afterStop: "ready", stopGrace: 0 })] },
-          { guard: "startFailed", target: "exited", actions: "created" },
-          { target: "running", actions: "created" },
+          { guard: "terminateRequested", target: "stopping", actions: ["removeOldContainers", "created", "reportCreated"] },
+          {
+            guard: "sandboxLostDuringCreate",
+            target: "stopping",
+            actions: ["removeOldContainers", "created", "reportCreated", assign({ afterStop: "ready", stopGrace: 0 })],
+          },
+          { guard: "startFailed", target: "exited", actions: ["removeOldContainers", "created", "reportCreated"] },
+          { target: "running", actions: ["removeOldContainers", "created", "reportCreated"] },
         ],
         onError: [
           { guard: "terminateRequested", target: "terminated", actions: "terminateIdle" },
-          { target: "createBackoff", actions: "createFailed" },
+          { target: "createBackoff", actions: ["createFailed", "reportCreateFailure"] },
         ],
       },
       // Leaving now would orphan the container being created: remember, and act when it exists.
       on: {
-        TERMINATE: { actions: assign(({ context, event }) => {
-          context.deps.event("Normal", "Killing", `Stopping container ${context.name}`);
-          return { terminateRequested: true, stopGrace: event.graceSeconds, afterStop: "terminated" as const };
-        }) },
+        TERMINATE: {
+          actions: [
+            assign(({ event }) => ({ terminateRequested: true, stopGrace: event.graceSeconds, afterStop: "terminated" as const })),
+            "reportKilling",
+          ],
+        },
         SANDBOX_LOST: { actions: assign({ sandboxLostDuringCreate: true, sandbox: undefined }) },
       },
     },
@@ -405,7 +418,7 @@ export const containerMachine = setup({
       on: {
         OBSERVED: { guard: "isCurrentExit", target: "exited", actions: "observedExit" },
         GONE: { guard: "isCurrentGone", target: "exited", actions: "observedExit" },
-        TERMINATE: { target: "stopping", actions: "beginStop" },
+        TERMINATE: { target: "stopping", actions: ["beginStop", "reportKilling"] },
         SANDBOX_LOST: { target: "stopping", actions: "beginStop" },
       },
     },
@@ -418,7 +431,7 @@ export const containerMachine = setup({
       ],
     },
     backoff: {
-      entry: "crashBackoff",
+      entry: ["crashBackoff", "reportCrashBackOff"],
       after: { untilRetry: "pulling" },
     },
     stopping: {
@@ -482,7 +495,7 @@ export function containerView(snapshot: ContainerSnapshot): ContainerView {
   };
 }
 
-/** Will never run again (for "is the pod complete?" and "is deletion done?"). */
+/** Will never run again (for "is the pod complete?" and "is deletion done?"); a failed machine counts. */
 export function isTerminated(snapshot: ContainerSnapshot): boolean {
-  return snapshot.matches("terminated");
+  return snapshot.status !== "active" || snapshot.matches("terminated");
 }

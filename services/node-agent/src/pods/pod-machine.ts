@@ -202,7 +202,7 @@ export const podMachine = setup({
       const e = event as Extract<PodEvent, { type: "DELETE" }>;
       return { deletion: { graceSeconds: e.graceSeconds, deleteObject: e.deleteObject } };
     }),
-    /** A second DELETE may shorten the grace (force delete) and never un-asks object deletion. */
+    /** A later DELETE can only shorten the grace; a force deletion (entry gone) leaves no object to delete. */
     tightenDeletion: assign(({ context, event }) => {
       const e = event as Extract<PodEvent, { type: "DELETE" }>;
       const d = context.deletion!;
@@ -219,6 +219,7 @@ export const podMachine = setup({
       for (const child of Object.values(context.children)) enqueue.sendTo(child, { type: "SANDBOX_LOST", restart });
     }),
     forgetSandbox: assign({ sandbox: undefined }),
+    dropRemovedSandbox: assign(({ context }) => ({ sandboxIds: context.sandboxIds.filter((id) => id !== context.sandbox?.id) })),
     updatePod: assign(({ event }) => ({ pod: (event as Extract<PodEvent, { type: "UPDATE" }>).pod })),
     stopChildren: enqueueActions(({ context, enqueue }) => {
       for (const child of Object.values(context.children)) enqueue.stopChild(child);
@@ -310,8 +311,11 @@ export const podMachine = setup({
       invoke: {
         src: "removeSandbox",
         input: ({ context }) => ({ deps: context.deps, ids: context.sandbox ? [context.sandbox.id] : [] }),
-        onDone: { target: "sandboxing", actions: [assign(({ context }) => ({ sandboxIds: context.sandboxIds.filter((id) => id !== context.sandbox?.id) })), "forgetSandbox"] },
-        onError: { target: "sandboxing", actions: "forgetSandbox" },
+        onDone: [
+          { guard: "deleting", target: "terminating", actions: ["dropRemovedSandbox", "forgetSandbox"] },
+          { target: "sandboxing", actions: ["dropRemovedSandbox", "forgetSandbox"] },
+        ],
+        onError: [{ guard: "deleting", target: "terminating", actions: "forgetSandbox" }, { target: "sandboxing", actions: "forgetSandbox" }],
       },
       on: { DELETE: { actions: "markDeleting" } },
     },
