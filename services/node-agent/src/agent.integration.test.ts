@@ -267,6 +267,27 @@ describe("node agent on Docker", { skip }, () => {
     assert.equal(report.status!.phase, "Running");
   });
 
+  test("init containers run to completion, in order, before the app container starts", async () => {
+    const pod = newPod("initted", {
+      initContainers: [
+        { name: "first", image: "navarch/busybox:1", command: ["sh", "-c", "sleep 0.3"] },
+        { name: "second", image: "navarch/exit:1", args: ["0"] },
+      ],
+      containers: [{ name: "app", image: "navarch/demo:1" }],
+    });
+    await putPod(pod);
+    const pending = await waitReport("initted", (p) => p.status?.containerStatuses[0]?.state?.waiting?.reason === "PodInitializing");
+    assert.equal(pending.status!.phase, "Pending");
+    const report = await waitReport("initted", running);
+    const [first, second] = report.status!.initContainerStatuses;
+    assert.deepEqual([first!.state!.terminated!.reason, second!.state!.terminated!.reason], ["Completed", "Completed"]);
+    assert.ok(first!.ready && second!.ready);
+    const started = (id: string) => Date.parse(execFileSync("docker", ["inspect", "-f", "{{.State.StartedAt}}", id], { encoding: "utf8" }).trim());
+    const finished = (id: string) => Date.parse(execFileSync("docker", ["inspect", "-f", "{{.State.FinishedAt}}", id], { encoding: "utf8" }).trim());
+    assert.ok(started(dockerId(second!.containerID)) >= finished(dockerId(first!.containerID)), "second after first");
+    assert.ok(started(dockerId(containerOf(report, "app").containerID)) >= finished(dockerId(second!.containerID)), "app after the init containers");
+  });
+
   test("a crashing container restarts at once, then goes CrashLoopBackOff with restartCount growing", async (t: TestContext) => {
     const pod = newPod("crash", { containers: [{ name: "app", image: "navarch/exit:1", args: ["3"], env: [{ name: "SLEEP", value: "0.3" }] }] });
     await putPod(pod);
@@ -373,7 +394,10 @@ describe("node agent on Docker", { skip }, () => {
   });
 
   test("a restarted agent adopts the running containers (same IDs, restartCount kept) and removes strays", async (t: TestContext) => {
-    const pod = newPod("keep", { containers: [{ name: "a", image: "navarch/demo:1" }, { name: "b", image: "navarch/busybox:1", command: ["sleep", "3600"] }] });
+    const pod = newPod("keep", {
+      initContainers: [{ name: "init", image: "navarch/busybox:1", command: ["true"] }],
+      containers: [{ name: "a", image: "navarch/demo:1" }, { name: "b", image: "navarch/busybox:1", command: ["sleep", "3600"] }],
+    });
     await putPod(pod);
     const before = await waitReport("keep", running);
     const crash = await waitReport("crash", (p) => (containerOf(p, "app")?.restartCount ?? 0) >= 1);
@@ -395,6 +419,8 @@ describe("node agent on Docker", { skip }, () => {
       assert.deepEqual(now.status!.containerStatuses.map((c) => c.containerID).sort(), ids, "same containers");
       assert.ok(now.status!.containerStatuses.every((c) => c.restartCount === 0 && c.state?.running));
       assert.equal(now.status!.podIP, before.status!.podIP);
+      assert.deepEqual(now.status!.initContainerStatuses, before.status!.initContainerStatuses, "the init container is not run again");
+      assert.equal(podContainers(pod.metadata!.uid).length, 4, "sandbox, init, a, b");
       const crashNow = agent!.ready.pods.statusOf(crash.metadata!.uid)!;
       assert.ok(containerOf({ status: crashNow } as Pod, "app").restartCount >= containerOf(crash, "app").restartCount, "restartCount recovered from the attempt label");
       assert.equal(spawnSync("docker", ["inspect", stray], { stdio: "ignore" }).status, 1, "the stray container is removed");

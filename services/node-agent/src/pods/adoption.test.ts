@@ -46,3 +46,10 @@ test("nothing desired: everything goes", () => {
   assert.deepEqual(plan.removeContainers, ["a"]);
   assert.deepEqual(plan.removeSandboxes, ["s"]);
 });
+
+test("init containers of an adopted pod are kept (their log, their completion)", () => {
+  const p = KINDS.Pod.codec.fromPartial({ metadata: { name: "p-u1", namespace: "default", uid: "u1" }, spec: { initContainers: [{ name: "init", image: "img" }], containers: [{ name: "a", image: "img" }] } });
+  const plan = planAdoption([p], [app("i0", "u1", "init", 0, "exited"), app("a0", "u1", "a", 0)], [sandbox("s1", "u1")]);
+  assert.deepEqual(plan.removeContainers, []);
+  assert.equal(plan.adopt.get("u1")!.containers.init!.current.id, "i0");
+});

@@ -3,8 +3,9 @@
 // containers without it are never looked at).
 //
 //   - A desired pod (same uid) with a running sandbox is adopted: the sandbox and, per container
-//     name, the newest container (highest attempt; running or exited) keep running untouched;
-//     the one before it is kept as "previous" (logs --previous, lastState); older ones go.
+//     name (init containers too), the newest container (highest attempt; running or exited) keep
+//     running untouched; the one before it is kept as "previous" (logs --previous, lastState);
+//     older ones go.
 //   - A desired pod whose sandbox is not running (the Docker daemon restarted, say) starts over:
 //     everything of it goes, and the pod machine makes a new sandbox.
 //   - Containers and sandboxes of any other uid belong to no pod bound here: they go.
@@ -48,7 +49,7 @@ export function planAdoption(desired: Pod[], containers: RuntimeContainerStatus[
   for (const c of containers) {
     if (c.role !== "app") continue;
     const pod = podsByUid.get(c.pod.uid);
-    const known = pod?.spec?.containers.some((s) => s.name === c.name);
+    const known = [...(pod?.spec?.initContainers ?? []), ...(pod?.spec?.containers ?? [])].some((s) => s.name === c.name);
     if (!pod || !keptSandbox.has(c.pod.uid) || !known) {
       plan.removeContainers.push(c.id);
       continue;

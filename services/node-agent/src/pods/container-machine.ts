@@ -15,7 +15,8 @@
 //                     flight finishes first, then its container is stopped; elsewhere ─▶ terminated
 //   SANDBOX_LOST{restart}: running ─▶ stopping ─▶ ready (waits for the new sandbox) or terminated
 //
-//   boot (adopted containers): running / exited / pulling, from what the runtime has.
+//   boot (adopted containers): running / exited / pulling, from what the runtime has; an init
+//   container of an adopted pod: terminated (it completed before the agent restarted).
 //
 // Status per state: waiting (pulling, ready, creating, *Backoff, backoff), running (running,
 // stopping), terminated (terminated). Every deadline is an absolute time in context (retryAt);
@@ -72,6 +73,8 @@ export interface ContainerInput {
   adopted?: AdoptedContainer | undefined;
   /** Known at spawn for an adopted pod; otherwise PROCEED brings it. */
   sandbox?: SandboxRef | undefined;
+  /** An init container of an adopted pod: it completed before the agent restarted. */
+  completed?: boolean | undefined;
 }
 
 export type ContainerEvent =
@@ -89,6 +92,7 @@ export interface ContainerContext {
   policy: RestartPolicy;
   deps: ContainerDeps;
   adopted: AdoptedContainer | undefined;
+  completed: boolean;
   sandbox: SandboxRef | undefined;
   /** Released by the pod machine to create (sandbox ready, ordering satisfied). */
   proceed: boolean;
@@ -173,6 +177,7 @@ export const containerMachine = setup({
     }),
   },
   guards: {
+    alreadyCompleted: ({ context }) => context.completed,
     adoptedRunning: ({ context }) => context.adopted?.current.state === "running",
     adoptedExited: ({ context }) => context.adopted?.current.state === "exited",
     canCreate: ({ context }) => context.proceed && !!context.sandbox,
@@ -230,6 +235,23 @@ export const containerMachine = setup({
     reportCrashBackOff: ({ context }) =>
       context.deps.event("Warning", "BackOff", `Back-off restarting failed container ${context.name} in pod ${context.deps.podDescription}`),
     reportKilling: ({ context }) => context.deps.event("Normal", "Killing", `Stopping container ${context.name}`),
+    /** An init container that completed before the agent restarted (its container may be gone). */
+    adoptCompleted: assign(({ context }) => {
+      const current = context.adopted?.current;
+      const termination: Termination =
+        current && current.state === "exited"
+          ? terminationOf(current, current.id, context.deps.now())
+          : { exitCode: 0, reason: "Completed", message: "", startedAt: 0, finishedAt: 0, containerId: current?.id ?? "" };
+      return {
+        termination,
+        containerId: current?.id ?? "",
+        imageID: current?.imageID ?? "",
+        nextAttempt: current ? current.attempt + 1 : 1,
+        ids: [context.adopted?.previous?.id, current?.id].filter((id): id is string => !!id),
+        proceed: true,
+        firstAttemptDone: true,
+      };
+    }),
     setWaiting: assign((_, params: { reason: string; message: string }) => ({ waiting: params })),
     pulled: assign(({ event }) => ({ imageID: (event as unknown as { output: string }).output, pullFailures: 0 })),
     pullFailed: assign(({ context, event }) => {
@@ -322,6 +344,7 @@ export const containerMachine = setup({
     policy: input.policy,
     deps: input.deps,
     adopted: input.adopted,
+    completed: input.completed ?? false,
     sandbox: input.sandbox,
     proceed: false,
     nextAttempt: 0,
@@ -354,6 +377,7 @@ export const containerMachine = setup({
   states: {
     boot: {
       always: [
+        { guard: "alreadyCompleted", target: "terminated", actions: "adoptCompleted" },
         { guard: "adoptedRunning", target: "running", actions: "adopt" },
         { guard: "adoptedExited", target: "exited", actions: "adopt" },
         { target: "pulling" },

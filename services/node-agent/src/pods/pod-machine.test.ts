@@ -13,10 +13,14 @@ const flush = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 };
 
-function pod(restartPolicy = "Always", names = ["a", "b"]): Pod {
+function pod(restartPolicy = "Always", names = ["a", "b"], inits: string[] = []): Pod {
   return KINDS.Pod.codec.fromPartial({
     metadata: { name: "web", namespace: "default", uid: "u1" },
-    spec: { restartPolicy, containers: names.map((name) => ({ name, image: "img:1" })) },
+    spec: {
+      restartPolicy,
+      initContainers: inits.map((name) => ({ name, image: "img:1" })),
+      containers: names.map((name) => ({ name, image: "img:1" })),
+    },
   });
 }
 
@@ -181,5 +185,34 @@ describe("pod machine", () => {
     h.actor.send({ type: "OBSERVED", status: status("b2", "b", "app", "exited", 1) });
     await flush();
     assert.deepEqual(h.views().map((v) => [v.containerId, v.restartCount]), [["a1", 0], ["b3", 1]]);
+  });
+
+  test("init containers run one at a time to completion before the app containers", async () => {
+    const h = harness(pod("Always", ["a"], ["i1", "i2"]));
+    await flush();
+    assert.deepEqual(h.log, ["sandbox sb1", "create i1#0 in sb1 -> i11"]);
+    h.actor.send({ type: "OBSERVED", status: status("i11", "i1", "app", "exited", 1) });
+    await flush();
+    assert.equal(h.log.at(-1), "create i1#1 in sb1 -> i12", "a failed init container is restarted (OnFailure)");
+    h.actor.send({ type: "OBSERVED", status: status("i12", "i1", "app", "exited", 0) });
+    await flush();
+    assert.equal(h.log.at(-1), "create i2#0 in sb1 -> i23");
+    h.actor.send({ type: "OBSERVED", status: status("i23", "i2", "app", "exited", 0) });
+    await flush();
+    assert.equal(h.log.at(-1), "create a#0 in sb1 -> a4");
+    assert.equal(h.state(), '"running"');
+    h.actor.send({ type: "DELETE", graceSeconds: 1, deleteObject: true });
+    await flush();
+    assert.ok(h.done());
+    assert.ok(h.log.includes("remove [i11 i12 i23 a4] sandboxes [sb1]"));
+  });
+
+  test("restartPolicy Never: a failed init container fails the pod; the app containers never start", async () => {
+    const h = harness(pod("Never", ["a"], ["i1"]));
+    await flush();
+    h.actor.send({ type: "OBSERVED", status: status("i11", "i1", "app", "exited", 2) });
+    await flush();
+    assert.equal(h.state(), '"completed"');
+    assert.ok(!h.log.some((l) => l.startsWith("create a")));
   });
 });

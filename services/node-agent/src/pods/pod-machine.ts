@@ -1,7 +1,9 @@
 // The lifecycle of one pod on this node (one pod uid). It owns the pod sandbox and spawns one
-// container machine per container of the spec (container-machine.ts), which it releases in order
-// once the sandbox is up; status is computed elsewhere (pod-status.ts) from this machine's
-// snapshot and its children's.
+// container machine per container of the spec, init containers included (container-machine.ts).
+// Once the sandbox is up it releases the init containers one at a time, each after the previous
+// one completed with exit 0 (they restart on failure, unless restartPolicy is Never: then the pod
+// fails), and then the app containers in order. Status is computed elsewhere (pod-status.ts) from
+// this machine's snapshot and its children's.
 //
 //   boot ──(adopted sandbox running)──────────────────────────────┐
 //     │                                                           ▼
@@ -81,11 +83,16 @@ export interface PodContext {
   pod: Pod;
   deps: PodDeps;
   adopted: AdoptedPod | undefined;
+  /** Every container machine by name, init containers included (names are unique in a pod). */
   children: Record<string, ContainerActor>;
-  /** Container names in spec order (the order they are started in). */
+  /** App container names in spec order (the order they are started in). */
   order: string[];
-  /** How many containers (in order) have been sent PROCEED for the current sandbox. */
+  /** Init container names in spec order. */
+  initOrder: string[];
+  /** How many app containers (in order) have been sent PROCEED for the current sandbox. */
   released: number;
+  /** The same for init containers. */
+  initsReleased: number;
   sandbox: Sandbox | undefined;
   /** When the current sandbox was created, by our clock (a list older than that cannot judge it). */
   sandboxSince: number;
@@ -104,6 +111,14 @@ const ref = (s: Sandbox): SandboxRef => ({ id: s.id, ip: s.ip });
 
 function childrenSnapshots(context: PodContext) {
   return context.order.map((n) => context.children[n]!.getSnapshot());
+}
+
+function initSnapshots(context: PodContext) {
+  return context.initOrder.map((n) => context.children[n]!.getSnapshot());
+}
+
+function completedOk(s: ReturnType<ContainerActor["getSnapshot"]>): boolean {
+  return s.matches("terminated") && s.context.termination?.exitCode === 0;
 }
 
 export const podMachine = setup({
@@ -126,6 +141,9 @@ export const podMachine = setup({
     adoptedSandbox: ({ context }) => !!context.sandbox,
     deleting: ({ context }) => context.deletion !== undefined,
     allTerminated: ({ context }) => childrenSnapshots(context).every(isTerminated),
+    everyChildTerminated: ({ context }) => Object.values(context.children).every((c) => isTerminated(c.getSnapshot())),
+    /** An init container failed for good (restartPolicy Never): the app containers never start. */
+    initFailed: ({ context }) => initSnapshots(context).some((s) => isTerminated(s) && !completedOk(s)),
     deleteObject: ({ context }) => context.deletion?.deleteObject === true,
     /** A dead sandbox is replaced unless restartPolicy Never has already run something. */
     replaceSandbox: ({ context }) =>
@@ -148,10 +166,22 @@ export const podMachine = setup({
     untilRetry: ({ context }) => Math.max(0, context.retryAt - context.deps.now()),
   },
   actions: {
-    /** PROCEED to each container whose predecessor has finished its first create. */
+    /**
+     * PROCEED to each init container once the one before it completed, then to each app container
+     * whose predecessor has finished its first create.
+     */
     releaseNext: enqueueActions(({ context, enqueue }) => {
       const sandbox = context.sandbox;
       if (!sandbox) return;
+      let initsReleased = context.initsReleased;
+      while (initsReleased < context.initOrder.length) {
+        const prev = initsReleased === 0 ? undefined : context.children[context.initOrder[initsReleased - 1]!]!.getSnapshot();
+        if (prev && !completedOk(prev)) break;
+        enqueue.sendTo(context.children[context.initOrder[initsReleased]!]!, { type: "PROCEED", sandbox: ref(sandbox) });
+        initsReleased++;
+      }
+      if (initsReleased !== context.initsReleased) enqueue.assign({ initsReleased });
+      if (!initSnapshots(context).every(completedOk)) return;
       let released = context.released;
       while (released < context.order.length) {
         const prev = released === 0 ? undefined : context.children[context.order[released - 1]!]!.getSnapshot();
@@ -185,6 +215,7 @@ export const podMachine = setup({
         sandboxIds: [...context.sandboxIds, sandbox.id],
         sandboxFailures: 0,
         released: 0,
+        initsReleased: 0,
       };
     }),
     sandboxFailed: assign(({ context, event }) => {
@@ -207,6 +238,10 @@ export const podMachine = setup({
       const e = event as Extract<PodEvent, { type: "DELETE" }>;
       const d = context.deletion!;
       return { deletion: { graceSeconds: Math.min(d.graceSeconds, e.graceSeconds), deleteObject: d.deleteObject && e.deleteObject } };
+    }),
+    /** The app containers of a pod whose init failed for good never run. */
+    stopAppContainers: enqueueActions(({ context, enqueue }) => {
+      for (const n of context.order) enqueue.sendTo(context.children[n]!, { type: "TERMINATE", graceSeconds: 0 });
     }),
     terminateChildren: enqueueActions(({ context, enqueue }) => {
       for (const child of Object.values(context.children)) {
@@ -232,7 +267,9 @@ export const podMachine = setup({
     const policy = normalizePolicy(spec?.restartPolicy);
     const children: Record<string, ContainerActor> = {};
     const adoptedSandbox = input.adopted?.sandbox;
-    for (const c of spec?.containers ?? []) {
+    // Init containers restart on failure unless the pod never restarts anything.
+    const initPolicy = policy === "Never" ? "Never" : "OnFailure";
+    for (const [c, init] of [...(spec?.initContainers ?? []).map((c) => [c, true] as const), ...(spec?.containers ?? []).map((c) => [c, false] as const)]) {
       children[c.name] = spawn("container", {
         id: `container-${c.name}`,
         syncSnapshot: true,
@@ -240,10 +277,12 @@ export const podMachine = setup({
           name: c.name,
           image: c.image,
           pullPolicy: pullPolicyOf(c),
-          policy,
+          policy: init ? initPolicy : policy,
           deps: input.deps.containerDeps(c),
           adopted: input.adopted?.containers[c.name],
           sandbox: adoptedSandbox ? ref(adoptedSandbox) : undefined,
+          // An adopted pod got past its init containers before the agent restarted.
+          completed: init && !!adoptedSandbox,
         },
       }) as ContainerActor;
     }
@@ -253,7 +292,9 @@ export const podMachine = setup({
       adopted: input.adopted,
       children,
       order: (spec?.containers ?? []).map((c) => c.name),
+      initOrder: (spec?.initContainers ?? []).map((c) => c.name),
       released: 0,
+      initsReleased: 0,
       sandbox: adoptedSandbox,
       sandboxSince: adoptedSandbox ? adoptedSandbox.createdAt.getTime() : 0,
       sandboxIds: adoptedSandbox ? [adoptedSandbox.id] : [],
@@ -295,7 +336,10 @@ export const podMachine = setup({
     },
     running: {
       entry: "releaseNext",
-      always: { guard: "allTerminated", target: "completed" },
+      always: [
+        { guard: "allTerminated", target: "completed" },
+        { guard: "initFailed", target: "completed", actions: "stopAppContainers" },
+      ],
       on: {
         "xstate.snapshot.*": { actions: "releaseNext" },
         OBSERVED: [{ guard: "isOurSandboxDead", target: "resandboxing" }, { actions: "forward" }],
@@ -334,7 +378,7 @@ export const podMachine = setup({
     },
     terminating: {
       entry: "terminateChildren",
-      always: { guard: "allTerminated", target: "cleaning" },
+      always: { guard: "everyChildTerminated", target: "cleaning" },
       on: {
         DELETE: { actions: ["tightenDeletion", "terminateChildren"] },
         OBSERVED: { actions: "forward" },
@@ -348,7 +392,7 @@ export const podMachine = setup({
         src: "cleanup",
         input: ({ context }) => ({
           deps: context.deps,
-          containerIds: childrenSnapshots(context).flatMap((s) => s.context.ids),
+          containerIds: Object.values(context.children).flatMap((c) => c.getSnapshot().context.ids),
           sandboxIds: context.sandboxIds,
         }),
         onDone: [{ guard: "deleteObject", target: "deletingObject" }, { target: "done" }],
@@ -401,4 +445,10 @@ export type PodSnapshot = SnapshotFrom<typeof podMachine>;
 export function podContainerViews(snapshot: PodSnapshot): ContainerView[] {
   const ctx = snapshot.context;
   return ctx.order.map((n) => containerView(ctx.children[n]!.getSnapshot()));
+}
+
+/** The init container views, in spec order. */
+export function podInitContainerViews(snapshot: PodSnapshot): ContainerView[] {
+  const ctx = snapshot.context;
+  return ctx.initOrder.map((n) => containerView(ctx.children[n]!.getSnapshot()));
 }

@@ -19,7 +19,7 @@ import type { Informer, StoreEvent } from "@navarch/store";
 import { createActor } from "xstate";
 import { planAdoption } from "./adoption.js";
 import { podDeps, removeAll, type AgentContext } from "./pod-deps.js";
-import { podContainerViews, podMachine, type AdoptedPod, type Deletion, type PodActor } from "./pod-machine.js";
+import { podContainerViews, podInitContainerViews, podMachine, type AdoptedPod, type Deletion, type PodActor } from "./pod-machine.js";
 import { computePodStatus } from "./pod-status.js";
 import type { StatusReporter } from "./reports.js";
 
@@ -262,6 +262,7 @@ export class PodManager {
     return computePodStatus({
       pod: entry.pod,
       containers: podContainerViews(snapshot),
+      initContainers: podInitContainerViews(snapshot),
       podIP: snapshot.context.sandbox?.ip ?? previous?.podIP ?? "",
       hostIP: this.ctx.hostIP,
       startTime: snapshot.context.startTime,

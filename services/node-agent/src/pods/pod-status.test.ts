@@ -119,4 +119,22 @@ describe("pod status", () => {
     assert.equal(formatImageID("docker-pullable://r/i@sha256:x"), "docker-pullable://r/i@sha256:x");
     assert.equal(formatImageID(""), "");
   });
+
+  test("init containers: PodInitializing, Initialized, init ready once completed, Failed under Never", () => {
+    const base = { pod: pod(), podIP: "ip", hostIP: "h", startTime: T0, runtimeName: "docker", previous: undefined, now: new Date(T0) };
+    const initRunning = computePodStatus({ ...base, containers: [waiting("a")], initContainers: [{ ...running("init"), name: "init" }] });
+    assert.equal(initRunning.phase, "Pending");
+    assert.equal(initRunning.containerStatuses[0]!.state!.waiting!.reason, "PodInitializing");
+    assert.equal(initRunning.initContainerStatuses[0]!.ready, false);
+    const initialized = initRunning.conditions.find((c) => c.type === "Initialized")!;
+    assert.deepEqual([initialized.status, initialized.reason, initialized.message], ["False", "ContainersNotInitialized", "containers with incomplete status: [init]"]);
+
+    const done = computePodStatus({ ...base, containers: [running("a")], initContainers: [terminated("init", 0)] });
+    assert.equal(done.phase, "Running");
+    assert.equal(done.initContainerStatuses[0]!.ready, true);
+    assert.equal(done.conditions.find((c) => c.type === "Initialized")!.status, "True");
+
+    const failed = computePodStatus({ ...base, pod: pod("Never"), containers: [waiting("a")], initContainers: [terminated("init", 1)] });
+    assert.equal(failed.phase, "Failed");
+  });
 });

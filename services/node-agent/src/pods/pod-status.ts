@@ -7,6 +7,7 @@
 //              Succeeded every container terminated for good with exit code 0
 //              Failed    every container terminated for good, some not with 0 (restartPolicy
 //                        Never: Always and OnFailure restart failed containers instead)
+//              (an init container that failed for good - restartPolicy Never - fails the pod)
 //   conditions PodScheduled True; Initialized (init containers done); ContainersReady and Ready
 //              (every container running - no readiness probes yet), each keeping its
 //              lastTransitionTime while its status holds.
@@ -89,7 +90,8 @@ function terminatedState(t: Termination, runtimeName: string): ContainerState {
   };
 }
 
-export function containerStatus(v: ContainerView, runtimeName: string): ContainerStatus {
+/** An init container is ready once it completed with exit 0; an app container while it runs. */
+export function containerStatus(v: ContainerView, runtimeName: string, init = false): ContainerStatus {
   let state: ContainerState;
   switch (v.state.kind) {
     case "waiting":
@@ -103,11 +105,12 @@ export function containerStatus(v: ContainerView, runtimeName: string): Containe
       break;
   }
   const running = v.state.kind === "running";
+  const succeeded = v.state.kind === "terminated" && v.state.termination.exitCode === 0;
   return {
     name: v.name,
     state,
     lastState: v.lastTermination ? terminatedState(v.lastTermination, runtimeName) : {},
-    ready: running,
+    ready: init ? succeeded : running,
     restartCount: v.restartCount,
     image: v.image,
     imageID: formatImageID(v.imageID, runtimeName),
@@ -155,6 +158,16 @@ function initComplete(inits: ContainerView[]): boolean {
   return inits.every((c) => c.state.kind === "terminated" && c.state.termination.exitCode === 0);
 }
 
+/** An init container ended for good with a failure (it is not being restarted: restartPolicy Never). */
+function initFailed(restartPolicy: string | undefined, inits: ContainerView[]): boolean {
+  return normalizePolicy(restartPolicy) === "Never" && inits.some((c) => c.state.kind === "terminated" && c.state.termination.exitCode !== 0);
+}
+
+/** While init containers run, app containers wait with reason PodInitializing. */
+function initializing(v: ContainerView): ContainerView {
+  return v.state.kind === "waiting" && !v.lastTermination ? { ...v, state: { kind: "waiting", reason: "PodInitializing", message: "" } } : v;
+}
+
 function condition(type: string, ok: boolean, reason: string, message: string, previous: PodStatus | undefined, now: Date): Condition {
   const status = ok ? "True" : "False";
   const before = previous?.conditions?.find((c) => c.type === type);
@@ -175,13 +188,14 @@ function condition(type: string, ok: boolean, reason: string, message: string, p
 export function computePodStatus(o: PodObservation): PodStatus {
   const inits = o.initContainers ?? [];
   const initDone = initComplete(inits);
-  const phase = podPhase(o.pod.spec?.restartPolicy, o.containers, initDone);
+  const phase = initFailed(o.pod.spec?.restartPolicy, inits) ? "Failed" : podPhase(o.pod.spec?.restartPolicy, o.containers, initDone);
+  const containers = initDone ? o.containers : o.containers.map(initializing);
   const completed = phase === "Succeeded" || phase === "Failed";
-  const unready = o.containers.filter((c) => c.state.kind !== "running").map((c) => c.name);
+  const unready = containers.filter((c) => c.state.kind !== "running").map((c) => c.name);
   const readyReason = completed ? "PodCompleted" : "ContainersNotReady";
   const readyMessage = completed ? "" : `containers with unready status: [${unready.join(" ")}]`;
   const uninitialized = inits.filter((c) => !(c.state.kind === "terminated" && c.state.termination.exitCode === 0)).map((c) => c.name);
-  const ready = unready.length === 0 && o.containers.length > 0;
+  const ready = unready.length === 0 && containers.length > 0;
   const conditions = [
     condition("Initialized", initDone, completed ? "PodCompleted" : "ContainersNotInitialized", `containers with incomplete status: [${uninitialized.join(" ")}]`, o.previous, o.now),
     condition("Ready", ready, readyReason, readyMessage, o.previous, o.now),
@@ -197,8 +211,8 @@ export function computePodStatus(o: PodObservation): PodStatus {
     podIP: o.podIP,
     podIPs: o.podIP ? [{ ip: o.podIP }] : [],
     startTime: ts(o.startTime),
-    containerStatuses: o.containers.map((c) => containerStatus(c, o.runtimeName)),
-    initContainerStatuses: inits.map((c) => containerStatus(c, o.runtimeName)),
+    containerStatuses: containers.map((c) => containerStatus(c, o.runtimeName)),
+    initContainerStatuses: inits.map((c) => containerStatus(c, o.runtimeName, true)),
     qosClass: qosClass(o.pod),
     nominatedNodeName: "",
   };
