@@ -288,6 +288,19 @@ describe("node agent on Docker", { skip }, () => {
     assert.ok(started(dockerId(containerOf(report, "app").containerID)) >= finished(dockerId(second!.containerID)), "app after the init containers");
   });
 
+  test("a new image in the pod's spec restarts its container with it", async () => {
+    const pod = newPod("upgrade", { containers: [{ name: "app", image: "navarch/demo:1" }] });
+    await putPod(pod);
+    const before = await waitReport("upgrade", running);
+    const change = (p: Pod): Pod => ({ ...p, spec: { ...p.spec!, containers: [{ ...p.spec!.containers[0]!, image: "navarch/demo:2" }] } });
+    await pods.modify("default", "upgrade", change);
+    await nodePods.modify("default", "upgrade", change);
+    const after = await waitReport("upgrade", (p) => running(p) && containerOf(p, "app").image === "navarch/demo:2" && containerOf(p, "app").restartCount === 1);
+    assert.equal(after.status!.podIP, before.status!.podIP);
+    const out = execFileSync("docker", ["exec", dockerId(containerOf(after, "app").containerID), "wget", "-qO-", "http://127.0.0.1:8080/"], { encoding: "utf8" });
+    assert.match(out, /demo v2/);
+  });
+
   test("a crashing container restarts at once, then goes CrashLoopBackOff with restartCount growing", async (t: TestContext) => {
     const pod = newPod("crash", { containers: [{ name: "app", image: "navarch/exit:1", args: ["3"], env: [{ name: "SLEEP", value: "0.3" }] }] });
     await putPod(pod);

@@ -300,4 +300,17 @@ describe("container machine", () => {
     assert.equal(h.view().containerId, "old");
     assert.equal(h.view().restartCount, 3);
   });
+
+  test("a new image restarts the running container with it", async () => {
+    const h = harness();
+    h.actor.send({ type: "PROCEED", sandbox: { id: "sb1", ip: "10.0.0.2" } });
+    await flush();
+    h.actor.send({ type: "IMAGE_CHANGED", image: "demo:2", pullPolicy: "IfNotPresent", graceSeconds: 5 });
+    await flush();
+    assert.equal(h.state(), "running");
+    assert.deepEqual(h.calls, ["pull demo:1", "create 0 in sb1", "stop c1 5", "pull demo:2", "create 1 in sb1"]);
+    assert.equal(h.view().image, "demo:2");
+    assert.equal(h.view().restartCount, 1);
+    assert.equal(h.view().lastTermination?.exitCode, 143);
+  });
 });

@@ -14,6 +14,8 @@
 //   TERMINATE{grace}: running ─▶ stopping ─▶ terminated (SIGTERM, grace, SIGKILL); a create in
 //                     flight finishes first, then its container is stopped; elsewhere ─▶ terminated
 //   SANDBOX_LOST{restart}: running ─▶ stopping ─▶ ready (waits for the new sandbox) or terminated
+//   IMAGE_CHANGED: running ─▶ stopping ─▶ pulling (the new image; restartCount + 1); elsewhere the
+//                  next container just uses it
 //
 //   boot (adopted containers): running / exited / pulling, from what the runtime has; an init
 //   container of an adopted pod: terminated (it completed before the agent restarted).
@@ -83,7 +85,9 @@ export type ContainerEvent =
   /** The container is not in the runtime's list taken at `listedAt` (or was destroyed). */
   | { type: "GONE"; id: string; listedAt?: number }
   | { type: "TERMINATE"; graceSeconds: number }
-  | { type: "SANDBOX_LOST"; restart: boolean };
+  | { type: "SANDBOX_LOST"; restart: boolean }
+  /** The pod's spec now names another image for this container: restart it with that one. */
+  | { type: "IMAGE_CHANGED"; image: string; pullPolicy: PullPolicy; graceSeconds: number };
 
 export interface ContainerContext {
   name: string;
@@ -116,7 +120,10 @@ export interface ContainerContext {
   waiting: { reason: string; message: string };
   stopGrace: number;
   /** Where stopping leads: terminated (deleted pod) or ready (sandbox recreated). */
-  afterStop: "terminated" | "ready";
+  /** terminated (deleted pod), ready (sandbox recreated: wait for it), pulling (new image). */
+  afterStop: "terminated" | "ready" | "pulling";
+  /** The image changed while a create was in flight. */
+  restartRequested: boolean;
   /** TERMINATE arrived while a create was in flight. */
   terminateRequested: boolean;
   /** The sandbox died while a create was in flight. */
@@ -192,6 +199,8 @@ export const containerMachine = setup({
     startFailed: ({ event }) => (event as { output?: CreateResult }).output?.startError !== undefined,
     restartAfterSandboxLoss: ({ event }) => event.type === "SANDBOX_LOST" && event.restart,
     stopThenReady: ({ context }) => context.afterStop === "ready",
+    stopThenPull: ({ context }) => context.afterStop === "pulling",
+    restartRequested: ({ context }) => context.restartRequested,
   },
   delays: {
     untilRetry: ({ context }) => Math.max(0, context.retryAt - context.deps.now()),
@@ -234,6 +243,12 @@ export const containerMachine = setup({
     reportCreateFailure: ({ context }) => context.deps.event("Warning", "Failed", `Error: ${context.waiting.message}`),
     reportCrashBackOff: ({ context }) =>
       context.deps.event("Warning", "BackOff", `Back-off restarting failed container ${context.name} in pod ${context.deps.podDescription}`),
+    reportDefinitionChanged: ({ context }) =>
+      context.deps.event("Normal", "Killing", `Container ${context.name} definition changed, will be restarted`),
+    newImage: assign(({ event }) => {
+      const e = event as Extract<ContainerEvent, { type: "IMAGE_CHANGED" }>;
+      return { image: e.image, pullPolicy: e.pullPolicy };
+    }),
     reportKilling: ({ context }) => context.deps.event("Normal", "Killing", `Stopping container ${context.name}`),
     /** An init container that completed before the agent restarted (its container may be gone). */
     adoptCompleted: assign(({ context }) => {
@@ -324,7 +339,7 @@ export const containerMachine = setup({
     }),
     stopped: assign(({ context, event }) => {
       const termination = (event as unknown as { output?: Termination }).output ?? terminationOf(undefined, context.containerId, context.deps.now(), context.startedAt);
-      if (context.afterStop === "ready") {
+      if (context.afterStop !== "terminated") {
         return { termination: undefined, lastTermination: termination, waiting: CREATING, afterStop: "terminated" as const };
       }
       return { termination };
@@ -362,6 +377,7 @@ export const containerMachine = setup({
     waiting: CREATING,
     stopGrace: 0,
     afterStop: "terminated",
+    restartRequested: false,
     terminateRequested: false,
     sandboxLostDuringCreate: false,
     ids: [],
@@ -370,6 +386,8 @@ export const containerMachine = setup({
   initial: "boot",
   on: {
     PROCEED: { actions: assign(({ event }) => ({ sandbox: event.sandbox, proceed: true })) },
+    // Not running: the next container simply uses the new image.
+    IMAGE_CHANGED: { actions: "newImage" },
     TERMINATE: { target: ".terminated", actions: "terminateIdle" },
     // Nothing runs in these states: forget the sandbox; `ready` waits for the next one.
     SANDBOX_LOST: [{ guard: "restartAfterSandboxLoss", actions: "lostSandbox" }, { target: ".terminated", actions: "terminateIdle" }],
@@ -405,7 +423,7 @@ export const containerMachine = setup({
       always: { guard: "canCreate", target: "creating" },
     },
     creating: {
-      entry: assign({ terminateRequested: false, sandboxLostDuringCreate: false }),
+      entry: assign({ terminateRequested: false, sandboxLostDuringCreate: false, restartRequested: false }),
       invoke: {
         src: "createAndStart",
         input: ({ context }) => ({ deps: context.deps, attempt: context.nextAttempt, sandbox: context.sandbox! }),
@@ -416,6 +434,7 @@ export const containerMachine = setup({
             target: "stopping",
             actions: ["removeOldContainers", "created", "reportCreated", assign({ afterStop: "ready", stopGrace: 0 })],
           },
+          { guard: "restartRequested", target: "stopping", actions: ["removeOldContainers", "created", "reportCreated", "reportDefinitionChanged"] },
           { guard: "startFailed", target: "exited", actions: ["removeOldContainers", "created", "reportCreated"] },
           { target: "running", actions: ["removeOldContainers", "created", "reportCreated"] },
         ],
@@ -433,6 +452,8 @@ export const containerMachine = setup({
           ],
         },
         SANDBOX_LOST: { actions: assign({ sandboxLostDuringCreate: true, sandbox: undefined }) },
+        // The container being created has the old image: replace it once it exists.
+        IMAGE_CHANGED: { actions: [assign(({ event }) => ({ restartRequested: true, stopGrace: event.graceSeconds, afterStop: "pulling" as const })), "newImage"] },
       },
     },
     createBackoff: {
@@ -443,6 +464,10 @@ export const containerMachine = setup({
         OBSERVED: { guard: "isCurrentExit", target: "exited", actions: "observedExit" },
         GONE: { guard: "isCurrentGone", target: "exited", actions: "observedExit" },
         TERMINATE: { target: "stopping", actions: ["beginStop", "reportKilling"] },
+        IMAGE_CHANGED: {
+          target: "stopping",
+          actions: ["newImage", assign(({ event }) => ({ stopGrace: event.graceSeconds, afterStop: "pulling" as const })), "reportDefinitionChanged"],
+        },
         SANDBOX_LOST: { target: "stopping", actions: "beginStop" },
       },
     },
@@ -464,10 +489,12 @@ export const containerMachine = setup({
         input: ({ context }) => ({ deps: context.deps, id: context.containerId, grace: context.stopGrace, startedAt: context.startedAt }),
         onDone: [
           { guard: "stopThenReady", target: "ready", actions: "stopped" },
+          { guard: "stopThenPull", target: "pulling", actions: "stopped" },
           { target: "terminated", actions: "stopped" },
         ],
         onError: [
           { guard: "stopThenReady", target: "ready", actions: "stopped" },
+          { guard: "stopThenPull", target: "pulling", actions: "stopped" },
           { target: "terminated", actions: "stopped" },
         ],
       },

@@ -255,6 +255,17 @@ export const podMachine = setup({
     }),
     forgetSandbox: assign({ sandbox: undefined }),
     dropRemovedSandbox: assign(({ context }) => ({ sandboxIds: context.sandboxIds.filter((id) => id !== context.sandbox?.id) })),
+    /** Containers whose image the update changes are restarted with the new one (before updatePod: compares). */
+    changedImages: enqueueActions(({ context, event, enqueue }) => {
+      const next = (event as Extract<PodEvent, { type: "UPDATE" }>).pod;
+      const grace = next.spec?.terminationGracePeriodSeconds ?? 30;
+      for (const c of [...(next.spec?.initContainers ?? []), ...(next.spec?.containers ?? [])]) {
+        const child = context.children[c.name];
+        if (child && child.getSnapshot().context.image !== c.image) {
+          enqueue.sendTo(child, { type: "IMAGE_CHANGED", image: c.image, pullPolicy: pullPolicyOf(c), graceSeconds: grace });
+        }
+      }
+    }),
     updatePod: assign(({ event }) => ({ pod: (event as Extract<PodEvent, { type: "UPDATE" }>).pod })),
     stopChildren: enqueueActions(({ context, enqueue }) => {
       for (const child of Object.values(context.children)) enqueue.stopChild(child);
@@ -308,7 +319,7 @@ export const podMachine = setup({
   },
   initial: "boot",
   on: {
-    UPDATE: { actions: "updatePod" },
+    UPDATE: { actions: ["changedImages", "updatePod"] },
     DELETE: { target: ".terminating", actions: "markDeleting" },
     "xstate.error.actor.*": {},
   },
