@@ -458,6 +458,8 @@ export const containerMachine = setup({
     },
     createBackoff: {
       after: { untilRetry: "ready" },
+      // A new sandbox (after the old one died, e.g. with the Docker daemon) is worth a try now.
+      on: { PROCEED: { target: "ready", actions: assign(({ event }) => ({ sandbox: event.sandbox, proceed: true })) } },
     },
     running: {
       on: {

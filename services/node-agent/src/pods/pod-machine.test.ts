@@ -215,4 +215,26 @@ describe("pod machine", () => {
     assert.equal(h.state(), '"completed"');
     assert.ok(!h.log.some((l) => l.startsWith("create a")));
   });
+
+  test("a failed sandbox is retried after its backoff, or at once when a resync shows the runtime is back", async () => {
+    const h = harness(pod("Always", ["a"]));
+    await flush();
+    let fail = true;
+    const deps = h.actor.getSnapshot().context.deps;
+    const run = deps.runSandbox;
+    deps.runSandbox = async () => {
+      if (fail) throw new Error("Cannot connect to the Docker daemon");
+      return run();
+    };
+    // The sandbox is gone and cannot be made again for now.
+    h.clock.increment(10);
+    h.actor.send({ type: "RESYNC", containers: [], listedAt: h.clock.now() });
+    await flush();
+    assert.equal(h.state(), '"sandboxBackoff"');
+    fail = false;
+    h.actor.send({ type: "RESYNC", containers: [], listedAt: h.clock.now() });
+    await flush();
+    assert.equal(h.state(), '"running"');
+    assert.ok(h.log.includes("sandbox sb2"));
+  });
 });

@@ -344,6 +344,8 @@ export const podMachine = setup({
     },
     sandboxBackoff: {
       after: { untilRetry: "sandboxing" },
+      // The runtime just answered a list (it is back, say after a Docker restart): try now.
+      on: { RESYNC: "sandboxing" },
     },
     running: {
       entry: "releaseNext",
