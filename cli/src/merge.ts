@@ -9,56 +9,12 @@
 //    and are replaced when they do not; scalars and lists of scalars are replaced;
 //  - metadata.labels and metadata.annotations are exactly the manifest's; the server-managed
 //    metadata (uid, resourceVersion, generation, timestamps) and the status are the live ones.
-import { apiProtoMetadata, toManifest, type KindInfo, type KubeObject } from "@navarch/api";
+import { fieldOf, isMapField as isMap, LABEL_REPEATED, TYPE_MESSAGE, toManifest, type KindInfo, type KubeObject } from "@navarch/api";
 import { sortKeys } from "./printers/output.js";
-
-interface FieldDescriptor {
-  name: string;
-  jsonName: string;
-  type: number;
-  typeName: string;
-  label: number;
-}
-interface MessageDescriptor {
-  name: string;
-  field: FieldDescriptor[];
-  nestedType: MessageDescriptor[];
-  options?: { mapEntry?: boolean } | undefined;
-}
-interface FileMeta {
-  fileDescriptor: { package: string; messageType: MessageDescriptor[] };
-  dependencies?: FileMeta[];
-}
-
-const TYPE_MESSAGE = 11;
-const LABEL_REPEATED = 3;
-
-const messages = new Map<string, MessageDescriptor>();
-(function register(meta: FileMeta, seen: Set<FileMeta>) {
-  if (seen.has(meta)) return;
-  seen.add(meta);
-  const walk = (prefix: string, types: MessageDescriptor[]) => {
-    for (const m of types) {
-      messages.set(`${prefix}.${m.name}`, m);
-      walk(`${prefix}.${m.name}`, m.nestedType ?? []);
-    }
-  };
-  walk(meta.fileDescriptor.package, meta.fileDescriptor.messageType);
-  for (const dep of meta.dependencies ?? []) register(dep, seen);
-})(apiProtoMetadata as unknown as FileMeta, new Set());
 
 type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => v !== null && typeof v === "object" && !Array.isArray(v);
-
-function fieldOf(typeName: string, key: string): FieldDescriptor | undefined {
-  const msg = messages.get(typeName.replace(/^\./, ""));
-  return msg?.field.find((f) => f.jsonName === key || f.name === key);
-}
-
-function isMap(f: FieldDescriptor): boolean {
-  return f.type === TYPE_MESSAGE && messages.get(f.typeName.replace(/^\./, ""))?.options?.mapEntry === true;
-}
 
 /** `applied` laid over `live` for the proto message `typeName` (both Kubernetes JSON). */
 export function overlay(typeName: string, live: unknown, applied: unknown): unknown {

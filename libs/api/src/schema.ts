@@ -4,14 +4,14 @@
 import { protoMetadata as apiMeta } from "./generated/navarch/api/v1/api.js";
 import type { FieldError } from "./errors.js";
 
-interface FieldDescriptor {
+export interface FieldDescriptor {
   name: string;
   jsonName: string;
   type: number;
   typeName: string;
   label: number;
 }
-interface MessageDescriptor {
+export interface MessageDescriptor {
   name: string;
   field: FieldDescriptor[];
   nestedType: MessageDescriptor[];
@@ -24,8 +24,9 @@ interface FileMeta {
 }
 
 const TYPE_DOUBLE = 1, TYPE_FLOAT = 2, TYPE_INT64 = 3, TYPE_UINT64 = 4, TYPE_INT32 = 5;
-const TYPE_BOOL = 8, TYPE_STRING = 9, TYPE_MESSAGE = 11, TYPE_BYTES = 12, TYPE_UINT32 = 13;
-const LABEL_REPEATED = 3;
+const TYPE_BOOL = 8, TYPE_STRING = 9, TYPE_BYTES = 12, TYPE_UINT32 = 13;
+export const TYPE_MESSAGE = 11;
+export const LABEL_REPEATED = 3;
 
 /**
  * Fields that Kubernetes types as IntOrString (a port number or a port name, a count or a
@@ -64,7 +65,8 @@ function register(meta: FileMeta, seen: Set<FileMeta>): void {
 }
 register(apiMeta as unknown as FileMeta, new Set());
 
-function descriptor(typeName: string): MessageDescriptor {
+/** The descriptor of a proto message by its full name ("navarch.core.v1.Pod", leading dot allowed). */
+export function messageDescriptor(typeName: string): MessageDescriptor {
   const m = messages.get(typeName.replace(/^\./, ""));
   if (!m) throw new Error(`no descriptor for ${typeName}`);
   return m;
@@ -116,7 +118,7 @@ function checkMessage(typeName: string, value: unknown, path: string, errors: Fi
     errors.push({ path: path || "(root)", message: `expected an object, got ${describe(value)}` });
     return;
   }
-  const msg = descriptor(typeName);
+  const msg = messageDescriptor(typeName);
   const byName = new Map<string, FieldDescriptor>();
   for (const f of msg.field) {
     byName.set(f.jsonName, f);
@@ -133,7 +135,7 @@ function checkMessage(typeName: string, value: unknown, path: string, errors: Fi
     const fullField = `${typeName.replace(/^\./, "")}.${f.name}`;
     const fieldPath = at(f.jsonName);
     const isMessage = f.type === TYPE_MESSAGE;
-    const entry = isMessage ? descriptor(f.typeName) : undefined;
+    const entry = isMessage ? messageDescriptor(f.typeName) : undefined;
     if (entry?.options?.mapEntry) {
       if (typeof v !== "object" || Array.isArray(v)) {
         errors.push({ path: fieldPath, message: `expected a map, got ${describe(v)}` });
@@ -173,7 +175,7 @@ export function checkManifestShape(protoType: string, manifest: unknown): FieldE
 
 function normalize(typeName: string, value: unknown): unknown {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
-  const msg = descriptor(typeName);
+  const msg = messageDescriptor(typeName);
   const obj = value as Record<string, unknown>;
   for (const f of msg.field) {
     const v = obj[f.jsonName];
@@ -181,7 +183,7 @@ function normalize(typeName: string, value: unknown): unknown {
     const fullField = `${typeName.replace(/^\./, "")}.${f.name}`;
     if (INT_OR_STRING.has(fullField) && typeof v === "string" && /^\d+$/.test(v)) {
       obj[f.jsonName] = Number(v);
-    } else if (f.type === TYPE_MESSAGE && !descriptor(f.typeName).options?.mapEntry) {
+    } else if (f.type === TYPE_MESSAGE && !messageDescriptor(f.typeName).options?.mapEntry) {
       if (Array.isArray(v)) v.forEach((item) => normalize(f.typeName, item));
       else normalize(f.typeName, v);
     }
@@ -195,4 +197,14 @@ function normalize(typeName: string, value: unknown): unknown {
  */
 export function toKubernetesJson(protoType: string, json: unknown): unknown {
   return normalize(protoType, json);
+}
+
+/** A field of a message by its JSON or proto name. */
+export function fieldOf(typeName: string, key: string): FieldDescriptor | undefined {
+  return messages.get(typeName.replace(/^\./, ""))?.field.find((f) => f.jsonName === key || f.name === key);
+}
+
+/** Whether a field is a proto map (a message field whose type is a map entry). */
+export function isMapField(f: FieldDescriptor): boolean {
+  return f.type === TYPE_MESSAGE && messages.get(f.typeName.replace(/^\./, ""))?.options?.mapEntry === true;
 }
