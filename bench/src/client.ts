@@ -19,7 +19,7 @@ const CALL_TIMEOUT_MS = 10_000;
  */
 const FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
 
-type Method = "create" | "get" | "list";
+type Method = "create" | "get" | "list" | "delete";
 
 export class ClientPool {
   private readonly clients: grpc.Client[];

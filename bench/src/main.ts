@@ -9,13 +9,18 @@
 //   5. lists of one namespace holding 10,000 ConfigMaps: limit 500 (first page), 8 in flight, S s;
 //      then full Lists (no limit) of that namespace and of all namespaces, 20 each, one at a time
 //   6. one table, the target lines, the client's own load per phase, the control plane's RSS
+//   7. the all-in-one stopped; then the pod benchmark (pods.ts) on a second all-in-one that runs
+//      a node agent on the local Docker engine: N pods against raw Docker, first restarts, where
+//      the time goes (skipped, with the reason printed, when `docker info` fails)
 //
 // Environment:
 //   NAVARCH_BENCH_SECONDS   S, the length of a phase (default 10)
 //   NAVARCH_BENCH_QUICK=1   every phase 2 s and 1,000 objects to list (a smoke test)
 //   NAVARCH_BENCH_CHANNELS  gRPC channels (HTTP/2 connections) the client spreads calls over
 //                           (default: 1 for creates, 4 for reads; see CREATE_CHANNELS)
-//   NAVARCH_BENCH_CPU_PROF  a directory: run the all-in-one with --cpu-prof into it
+//   NAVARCH_BENCH_CPU_PROF  a directory: run the all-in-one(s) with --cpu-prof into it
+//   NAVARCH_BENCH_ONLY      api | pods: run one part only
+//   NAVARCH_BENCH_PODS, NAVARCH_BENCH_RESTARTS, NAVARCH_BENCH_POD_ROUNDS: see pods.ts
 //
 // The load generator shares this machine (2 cores) with the control plane, so the bench reports
 // for every phase its own CPU and event-loop delay, the CPU of the all-in-one, of nats-server and
@@ -28,6 +33,7 @@ import { performance } from "node:perf_hooks";
 import { ClientPool, configMap, countItems, create, get, list } from "./client.js";
 import { cpuMs, disposeAll, machineBusyMs, rssBytes, startCluster } from "./cluster.js";
 import { closedLoop, openLoop, type PhaseResult } from "./load.js";
+import { cleanupPods, podBenchConfig, runPodBench, stopPods } from "./pods.js";
 import { mib, ms, percent, rate, RESULT_HEADERS, table } from "./report.js";
 
 /**
@@ -115,20 +121,35 @@ interface Row {
 
 async function main(): Promise<number> {
   const cfg = readConfig();
-  const cpus = os.cpus();
   // With a CPU profile, every line carries the monotonic clock in µs (the clock the profile's
   // startTime and timeDeltas use), so the profile can be cut into phases.
   const stamp = () => (cfg.cpuProfDir ? `[${process.hrtime.bigint() / 1000n}] ` : "");
   const log = (s: string) => process.stderr.write(`bench: ${stamp()}${s}\n`);
 
-  // Ctrl-C or a kill: stop the all-in-one (its own process group) and remove its temp home.
+  // Ctrl-C or a kill: stop every all-in-one (its own process group) and remove its temp home,
+  // then the containers of the pod benchmark (after the agent, so it cannot start them again).
   const onSignal = (sig: NodeJS.Signals) => {
     log(`${sig}: stopping`);
-    void disposeAll().finally(() => process.exit(130));
+    stopPods();
+    void disposeAll()
+      .then(cleanupPods)
+      .finally(() => process.exit(130));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
 
+  const only = process.env.NAVARCH_BENCH_ONLY ?? "";
+  if (only !== "" && only !== "api" && only !== "pods") throw new Error(`NAVARCH_BENCH_ONLY=${only}: expected api or pods`);
+  const podCfg = only === "api" ? undefined : podBenchConfig(cfg.quick, log, cfg.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cfg.cpuProfDir] : []);
+  let code = 0;
+  if (only !== "pods") code = await apiBench(cfg, log);
+  if (podCfg) code = Math.max(code, await runPodBench(podCfg));
+  return code;
+}
+
+/** The API phases against an all-in-one without a node agent; prints the API tables. */
+async function apiBench(cfg: Config, log: (s: string) => void): Promise<number> {
+  const cpus = os.cpus();
   log(`starting the all-in-one${cfg.quick ? " (quick mode)" : ""}`);
   const cluster = await startCluster({
     nodeArgs: cfg.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cfg.cpuProfDir] : [],

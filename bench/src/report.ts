@@ -34,7 +34,7 @@ export function mib(bytes: number | undefined): string {
 }
 
 /** Parses the results table back (for the smoke test): one record per row, keyed by header. */
-export function parseTable(text: string, firstHeader = RESULT_HEADERS[0]): Record<string, string>[] {
+export function parseTable(text: string, firstHeader: string = RESULT_HEADERS[0]): Record<string, string>[] {
   const lines = text.split("\n");
   const start = lines.findIndex((l) => new RegExp(`^\\|\\s*${firstHeader}\\s*\\|`).test(l));
   if (start < 0) return [];

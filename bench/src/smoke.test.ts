@@ -1,8 +1,10 @@
 // Smoke test of `npm run bench`: runs the bench in quick mode (every phase 2 s) against a real
 // all-in-one and checks that it prints the full table with nonzero throughput and no errors in
-// every row. It checks that the bench works, not the figures (those belong to a quiet machine).
+// every row; and, when Docker works here, that the pod part ran (N=5 pods against raw Docker,
+// the restart table, the breakdown, both target lines) and left no container behind. It checks
+// that the bench works, not the figures (those belong to a quiet machine).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -10,7 +12,7 @@ import { parseTable } from "./report.js";
 
 const MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
 const ROOT = path.resolve(path.dirname(MAIN), "..", "..");
-const TIMEOUT_MS = 90_000;
+const TIMEOUT_MS = 180_000;
 
 const EXPECTED_ROWS = [
   "create",
@@ -32,8 +34,9 @@ interface Run {
 function runBench(): Promise<Run> {
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, NAVARCH_BENCH_QUICK: "1" };
-    delete env.NAVARCH_BENCH_CPU_PROF;
-    delete env.NAVARCH_BENCH_CHANNELS;
+    for (const k of ["NAVARCH_BENCH_CPU_PROF", "NAVARCH_BENCH_CHANNELS", "NAVARCH_BENCH_ONLY", "NAVARCH_BENCH_PODS", "NAVARCH_BENCH_RESTARTS", "NAVARCH_BENCH_POD_ROUNDS"]) {
+      delete env[k];
+    }
     const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
@@ -59,8 +62,12 @@ function runBench(): Promise<Run> {
   });
 }
 
+/** One quick run of the whole bench (API and pods) serves both tests. */
+let quick: Promise<Run> | undefined;
+const quickRun = () => (quick ??= runBench());
+
 test("npm run bench (quick) prints the table with throughput and no errors in every row", { timeout: TIMEOUT_MS + 20_000 }, async () => {
-  const r = await runBench();
+  const r = await quickRun();
   const context = `\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr.slice(-4_000)}`;
   assert.equal(r.code, 0, `bench exited with code ${r.code} signal ${r.signal}${context}`);
 
@@ -81,4 +88,51 @@ test("npm run bench (quick) prints the table with throughput and no errors in ev
   assert.match(r.stdout, /^create p99 at 500\/s: [\d.]+ ms \(target <= 50 ms\) (PASS|FAIL)/m, `target line${context}`);
   assert.match(r.stdout, /node v\d+\.\d+\.\d+, \d+ CPU\(s\), /, `environment line${context}`);
   assert.match(r.stdout, /^control plane RSS at the end: all-in-one [\d.]+ MiB \+ nats-server [\d.]+ MiB/m, `RSS line${context}`);
+});
+
+/** Whether `docker info` works here (the bench skips its pod part otherwise). */
+function dockerWorks(): boolean {
+  return spawnSync("docker", ["info"], { stdio: "ignore", timeout: 10_000 }).status === 0;
+}
+
+const POD_ROWS = [
+  "navarch pods (sandbox + app)",
+  "raw docker run -d, agent's concurrency",
+  "raw sandbox + app pairs",
+  "raw docker run -d, 8 at a time",
+  "raw docker run -d, one at a time",
+];
+
+test("npm run bench (quick) runs the pod part with N=5 when Docker works, and leaves no container behind", { timeout: TIMEOUT_MS + 20_000 }, async () => {
+  const r = await quickRun();
+  const context = `\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr.slice(-4_000)}`;
+  assert.equal(r.code, 0, `bench exited with code ${r.code} signal ${r.signal}${context}`);
+  if (!dockerWorks()) {
+    assert.match(r.stdout, /^Navarch pods benchmark skipped: docker info failed/m, `without Docker the pod part says why it is skipped${context}`);
+    return;
+  }
+  assert.doesNotMatch(r.stdout, /pods benchmark skipped/, `the pod part ran${context}`);
+  const rows = parseTable(r.stdout, "run");
+  assert.deepEqual(
+    rows.map((row) => row.run),
+    POD_ROWS,
+    `the pod table's rows${context}`,
+  );
+  for (const row of rows) {
+    assert.ok(Number(row["wall ms"]) > 0, `wall ms of "${row.run}" is ${row["wall ms"]}${context}`);
+    assert.ok(Number(row["per pod p50 ms"]) > 0, `per pod p50 of "${row.run}" is ${row["per pod p50 ms"]}${context}`);
+  }
+  assert.equal(rows[0]!.containers, "10", `5 pods are 10 containers${context}`);
+  assert.match(r.stdout, /^pods <= 1\.25x raw Docker for N=5: [\d.]+x .*(PASS|FAIL)/m, `ratio target line${context}`);
+  assert.match(r.stdout, /^first restart <= 1000 ms .*: [\d.]+ ms (PASS|FAIL)/m, `restart target line${context}`);
+  const restarts = parseTable(r.stdout, "first restart: from the SIGKILL to");
+  assert.equal(restarts.length, 3, `the restart table${context}`);
+  for (const row of restarts) assert.ok(Number(row["p50 ms"]) > 0, `restart row "${row["first restart: from the SIGKILL to"]}"${context}`);
+  const stages = parseTable(r.stdout, "stage");
+  assert.equal(stages.length, 9, `the breakdown table${context}`);
+  for (const row of stages) assert.equal(row["pods seen"], "5", `stage "${row.stage}" seen for every pod${context}`);
+  const node = /bound to node (bench-[0-9a-f]+)/.exec(r.stdout)?.[1];
+  assert.ok(node, `node name in the header${context}`);
+  const left = spawnSync("docker", ["ps", "-aq", "--filter", `label=navarch.node=${node}`], { encoding: "utf8" }).stdout.trim();
+  assert.equal(left, "", `containers of node ${node} left behind${context}`);
 });
