@@ -11,7 +11,7 @@
 //   3. a pod over its memory limit is OOMKilled and reported so
 //   4. deleting a pod removes its containers within its grace period (and SIGKILLs after it)
 //   5. a killed and restarted node agent adopts its running containers (same container IDs)
-//      (5b, marked todo while the bug stands: nor does it run a completed pod again)
+//      (5b: nor does it run a completed pod again)
 //   6. a pull from a local registry (Debian's docker-registry) works; a missing image shows
 //      ErrImagePull, then ImagePullBackOff
 //   7. navctl describe pod shows events with counts; navctl logs -f follows
@@ -441,12 +441,11 @@ describe("pods on a two-node testcontainers cluster", { skip }, () => {
     assert.deepEqual(node1(), node1Before, "the restarted agent changed node-1's running containers");
   });
 
-  // Known bug (see the report of this suite): planAdoption keeps only pods whose sandbox is running,
-  // and a completed pod's sandbox is stopped, so a restarted agent removes the finished containers
-  // and runs the pod again (restartCount stays 0). Kubernetes never re-runs a completed pod.
+  // A completed pod's sandbox is stopped; a restarted agent must adopt the pod as finished (its
+  // exited containers kept) rather than run it again. Kubernetes never re-runs a completed pod.
   it(
     "5b. a restarted node agent does not run a completed pod (restartPolicy Never) again",
-    { timeout: 90_000, todo: "node-agent re-runs completed pods after a restart (adoption.ts keeps only running sandboxes)" },
+    { timeout: 90_000 },
     async () => {
       const name = "e2e-once";
       await apply(

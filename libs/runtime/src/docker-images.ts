@@ -1,6 +1,8 @@
 // Image presence by pull policy. Pulls go through the daemon (which owns registry access and
 // credentials); concurrent requests for one image share one pull, as the kubelet's serial puller
-// would, instead of asking the registry N times.
+// would, instead of asking the registry N times. A failed pull is an ImagePullError whose message
+// is the daemon's reason alone: the caller names the image (the agent's event reads
+// `Failed to pull image "X": <reason>`, as Kubernetes words it).
 
 import type Docker from "dockerode";
 import { daemonMessage, dockerError, isUnavailable, statusOf } from "./docker-errors.js";
@@ -86,7 +88,7 @@ export class DockerImages {
       stream = (await this.docker.createImage({ fromImage: ref.repository, tag: ref.tag })) as NodeJS.ReadableStream;
     } catch (err) {
       if (isUnavailable(err)) throw dockerError(`pull ${image}`, err);
-      throw new ImagePullError(`failed to pull image "${image}": ${daemonMessage(err)}`, { cause: err });
+      throw new ImagePullError(daemonMessage(err), { cause: err });
     }
     // The daemon answers 200 and reports a failed pull inside the progress stream ({"error": ...});
     // docker-modem's followProgress treats that as success, so the stream is read here.
@@ -99,9 +101,9 @@ export class DockerImages {
     } catch (err) {
       failure = `connection to the Docker daemon lost during the pull (${(err as Error).message})`;
     }
-    if (failure) throw new ImagePullError(`failed to pull image "${image}": ${failure}`);
+    if (failure) throw new ImagePullError(failure);
     const id = await this.localId(image);
-    if (!id) throw new ImagePullError(`failed to pull image "${image}": the daemon reported success but has no such image`);
+    if (!id) throw new ImagePullError("the daemon reported success but has no such image");
     const secs = ((Date.now() - started) / 1000).toFixed(3);
     onPull?.("pulled", `Successfully pulled image "${image}" in ${secs}s`);
     this.logger.info({ image, id, seconds: Number(secs) }, "pulled image");

@@ -378,6 +378,18 @@ describe("node agent on Docker", { skip }, () => {
     await waitReport("nopull", (p) => containerOf(p, "app")?.state?.waiting?.reason === "ErrImagePull");
     const r = await waitReport("nopull", (p) => containerOf(p, "app")?.state?.waiting?.reason === "ImagePullBackOff");
     assert.equal(r.status!.phase, "Pending");
+    // The Failed event names the image once, then the daemon's reason (as Kubernetes words it).
+    await agent!.ready.recorder.idle();
+    const events = await ResourceStore.open<Event>(nc, KINDS.Event, { maxAgeMs: 3_600_000 });
+    const failed = await waitUntil("the pull's Failed event", async () => {
+      for await (const key of await events.kv.keys("default.nopull.*")) {
+        const e = await events.get("default", key.slice("default.".length));
+        if (e?.reason === "Failed" && e.involvedObject?.uid === pod.metadata!.uid && e.message.includes("pull")) return e.message;
+      }
+      return undefined;
+    });
+    assert.match(failed, /^Failed to pull image "127\.0\.0\.1:5999\/navarch\/none:1": \S/);
+    assert.doesNotMatch(failed, /: failed to pull image/i, "the prefix only once");
   });
 
   test("a deleted pod stops within its grace period, leaves no container, and its Pod object goes", async (t: TestContext) => {
@@ -442,6 +454,46 @@ describe("node agent on Docker", { skip }, () => {
     } finally {
       spawnSync("docker", ["rm", "-f", stray, untouched], { stdio: "ignore" });
     }
+  });
+
+  test("a restarted agent does not run a completed pod again (restartPolicy Never): same container, still exited, its log once", async (t: TestContext) => {
+    const pod = newPod("once", { restartPolicy: "Never", containers: [{ name: "once", image: "navarch/busybox:1", command: ["sh", "-c", "echo ran once"] }] });
+    await putPod(pod);
+    const uid = pod.metadata!.uid;
+    const before = await waitReport("once", (p) => p.status?.phase === "Succeeded");
+    const id = dockerId(containerOf(before, "once").containerID);
+    const state = (cid: string) => execFileSync("docker", ["inspect", "-f", "{{.State.Status}} {{.State.StartedAt}} {{.State.FinishedAt}}", cid], { encoding: "utf8" }).trim();
+    const sandbox = execFileSync("docker", ["ps", "-aq", "--no-trunc", "--filter", `label=navarch.pod.uid=${uid}`, "--filter", "label=navarch.container.role=sandbox"], { encoding: "utf8" }).trim();
+    await waitUntil("the completed pod's sandbox stopped", () => (state(sandbox).startsWith("exited") ? true : undefined), 5_000);
+    const containersBefore = podContainers(uid).sort();
+    const stateBefore = state(id);
+    await new Promise((r) => setTimeout(r, 300));
+    const reportBefore = (await reportStore.get("default", "once"))!;
+
+    await stopAgent();
+    const t0 = Date.now();
+    await startAgent();
+    t.diagnostic(`agent restart -> ready (adoption done): ${Date.now() - t0} ms`);
+    // Give a wrong decision (a new sandbox, the pod run again) time to show.
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.deepEqual(podContainers(uid).sort(), containersBefore, "the stopped sandbox and the exited container are kept, nothing new made");
+    assert.equal(state(id), stateBefore, "the container was not started again");
+    assert.ok(state(sandbox).startsWith("exited"), "the sandbox stays stopped");
+    const logs = spawnSync("docker", ["logs", id], { encoding: "utf8" });
+    assert.equal(logs.stdout, "ran once\n", "the command ran once");
+    assert.equal(agent!.ready.pods.findContainer("default", "once", uid, "once", false), id, "logs still find the container");
+    const now = agent!.ready.pods.statusOf(uid)!;
+    assert.equal(now.phase, "Succeeded");
+    const c = containerOf({ status: now } as Pod, "once");
+    assert.equal(c.containerID, `docker://${id}`);
+    assert.equal(c.restartCount, 0);
+    assert.deepEqual(c.state!.terminated, containerOf(before, "once").state!.terminated, "the same exit code, reason and times");
+    // What the restarted agent computes is what was reported: the report is not rewritten.
+    const report = (await reportStore.get("default", "once"))!;
+    assert.equal(report.status!.phase, "Succeeded");
+    assert.equal(containerOf(report, "once").containerID, `docker://${id}`);
+    assert.deepEqual(report.status, reportBefore.status);
+    assert.equal(report.metadata!.resourceVersion, reportBefore.metadata!.resourceVersion, "the report was not rewritten");
   });
 
   test("a dead sandbox is replaced: the containers come back in a new one", async (t: TestContext) => {

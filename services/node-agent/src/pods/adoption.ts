@@ -6,13 +6,19 @@
 //     name (init containers too), the newest container (highest attempt; running or exited) keep
 //     running untouched; the one before it is kept as "previous" (logs --previous, lastState);
 //     older ones go.
-//   - A desired pod whose sandbox is not running (the Docker daemon restarted, say) starts over:
-//     everything of it goes, and the pod machine makes a new sandbox.
+//   - A desired pod that had finished (its pod machine completed it and stopped its sandbox) is
+//     adopted as finished: the stopped sandbox and the exited containers are kept (their logs,
+//     exit codes, finish times) and nothing runs again. Finished means: no running sandbox, and
+//     every app container's newest container ended and would not be restarted under the pod's
+//     restartPolicy (Never; OnFailure with exit 0) - or, under Never, an init container failed.
+//   - A desired pod whose sandbox is not running and that had not finished (the Docker daemon
+//     restarted, say) starts over: everything of it goes, and the pod machine makes a new sandbox.
 //   - Containers and sandboxes of any other uid belong to no pod bound here: they go.
 import type { Pod } from "@navarch/api";
 import type { ContainerStatus as RuntimeContainerStatus, Sandbox } from "@navarch/runtime";
-import type { AdoptedContainer } from "./container-machine.js";
+import { hasEnded as ended, type AdoptedContainer } from "./container-machine.js";
 import type { AdoptedPod } from "./pod-machine.js";
+import { normalizePolicy, wantsRestart } from "./restart-policy.js";
 
 export interface AdoptionPlan {
   adopt: Map<string, AdoptedPod>;
@@ -23,6 +29,29 @@ export interface AdoptionPlan {
 
 function newestFirst(a: RuntimeContainerStatus, b: RuntimeContainerStatus): number {
   return b.attempt - a.attempt || b.createdAt.getTime() - a.createdAt.getTime();
+}
+
+/**
+ * Whether a pod whose sandbox is not running had finished for good: what the pod machine's
+ * `completed` state means, judged from the newest container of each name (newest first).
+ */
+export function podFinished(pod: Pod, byName: ReadonlyMap<string, RuntimeContainerStatus[]> | undefined): boolean {
+  const policy = normalizePolicy(pod.spec?.restartPolicy);
+  const newest = (name: string) => byName?.get(name)?.[0];
+  for (const init of pod.spec?.initContainers ?? []) {
+    const c = newest(init.name);
+    if (c && ended(c) && c.exitCode === 0) continue;
+    // Under Never a failed init container fails the pod: nothing after it ever runs.
+    return policy === "Never" && ended(c);
+  }
+  const apps = pod.spec?.containers ?? [];
+  return (
+    apps.length > 0 &&
+    apps.every((spec) => {
+      const c = newest(spec.name);
+      return !!c && ended(c) && !wantsRestart(policy, { exitCode: c.exitCode, oomKilled: c.oomKilled });
+    })
+  );
 }
 
 export function planAdoption(desired: Pod[], containers: RuntimeContainerStatus[], sandboxes: Sandbox[]): AdoptionPlan {
@@ -37,20 +66,14 @@ export function planAdoption(desired: Pod[], containers: RuntimeContainerStatus[
     }
     sandboxesByUid.set(s.pod.uid, [...(sandboxesByUid.get(s.pod.uid) ?? []), s]);
   }
-  const keptSandbox = new Map<string, Sandbox>();
-  for (const [uid, list] of sandboxesByUid) {
-    const ready = list.filter((s) => s.state === "ready").sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
-    const keep = ready[0];
-    if (keep) keptSandbox.set(uid, keep);
-    for (const s of list) if (s !== keep) plan.removeSandboxes.push(s.id);
-  }
 
+  // The app containers of desired pods that their spec names, by pod and name, newest first.
   const apps = new Map<string, Map<string, RuntimeContainerStatus[]>>();
   for (const c of containers) {
     if (c.role !== "app") continue;
     const pod = podsByUid.get(c.pod.uid);
     const known = [...(pod?.spec?.initContainers ?? []), ...(pod?.spec?.containers ?? [])].some((s) => s.name === c.name);
-    if (!pod || !keptSandbox.has(c.pod.uid) || !known) {
+    if (!pod || !sandboxesByUid.has(c.pod.uid) || !known) {
       plan.removeContainers.push(c.id);
       continue;
     }
@@ -58,22 +81,38 @@ export function planAdoption(desired: Pod[], containers: RuntimeContainerStatus[
     if (!byName) apps.set(c.pod.uid, (byName = new Map()));
     byName.set(c.name, [...(byName.get(c.name) ?? []), c]);
   }
+  for (const byName of apps.values()) for (const list of byName.values()) list.sort(newestFirst);
 
-  for (const [uid, sandbox] of keptSandbox) {
+  const kept = new Map<string, { sandbox: Sandbox; finished: boolean }>();
+  for (const [uid, list] of sandboxesByUid) {
+    list.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+    const ready = list.find((s) => s.state === "ready");
+    // No running sandbox: a finished pod keeps its newest (stopped) one; any other starts over.
+    const keep = ready ?? (podFinished(podsByUid.get(uid)!, apps.get(uid)) ? list[0] : undefined);
+    if (keep) kept.set(uid, { sandbox: keep, finished: !ready });
+    for (const s of list) if (s !== keep) plan.removeSandboxes.push(s.id);
+  }
+
+  for (const [uid, byName] of apps) {
+    if (kept.has(uid)) continue;
+    for (const list of byName.values()) plan.removeContainers.push(...list.map((c) => c.id));
+  }
+
+  for (const [uid, { sandbox, finished }] of kept) {
     const adopted: Record<string, AdoptedContainer> = {};
     for (const [name, list] of apps.get(uid) ?? []) {
-      list.sort(newestFirst);
       const [current, previous, ...older] = list;
-      // A container that was created but never started is not worth adopting: start afresh.
-      if (!current || (current.state !== "running" && current.state !== "exited")) {
+      // A container that was created but never started is not worth adopting: start afresh. In a
+      // finished pod one that failed to start (StartError) is how that container ended: kept.
+      if (!current || (current.state !== "running" && current.state !== "exited" && !(finished && ended(current)))) {
         plan.removeContainers.push(...list.map((c) => c.id));
         continue;
       }
-      adopted[name] = { current, previous: previous?.state === "exited" ? previous : undefined };
-      if (previous && previous.state !== "exited") plan.removeContainers.push(previous.id);
+      adopted[name] = { current, previous: ended(previous) ? previous : undefined };
+      if (previous && !ended(previous)) plan.removeContainers.push(previous.id);
       plan.removeContainers.push(...older.map((c) => c.id));
     }
-    plan.adopt.set(uid, { sandbox, containers: adopted });
+    plan.adopt.set(uid, finished ? { sandbox, containers: adopted, finished: true } : { sandbox, containers: adopted });
   }
   return plan;
 }

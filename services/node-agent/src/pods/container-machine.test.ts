@@ -2,12 +2,12 @@
 // 20 s -> reset after a stable run; image pull failures; termination; sandbox loss. The runtime
 // calls are stubs that answer at once (this tests the sequencing; the Docker side has its own
 // integration tests).
-import type { ContainerStatus as RuntimeContainerStatus } from "@navarch/runtime";
+import { ImagePullError, type ContainerStatus as RuntimeContainerStatus } from "@navarch/runtime";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createActor, SimulatedClock } from "xstate";
 import { ContainerConfigError } from "./env.js";
-import { containerMachine, containerView, type ContainerDeps, type ContainerInput } from "./container-machine.js";
+import { containerMachine, containerView, terminationOf, type ContainerDeps, type ContainerInput } from "./container-machine.js";
 import { DEFAULT_BACKOFF } from "./restart-policy.js";
 
 const flush = async () => {
@@ -219,6 +219,20 @@ describe("container machine", () => {
     assert.ok(h.events.includes("Warning Failed") && h.events.includes("Normal BackOff"));
   });
 
+  test("a pull failure's Failed event names the image once, then the daemon's reason", async () => {
+    const messages: string[] = [];
+    const reason = 'Get "http://127.0.0.1:5999/v2/": dial tcp 127.0.0.1:5999: connect: connection refused';
+    const h = harness({ image: "127.0.0.1:5999/navarch/none:1" }, {
+      ensureImage: async () => {
+        throw new ImagePullError(reason);
+      },
+      event: (type, r, message) => messages.push(`${type} ${r} ${message}`),
+    });
+    await flush();
+    assert.deepEqual(h.view().state, { kind: "waiting", reason: "ErrImagePull", message: reason });
+    assert.deepEqual(messages, [`Warning Failed Failed to pull image "127.0.0.1:5999/navarch/none:1": ${reason}`, "Warning Failed Error: ErrImagePull"]);
+  });
+
   test("a config error is CreateContainerConfigError and is retried", async () => {
     let missing = true;
     const h = harness({}, {
@@ -234,6 +248,12 @@ describe("container machine", () => {
     h.clock.increment(1_000);
     await flush();
     assert.equal(h.state(), "running");
+  });
+
+  test("a container found failed to start (Docker: created, 127, error) ended with StartError, exit 128", () => {
+    const found: RuntimeContainerStatus = { ...exitedStatus("c1", 127, 0, 0), state: "created", startedAt: undefined, finishedAt: undefined, error: 'exec: "nope": executable file not found' };
+    const t = terminationOf(found, "c1", 5_000);
+    assert.deepEqual([t.exitCode, t.reason, t.message, t.finishedAt], [128, "StartError", 'exec: "nope": executable file not found', 5_000]);
   });
 
   test("a start failure counts as a crash (StartError, exit 128)", async () => {

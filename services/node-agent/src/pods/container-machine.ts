@@ -18,7 +18,8 @@
 //                  next container just uses it
 //
 //   boot (adopted containers): running / exited / pulling, from what the runtime has; an init
-//   container of an adopted pod: terminated (it completed before the agent restarted).
+//   container of an adopted pod, or any container of a pod that had finished: terminated (it
+//   completed before the agent restarted; nothing is pulled or created).
 //
 // Status per state: waiting (pulling, ready, creating, *Backoff, backoff), running (running,
 // stopping), terminated (terminated). Every deadline is an absolute time in context (retryAt);
@@ -75,8 +76,13 @@ export interface ContainerInput {
   adopted?: AdoptedContainer | undefined;
   /** Known at spawn for an adopted pod; otherwise PROCEED brings it. */
   sandbox?: SandboxRef | undefined;
-  /** An init container of an adopted pod: it completed before the agent restarted. */
+  /** An init container of an adopted pod, or a container of a finished pod: it will not run again. */
   completed?: boolean | undefined;
+  /**
+   * The pod had finished before the agent restarted: a container without an ended runtime
+   * container (it never ran: an init container failed) is shown as the pod machine left it.
+   */
+  finished?: boolean | undefined;
 }
 
 export type ContainerEvent =
@@ -97,6 +103,7 @@ export interface ContainerContext {
   deps: ContainerDeps;
   adopted: AdoptedContainer | undefined;
   completed: boolean;
+  finished: boolean;
   sandbox: SandboxRef | undefined;
   /** Released by the pod machine to create (sandbox ready, ordering satisfied). */
   proceed: boolean;
@@ -136,6 +143,11 @@ export interface ContainerContext {
 
 const CREATING = { reason: "ContainerCreating", message: "" };
 
+/** A runtime container that ran and ended: exited, or created but failed to start (StartError). */
+export function hasEnded(c: RuntimeContainerStatus | undefined): boolean {
+  return !!c && (c.state === "exited" || (c.state === "created" && c.error !== ""));
+}
+
 export function terminationOf(status: RuntimeContainerStatus | undefined, id: string, now: number, fallbackStartedAt = 0): Termination {
   if (!status) {
     return {
@@ -147,9 +159,11 @@ export function terminationOf(status: RuntimeContainerStatus | undefined, id: st
       containerId: id,
     };
   }
+  const startError = !!status.error && status.exitCode !== 0 && !status.startedAt;
   return {
-    exitCode: status.exitCode,
-    reason: status.error && status.exitCode !== 0 && !status.startedAt ? "StartError" : terminationReason(status.exitCode, status.oomKilled),
+    // 128, as when the start failure was seen at create (Docker itself says 127).
+    exitCode: startError ? 128 : status.exitCode,
+    reason: startError ? "StartError" : terminationReason(status.exitCode, status.oomKilled),
     message: status.error ?? "",
     startedAt: status.startedAt?.getTime() ?? fallbackStartedAt,
     finishedAt: status.finishedAt?.getTime() ?? now,
@@ -220,7 +234,7 @@ export const containerMachine = setup({
         proceed: true,
         firstAttemptDone: true,
         ids,
-        lastTermination: previous && previous.state === "exited" ? terminationOf(previous, previous.id, context.deps.now()) : undefined,
+        lastTermination: previous && hasEnded(previous) ? terminationOf(previous, previous.id, context.deps.now()) : undefined,
         termination: current.state === "exited" ? terminationOf(current, current.id, context.deps.now()) : undefined,
       };
     }),
@@ -250,15 +264,22 @@ export const containerMachine = setup({
       return { image: e.image, pullPolicy: e.pullPolicy };
     }),
     reportKilling: ({ context }) => context.deps.event("Normal", "Killing", `Stopping container ${context.name}`),
-    /** An init container that completed before the agent restarted (its container may be gone). */
+    /**
+     * A container that completed before the agent restarted: an init container of an adopted pod
+     * (its container may be gone), or any container of a finished pod (exit codes and times from
+     * its runtime container; one that never ran is terminated as the pod machine left it).
+     */
     adoptCompleted: assign(({ context }) => {
-      const current = context.adopted?.current;
-      const termination: Termination =
-        current && current.state === "exited"
-          ? terminationOf(current, current.id, context.deps.now())
+      const { current, previous } = context.adopted ?? {};
+      const now = context.deps.now();
+      const termination: Termination = current && hasEnded(current)
+        ? terminationOf(current, current.id, now)
+        : context.finished
+          ? terminationOf(undefined, current?.id ?? "", now)
           : { exitCode: 0, reason: "Completed", message: "", startedAt: 0, finishedAt: 0, containerId: current?.id ?? "" };
       return {
         termination,
+        lastTermination: previous && hasEnded(previous) ? terminationOf(previous, previous.id, now) : undefined,
         containerId: current?.id ?? "",
         imageID: current?.imageID ?? "",
         nextAttempt: current ? current.attempt + 1 : 1,
@@ -360,6 +381,7 @@ export const containerMachine = setup({
     deps: input.deps,
     adopted: input.adopted,
     completed: input.completed ?? false,
+    finished: input.finished ?? false,
     sandbox: input.sandbox,
     proceed: false,
     nextAttempt: 0,

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createActor, SimulatedClock } from "xstate";
 import type { ContainerDeps } from "./container-machine.js";
-import { podContainerViews, podMachine, type PodDeps } from "./pod-machine.js";
+import { podContainerViews, podInitContainerViews, podMachine, type AdoptedPod, type PodDeps } from "./pod-machine.js";
+import { computePodStatus } from "./pod-status.js";
 import { DEFAULT_BACKOFF } from "./restart-policy.js";
 
 const flush = async () => {
@@ -31,17 +32,21 @@ function status(id: string, name: string, role: "app" | "sandbox", state: Runtim
   };
 }
 
-function harness(p: Pod, opts: { holdSandbox?: boolean; holdCreate?: string } = {}) {
+function harness(p: Pod, opts: { holdSandbox?: boolean; holdCreate?: string; adopted?: AdoptedPod } = {}) {
   const clock = new SimulatedClock();
   clock.set(5_000_000);
   const log: string[] = [];
+  const pulls: string[] = [];
   let sandboxes = 0;
   let containers = 0;
   const releases: (() => void)[] = [];
   const hold = <T>(value: () => T) => new Promise<T>((resolve) => releases.push(() => resolve(value())));
   const containerDeps = (c: Container): ContainerDeps => ({
     now: () => clock.now(),
-    ensureImage: async () => "sha256:1",
+    ensureImage: async () => {
+      pulls.push(c.name);
+      return "sha256:1";
+    },
     createAndStart: async (attempt, sandbox) => {
       const make = () => {
         const id = `${c.name}${++containers}`;
@@ -77,13 +82,13 @@ function harness(p: Pod, opts: { holdSandbox?: boolean; holdCreate?: string } = 
     event: () => undefined,
     sandboxBackoff: { baseMs: 1_000, maxMs: 10_000 },
   };
-  const actor = createActor(podMachine, { clock, input: { pod: p, deps } });
+  const actor = createActor(podMachine, { clock, input: { pod: p, deps, adopted: opts.adopted } });
   const errors: unknown[] = [];
   let done = false;
   actor.subscribe({ error: (e) => errors.push(e), complete: () => (done = true) });
   actor.start();
   return {
-    clock, actor, log, errors, releases,
+    clock, actor, log, pulls, errors, releases,
     state: () => JSON.stringify(actor.getSnapshot().value),
     views: () => podContainerViews(actor.getSnapshot()),
     done: () => done,
@@ -236,5 +241,99 @@ describe("pod machine", () => {
     await flush();
     assert.equal(h.state(), '"running"');
     assert.ok(h.log.includes("sandbox sb2"));
+  });
+
+  describe("a pod adopted as finished (it completed before the agent restarted)", () => {
+    const sandboxOf = (id: string): Sandbox => ({ id, pod: { namespace: "default", name: "web", uid: "u1", node: "n1" }, ip: "", state: "notready", createdAt: new Date(1_000) });
+    const ended = (id: string, name: string, exitCode: number, attempt = 0): RuntimeContainerStatus => ({
+      ...status(id, name, "app", "exited", exitCode), attempt, startedAt: new Date(10_000 + attempt), finishedAt: new Date(20_000 + attempt),
+    });
+    const statusOf = (h: ReturnType<typeof harness>, p: Pod) =>
+      computePodStatus({
+        pod: p,
+        containers: h.views(),
+        initContainers: podInitContainerViews(h.actor.getSnapshot()),
+        podIP: h.actor.getSnapshot().context.sandbox?.ip ?? "10.0.0.9",
+        hostIP: "127.0.0.1",
+        startTime: h.actor.getSnapshot().context.startTime,
+        runtimeName: "docker",
+        previous: undefined,
+        now: new Date(h.clock.now()),
+      });
+
+    test("restartPolicy Never, exit 0: completed at once; no sandbox, no pull, no container; Succeeded with the real exit", async () => {
+      const p = pod("Never", ["a"]);
+      const h = harness(p, { adopted: { sandbox: sandboxOf("sb-old"), containers: { a: { current: ended("a0", "a", 0) } }, finished: true } });
+      await flush();
+      assert.equal(h.state(), '"completed"');
+      assert.deepEqual(h.log, [], "no sandbox made or stopped, no container created");
+      assert.deepEqual(h.pulls, []);
+      assert.equal(h.actor.getSnapshot().context.sandbox, undefined, "the stopped sandbox is not the pod's (no pod IP from it)");
+      assert.equal(h.actor.getSnapshot().context.startTime, 1_000, "startTime: the sandbox's creation");
+      const s = statusOf(h, p);
+      assert.equal(s.phase, "Succeeded");
+      const c = s.containerStatuses[0]!;
+      assert.equal(c.restartCount, 0);
+      assert.equal(c.containerID, "docker://a0");
+      assert.deepEqual(
+        [c.state!.terminated!.exitCode, c.state!.terminated!.reason, c.state!.terminated!.finishedAt, c.state!.terminated!.containerID],
+        [0, "Completed", "1970-01-01T00:00:20Z", "docker://a0"],
+      );
+      // Observations of its containers change nothing.
+      h.actor.send({ type: "RESYNC", containers: [ended("a0", "a", 0)], listedAt: h.clock.now() });
+      h.actor.send({ type: "OBSERVED", status: ended("a0", "a", 0) });
+      await flush();
+      assert.equal(h.state(), '"completed"');
+      assert.deepEqual(h.log, []);
+      // Deleted: its containers and the stopped sandbox go.
+      h.actor.send({ type: "DELETE", graceSeconds: 30, deleteObject: true });
+      await flush();
+      assert.ok(h.done());
+      assert.deepEqual(h.log, ["remove [a0] sandboxes [sb-old]", "delete pod object"]);
+      assert.deepEqual(h.errors, []);
+    });
+
+    test("restartPolicy OnFailure, exit 0 after a failure: Succeeded, restartCount and lastState kept", async () => {
+      const p = pod("OnFailure", ["a", "b"]);
+      const h = harness(p, {
+        adopted: {
+          sandbox: sandboxOf("sb-old"),
+          containers: { a: { current: ended("a1", "a", 0, 1), previous: ended("a0", "a", 3, 0) }, b: { current: ended("b0", "b", 0) } },
+          finished: true,
+        },
+      });
+      await flush();
+      assert.equal(h.state(), '"completed"');
+      assert.deepEqual(h.log, []);
+      const s = statusOf(h, p);
+      assert.equal(s.phase, "Succeeded");
+      const a = s.containerStatuses[0]!;
+      assert.equal(a.restartCount, 1);
+      assert.equal(a.lastState!.terminated!.exitCode, 3);
+      assert.equal(a.state!.terminated!.exitCode, 0);
+    });
+
+    test("restartPolicy Never, a failed exit: Failed with its exit code", async () => {
+      const p = pod("Never", ["a"]);
+      const h = harness(p, { adopted: { sandbox: sandboxOf("sb-old"), containers: { a: { current: ended("a0", "a", 2) } }, finished: true } });
+      await flush();
+      const s = statusOf(h, p);
+      assert.equal(s.phase, "Failed");
+      assert.deepEqual([s.containerStatuses[0]!.state!.terminated!.exitCode, s.containerStatuses[0]!.state!.terminated!.reason], [2, "Error"]);
+    });
+
+    test("restartPolicy Never, a failed init container: Failed; the app container that never ran stays so", async () => {
+      const p = pod("Never", ["a"], ["i"]);
+      const h = harness(p, { adopted: { sandbox: sandboxOf("sb-old"), containers: { i: { current: ended("i0", "i", 1) } }, finished: true } });
+      await flush();
+      assert.equal(h.state(), '"completed"');
+      assert.deepEqual(h.log, []);
+      assert.deepEqual(h.pulls, []);
+      const s = statusOf(h, p);
+      assert.equal(s.phase, "Failed");
+      assert.equal(s.initContainerStatuses[0]!.state!.terminated!.exitCode, 1);
+      assert.equal(s.containerStatuses[0]!.state!.terminated!.reason, "ContainerStatusUnknown");
+      assert.equal(s.containerStatuses[0]!.containerID, "");
+    });
   });
 });

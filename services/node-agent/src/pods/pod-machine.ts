@@ -5,7 +5,8 @@
 // fails), and then the app containers in order. Status is computed elsewhere (pod-status.ts) from
 // this machine's snapshot and its children's.
 //
-//   boot ──(adopted sandbox running)──────────────────────────────┐
+//   boot ──(adopted pod that had finished: no sandbox, no new containers)──────────▶ completed
+//     │──(adopted sandbox running)───────────────────────────────┐
 //     │                                                           ▼
 //     └──▶ sandboxing ──runSandbox ok──▶ running ──all containers done for good──▶ completed
 //            │    ▲                        │  │                                   (sandbox stopped)
@@ -52,10 +53,15 @@ export interface PodDeps {
   sandboxBackoff: { baseMs: number; maxMs: number };
 }
 
-/** A pod found running when the agent started: its ready sandbox and its newest containers. */
+/**
+ * A pod found when the agent started: its ready sandbox and its newest containers; or, with
+ * `finished`, a pod that had completed: its stopped sandbox and its ended containers.
+ */
 export interface AdoptedPod {
   sandbox: Sandbox;
   containers: Record<string, AdoptedContainer>;
+  /** The pod had completed (its sandbox stopped on purpose): it starts completed, nothing runs. */
+  finished?: boolean | undefined;
 }
 
 export interface PodInput {
@@ -130,7 +136,9 @@ export const podMachine = setup({
   actors: {
     container: containerMachine,
     runSandbox: fromPromise<Sandbox, { deps: PodDeps }>(async ({ input }) => input.deps.runSandbox()),
-    stopSandbox: fromPromise<void, { deps: PodDeps; id: string }>(async ({ input }) => input.deps.stopSandbox(input.id)),
+    stopSandbox: fromPromise<void, { deps: PodDeps; id: string }>(async ({ input }) => {
+      if (input.id) await input.deps.stopSandbox(input.id);
+    }),
     removeSandbox: fromPromise<void, { deps: PodDeps; ids: string[] }>(async ({ input }) => input.deps.removeAll([], input.ids)),
     cleanup: fromPromise<void, { deps: PodDeps; containerIds: string[]; sandboxIds: string[] }>(async ({ input }) =>
       input.deps.removeAll(input.containerIds, input.sandboxIds),
@@ -139,6 +147,7 @@ export const podMachine = setup({
   },
   guards: {
     adoptedSandbox: ({ context }) => !!context.sandbox,
+    adoptedFinished: ({ context }) => context.adopted?.finished === true,
     deleting: ({ context }) => context.deletion !== undefined,
     allTerminated: ({ context }) => childrenSnapshots(context).every(isTerminated),
     everyChildTerminated: ({ context }) => Object.values(context.children).every((c) => isTerminated(c.getSnapshot())),
@@ -277,7 +286,10 @@ export const podMachine = setup({
     const spec = input.pod.spec;
     const policy = normalizePolicy(spec?.restartPolicy);
     const children: Record<string, ContainerActor> = {};
-    const adoptedSandbox = input.adopted?.sandbox;
+    const finished = input.adopted?.finished === true;
+    // A finished pod's sandbox is stopped: kept for cleanup (sandboxIds), not used (no pod IP).
+    const stoppedSandbox = finished ? input.adopted?.sandbox : undefined;
+    const adoptedSandbox = finished ? undefined : input.adopted?.sandbox;
     // Init containers restart on failure unless the pod never restarts anything.
     const initPolicy = policy === "Never" ? "Never" : "OnFailure";
     for (const [c, init] of [...(spec?.initContainers ?? []).map((c) => [c, true] as const), ...(spec?.containers ?? []).map((c) => [c, false] as const)]) {
@@ -292,8 +304,10 @@ export const podMachine = setup({
           deps: input.deps.containerDeps(c),
           adopted: input.adopted?.containers[c.name],
           sandbox: adoptedSandbox ? ref(adoptedSandbox) : undefined,
-          // An adopted pod got past its init containers before the agent restarted.
-          completed: init && !!adoptedSandbox,
+          // An adopted pod got past its init containers before the agent restarted; nothing of a
+          // finished pod runs again.
+          completed: (init && !!adoptedSandbox) || finished,
+          finished,
         },
       }) as ContainerActor;
     }
@@ -308,8 +322,8 @@ export const podMachine = setup({
       initsReleased: 0,
       sandbox: adoptedSandbox,
       sandboxSince: adoptedSandbox ? adoptedSandbox.createdAt.getTime() : 0,
-      sandboxIds: adoptedSandbox ? [adoptedSandbox.id] : [],
-      startTime: adoptedSandbox ? adoptedSandbox.createdAt.getTime() : input.deps.now(),
+      sandboxIds: input.adopted ? [input.adopted.sandbox.id] : [],
+      startTime: (adoptedSandbox ?? stoppedSandbox)?.createdAt.getTime() ?? input.deps.now(),
       retryAt: 0,
       sandboxFailures: 0,
       sandboxError: "",
@@ -325,7 +339,12 @@ export const podMachine = setup({
   },
   states: {
     boot: {
-      always: [{ guard: "deleting", target: "terminating" }, { guard: "adoptedSandbox", target: "running" }, { target: "sandboxing" }],
+      always: [
+        { guard: "deleting", target: "terminating" },
+        { guard: "adoptedFinished", target: "completed" },
+        { guard: "adoptedSandbox", target: "running" },
+        { target: "sandboxing" },
+      ],
     },
     sandboxing: {
       invoke: {
@@ -377,7 +396,8 @@ export const podMachine = setup({
       on: { DELETE: { actions: "markDeleting" } },
     },
     completed: {
-      // Kubernetes stops a finished pod's sandbox; status (and its podIP) stay.
+      // Kubernetes stops a finished pod's sandbox; status (and its podIP) stay. A pod adopted as
+      // finished has no sandbox here (it is stopped already; the last report keeps the podIP).
       invoke: {
         src: "stopSandbox",
         input: ({ context }) => ({ deps: context.deps, id: context.sandbox?.id ?? "" }),

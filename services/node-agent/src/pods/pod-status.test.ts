@@ -68,6 +68,13 @@ describe("pod status", () => {
     assert.deepEqual(cs.state, { running: { startedAt: "2025-01-01T00:00:00Z" } });
   });
 
+  test("startTime stays what was reported (an adopting agent's sandbox time must not move it)", () => {
+    const first = computePodStatus({ pod: pod(), containers: [running()], podIP: "ip", hostIP: "h", startTime: T0 + 1_500, runtimeName: "docker", previous: undefined, now: new Date(T0 + 2_000) });
+    assert.equal(first.startTime, "2025-01-01T00:00:01Z");
+    const later = computePodStatus({ pod: pod(), containers: [running()], podIP: "ip", hostIP: "h", startTime: T0 + 2_000, runtimeName: "docker", previous: first, now: new Date(T0 + 9_000) });
+    assert.equal(later.startTime, "2025-01-01T00:00:01Z");
+  });
+
   test("not ready: reason and message name the containers", () => {
     const s = computePodStatus({ pod: pod(), containers: [running("a"), waiting("b")], podIP: "", hostIP: "h", startTime: T0, runtimeName: "docker", previous: undefined, now: new Date(T0) });
     const ready = s.conditions.find((c) => c.type === "Ready")!;

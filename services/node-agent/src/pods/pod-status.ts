@@ -210,7 +210,9 @@ export function computePodStatus(o: PodObservation): PodStatus {
     hostIP: o.hostIP,
     podIP: o.podIP,
     podIPs: o.podIP ? [{ ip: o.podIP }] : [],
-    startTime: ts(o.startTime),
+    // Kept once reported, as the kubelet's status manager does: an adopting agent knows the pod's
+    // start only from its sandbox's creation (seconds-precise), and must not move it.
+    startTime: o.previous?.startTime || ts(o.startTime),
     containerStatuses: containers.map((c) => containerStatus(c, o.runtimeName)),
     initContainerStatuses: inits.map((c) => containerStatus(c, o.runtimeName, true)),
     qosClass: qosClass(o.pod),
