@@ -11,3 +11,21 @@ export function createLogger(component: string, level = process.env.NAVARCH_LOG_
   const destination = file ? pino.destination({ dest: file, mkdir: true, append: true }) : pino.destination(2);
   return pino({ name: component, level, base: { pid: process.pid } }, destination);
 }
+
+/**
+ * The logging the libraries need: pino's call shape (fields first, then the message), so a pino
+ * logger fits as is and tests can pass silentLogger.
+ */
+export interface LogSink {
+  debug(fields: object, msg?: string): void;
+  info(fields: object, msg?: string): void;
+  warn(fields: object, msg?: string): void;
+  error(fields: object, msg?: string): void;
+}
+
+export const silentLogger: LogSink = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};
