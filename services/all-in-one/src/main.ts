@@ -2,13 +2,12 @@
 // The whole control plane in one process (like k3s): an embedded nats-server, the api-gateway
 // and every controller, sharing one NATS connection. Each piece can also run on its own
 // against an external NATS (services/*/dist/main.js with NAVARCH_NATS_URL).
-import { startGateway, GATEWAY_OPTIONS } from "@navarch/api-gateway";
+import { ensureAdminConfig, startGateway, GATEWAY_OPTIONS } from "@navarch/api-gateway";
 import { clientConfigPath, COMMON_OPTIONS, createLogger, describeOptions, navarchHome, readOptions } from "@navarch/config";
 import { CONTROLLER_MANAGER_OPTIONS, run as runControllerManager } from "@navarch/controller-manager";
 import { NODE_AGENT_OPTIONS, run as runNodeAgent } from "@navarch/node-agent";
 import { connectNats } from "@navarch/store";
 import type { NatsServerProcess } from "@navarch/nats-embedded";
-import { ensureAdminConfig } from "./admin-token.js";
 import { ensureDockerEngine } from "./docker-engine.js";
 import { startEmbeddedNats } from "./embedded-nats.js";
 import { ALL_IN_ONE_OPTIONS } from "./options.js";

@@ -35,3 +35,5 @@ try {
 } finally {
   await nc.drain().catch(() => undefined);
 }
+// Nothing is left to do; do not wait for stray timers or sockets to let the process end.
+process.exit();

@@ -1,5 +1,6 @@
-// The first start creates an admin token and writes it into the client config; later starts
-// keep it while its token Secret still exists, and issue a new one if either side was lost.
+// The first start of a control plane creates an admin token and writes it into the client config
+// ($NAVARCH_HOME/config); later starts keep it while its token Secret still exists, and issue a
+// new one if either side was lost. Both the all-in-one and a standalone gateway call this.
 import { KINDS, type Secret } from "@navarch/api";
 import { readClientConfig, writeClientConfig, type ClientConfig } from "@navarch/config";
 import { issueToken, ResourceStore, SYSTEM_NAMESPACE, tokenIsValid } from "@navarch/store";
