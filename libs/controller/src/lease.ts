@@ -13,7 +13,7 @@
 // Expiry is judged by the lease's renewTime against our clock, so clocks of candidates must
 // agree to well within leaseDuration - renewDeadline.
 import { AlreadyExistsError, ConflictError, KINDS, type Lease } from "@navarch/api";
-import { timestamp, type ResourceStore } from "@navarch/store";
+import { SYSTEM_NAMESPACE, timestamp, type ResourceStore } from "@navarch/store";
 import { randomUUID } from "node:crypto";
 import { realClock, type Clock } from "./clock.js";
 import { silentLogger, type Logger } from "./logger.js";
@@ -41,7 +41,7 @@ export interface LeaderElectorOptions {
   logger?: Logger;
 }
 
-export const LEASE_NAMESPACE = "navarch-system";
+export const LEASE_NAMESPACE = SYSTEM_NAMESPACE;
 
 export class LeaderElector {
   readonly identity: string;

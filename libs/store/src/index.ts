@@ -5,3 +5,4 @@ export * from "./informer.js";
 export * from "./deletion.js";
 export * from "./tokens.js";
 export * from "./node-channels.js";
+export * from "./system-namespaces.js";

@@ -20,7 +20,6 @@ import { ResourceStore } from "./resource-store.js";
 
 export const NODE_PODS_BUCKET = "navarch-node-pods";
 export const POD_STATUS_BUCKET = "navarch-pod-status";
-export const NODE_LEASE_NAMESPACE = "navarch-node-lease";
 
 export function nodeToken(node: string): string {
   return node.replaceAll(".", "_");

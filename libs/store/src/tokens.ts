@@ -6,9 +6,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { KINDS, type Secret } from "@navarch/api";
 import type { ResourceStore } from "./resource-store.js";
 import { timestamp } from "./deletion.js";
+import { SYSTEM_NAMESPACE } from "./system-namespaces.js";
 
 export const TOKEN_SECRET_TYPE = "navarch.dev/api-token";
-export const SYSTEM_NAMESPACE = "navarch-system";
 
 export interface Identity {
   username: string;

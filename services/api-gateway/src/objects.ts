@@ -16,14 +16,13 @@ import {
   type ObjectMeta,
   type Pod,
 } from "@navarch/api";
-import { requestDeletion, timestamp, type ResourceStore } from "@navarch/store";
+import { requestDeletion, SYSTEM_NAMESPACES, timestamp, type ResourceStore } from "@navarch/store";
 import { randomUUID } from "node:crypto";
 import { admissionFor, type Admission } from "./admission/index.js";
 import type { GatewayContext } from "./context.js";
 import { decodeContinue, encodeContinue, parseSelection, selects } from "./selection.js";
 
-/** Namespaces that always exist and cannot be deleted. */
-export const SYSTEM_NAMESPACES = ["default", "navarch-system", "navarch-node-lease"];
+
 
 const GENERATED_SUFFIX_CHARS = "bcdfghjklmnpqrstvwxz2456789";
 

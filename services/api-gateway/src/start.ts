@@ -3,11 +3,11 @@
 import * as grpc from "@grpc/grpc-js";
 import { ALL_KINDS, AlreadyExistsError, KINDS, type Namespace, type Secret } from "@navarch/api";
 import type { Logger } from "@navarch/config";
-import { Informer, ResourceStore } from "@navarch/store";
+import { Informer, ResourceStore, SYSTEM_NAMESPACES } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { TokenAuthenticator } from "./auth.js";
 import { GatewayContext } from "./context.js";
-import { ObjectsApi, SYSTEM_NAMESPACES } from "./objects.js";
+import { ObjectsApi } from "./objects.js";
 import type { GatewayOptions } from "./options.js";
 import { createGateway } from "./server.js";
 

@@ -5,7 +5,7 @@
 export const FINALIZER_KUBERNETES = "kubernetes";
 
 /** Never deleted: the gateway refuses, and the controller ignores them too. */
-export const PROTECTED_NAMESPACES: readonly string[] = ["default", "navarch-system"];
+export { SYSTEM_NAMESPACES as PROTECTED_NAMESPACES } from "@navarch/store";
 
 export const PHASE_ACTIVE = "Active";
 export const PHASE_TERMINATING = "Terminating";

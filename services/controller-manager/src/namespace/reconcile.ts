@@ -11,6 +11,7 @@
 // A pass that deletes objects does not also finalize: the deletions' events bring the key back,
 // and the next pass sees them gone (level-triggered, never on a guess).
 import type { Condition, Namespace } from "@navarch/api";
+import { timestamp } from "@navarch/store";
 import {
   ContentDeleted,
   ContentHasNoFinalizers,
@@ -88,7 +89,7 @@ export function reconcile(namespace: Namespace, contents: readonly ContentItem[]
  * finalizers hold it. A condition whose status does not change keeps its lastTransitionTime.
  */
 export function contentConditions(current: readonly Condition[], held: readonly ContentItem[], now: Date): Condition[] {
-  const t = now.toISOString().replace(/\.\d{3}Z$/, "Z");
+  const t = timestamp(now);
   const byKind = countBy(held.map((i) => i.kind));
   const byFinalizer = countBy(held.flatMap((i) => i.finalizers));
   const wanted: Pick<Condition, "type" | "status" | "reason" | "message">[] = [

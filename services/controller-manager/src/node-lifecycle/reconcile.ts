@@ -2,6 +2,7 @@
 // condition follows its heartbeat Lease. Fresh lease: Ready=True. No renewal for the grace
 // period: Ready=Unknown. (Taints and eviction of unreachable nodes build on this.)
 import type { Condition, Lease, Node } from "@navarch/api";
+import { timestamp } from "@navarch/store";
 
 export const READY_REASONS = {
   ready: "NodeAgentReady",
@@ -16,18 +17,15 @@ export interface ReadyPlan {
   recheckAt: Date | undefined;
 }
 
-function seconds(iso: string | undefined): number | undefined {
+/** Milliseconds since the epoch of an RFC 3339 time, or undefined. */
+function millisOf(iso: string | undefined): number | undefined {
   if (!iso) return undefined;
   const t = Date.parse(iso);
   return Number.isNaN(t) ? undefined : t;
 }
 
-function stamp(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
 export function reconcile(node: Node, lease: Lease | undefined, now: Date, gracePeriodMs: number): ReadyPlan {
-  const renewed = seconds(lease?.spec?.renewTime);
+  const renewed = millisOf(lease?.spec?.renewTime);
   const expires = renewed === undefined ? undefined : renewed + gracePeriodMs;
   let status: "True" | "Unknown";
   let reason: string;
@@ -51,7 +49,7 @@ export function reconcile(node: Node, lease: Lease | undefined, now: Date, grace
       status,
       reason,
       message,
-      lastTransitionTime: stamp(now),
+      lastTransitionTime: timestamp(now),
       lastHeartbeatTime: heartbeat,
       lastUpdateTime: "",
       lastProbeTime: "",
