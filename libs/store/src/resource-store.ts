@@ -4,6 +4,7 @@
 import {
   AlreadyExistsError,
   ConflictError,
+  InvalidError,
   NotFoundError,
   TransientError,
   toManifest,
@@ -81,6 +82,15 @@ export class ResourceStore<T extends KubeObject = KubeObject> {
     return encoder.encode(JSON.stringify(json));
   }
 
+  /** Encodes once, refusing an object larger than `maxBytes` (the API's object size limit). */
+  private encodeWithin(obj: T, maxBytes: number | undefined): Uint8Array {
+    const value = this.encode(obj);
+    if (maxBytes !== undefined && value.byteLength > maxBytes) {
+      throw InvalidError.at("", `object is too large: ${value.byteLength} bytes, the limit is ${maxBytes}`);
+    }
+    return value;
+  }
+
   decode(value: Uint8Array, revision: number): T {
     const obj = this.info.codec.fromJSON(JSON.parse(decoder.decode(value)));
     obj.metadata = { ...obj.metadata!, resourceVersion: String(revision) };
@@ -99,10 +109,11 @@ export class ResourceStore<T extends KubeObject = KubeObject> {
   }
 
   /** Stores a new object. Throws AlreadyExistsError if one with that name exists. */
-  async create(obj: T): Promise<T> {
+  async create(obj: T, maxBytes?: number): Promise<T> {
     const key = this.keyOf(obj);
+    const value = this.encodeWithin(obj, maxBytes);
     try {
-      const rev = await guard(() => this.kv.create(key, this.encode(obj)));
+      const rev = await guard(() => this.kv.create(key, value));
       return withRevision(obj, rev);
     } catch (err) {
       if (err instanceof ConflictError) {
@@ -116,7 +127,7 @@ export class ResourceStore<T extends KubeObject = KubeObject> {
    * Replaces the object if its stored revision is still metadata.resourceVersion. An object that
    * is being deleted and has no finalizers left is deleted instead, as Kubernetes does.
    */
-  async update(obj: T): Promise<T | undefined> {
+  async update(obj: T, maxBytes?: number): Promise<T | undefined> {
     const rev = Number(obj.metadata?.resourceVersion);
     if (!Number.isInteger(rev) || rev <= 0) throw new Error("update needs metadata.resourceVersion");
     const meta = obj.metadata!;
@@ -124,7 +135,8 @@ export class ResourceStore<T extends KubeObject = KubeObject> {
       await this.delete(meta.namespace, meta.name, rev);
       return undefined;
     }
-    const newRev = await guard(() => this.kv.update(this.keyOf(obj), this.encode(obj), rev), () =>
+    const value = this.encodeWithin(obj, maxBytes);
+    const newRev = await guard(() => this.kv.update(this.keyOf(obj), value, rev), () =>
       this.conflict(obj),
     );
     return withRevision(obj, newRev);

@@ -65,8 +65,7 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
       generation: this.info.hasSpec ? 1 : 0,
     };
     this.initialStatus(obj);
-    this.checkSize(obj);
-    const created = await this.store.create(obj);
+    const created = await this.store.create(obj, this.ctx.options.maxObjectBytes);
     this.ctx.wrote(this.info, created.metadata!.resourceVersion);
     return created;
   }
@@ -145,8 +144,7 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
     };
     // Status belongs to the controller that reports it; a client update keeps it as it was.
     if (this.info.hasStatus) (obj as { status?: unknown }).status = (current as { status?: unknown }).status;
-    this.checkSize(obj);
-    const updated = await this.store.update(obj);
+    const updated = await this.store.update(obj, this.ctx.options.maxObjectBytes);
     // No result: the last finalizer of an object being deleted went away, so the store deleted it.
     if (!updated) return obj;
     this.ctx.wrote(this.info, updated.metadata!.resourceVersion);
@@ -275,13 +273,6 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
         break; // node agents register their nodes with the status they observe
       default:
         o.status = undefined;
-    }
-  }
-
-  private checkSize(obj: T): void {
-    const size = this.store.encode(obj).byteLength;
-    if (size > this.ctx.options.maxObjectBytes) {
-      throw InvalidError.at("", `object is too large: ${size} bytes, the limit is ${this.ctx.options.maxObjectBytes}`);
     }
   }
 
