@@ -2,9 +2,12 @@
 // is namespaced, which proto message holds it and which gRPC service serves it. Everything that
 // handles "any kind" (the store, the gateway, navctl) works from this table.
 import type { ServiceDefinition } from "@grpc/grpc-js";
-import { Deployment, ReplicaSet } from "./generated/navarch/apps/v1/apps.js";
+import { DaemonSet, Deployment, ReplicaSet } from "./generated/navarch/apps/v1/apps.js";
+import { Job } from "./generated/navarch/batch/v1/job.js";
 import {
   ConfigMapServiceClient,
+  DaemonSetServiceClient,
+  DaemonSetServiceService,
   ConfigMapServiceService,
   DeploymentServiceClient,
   DeploymentServiceService,
@@ -12,6 +15,8 @@ import {
   EndpointsServiceService,
   EventServiceClient,
   EventServiceService,
+  JobServiceClient,
+  JobServiceService,
   LeaseServiceClient,
   LeaseServiceService,
   NamespaceServiceClient,
@@ -123,6 +128,16 @@ export const KINDS = {
     kind: "Deployment", apiVersion: "apps/v1", plural: "deployments", singular: "deployment", shortNames: ["deploy"],
     namespaced: true, protoType: "navarch.apps.v1.Deployment", codec: Deployment,
     service: DeploymentServiceService, client: DeploymentServiceClient, hasSpec: true, hasStatus: true,
+  }),
+  DaemonSet: kind({
+    kind: "DaemonSet", apiVersion: "apps/v1", plural: "daemonsets", singular: "daemonset", shortNames: ["ds"],
+    namespaced: true, protoType: "navarch.apps.v1.DaemonSet", codec: DaemonSet,
+    service: DaemonSetServiceService, client: DaemonSetServiceClient, hasSpec: true, hasStatus: true,
+  }),
+  Job: kind({
+    kind: "Job", apiVersion: "batch/v1", plural: "jobs", singular: "job", shortNames: [],
+    namespaced: true, protoType: "navarch.batch.v1.Job", codec: Job,
+    service: JobServiceService, client: JobServiceClient, hasSpec: true, hasStatus: true,
   }),
   Lease: kind({
     kind: "Lease", apiVersion: "coordination.k8s.io/v1", plural: "leases", singular: "lease", shortNames: [],

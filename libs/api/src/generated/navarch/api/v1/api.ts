@@ -21,8 +21,9 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import type { FileDescriptorProto } from "ts-proto-descriptors";
-import { Deployment, protoMetadata as protoMetadata1, ReplicaSet } from "../../apps/v1/apps.js";
-import { Lease, protoMetadata as protoMetadata2 } from "../../coordination/v1/lease.js";
+import { DaemonSet, Deployment, protoMetadata as protoMetadata1, ReplicaSet } from "../../apps/v1/apps.js";
+import { Job, protoMetadata as protoMetadata2 } from "../../batch/v1/job.js";
+import { Lease, protoMetadata as protoMetadata3 } from "../../coordination/v1/lease.js";
 import {
   ConfigMap,
   Endpoints,
@@ -30,11 +31,11 @@ import {
   Namespace,
   Node,
   Pod,
-  protoMetadata as protoMetadata3,
+  protoMetadata as protoMetadata4,
   Secret,
   Service,
 } from "../../core/v1/core.js";
-import { ListMeta, protoMetadata as protoMetadata4 } from "../../meta/v1/meta.js";
+import { ListMeta, protoMetadata as protoMetadata5 } from "../../meta/v1/meta.js";
 
 export const protobufPackage = "navarch.api.v1";
 
@@ -320,6 +321,34 @@ export interface LeaseList {
 export interface LeaseWatchEvent {
   type: string;
   object?: Lease | undefined;
+}
+
+/** DaemonSetList is one page of DaemonSet objects. */
+export interface DaemonSetList {
+  apiVersion: string;
+  kind: string;
+  metadata?: ListMeta | undefined;
+  items: DaemonSet[];
+}
+
+/** DaemonSetWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK. */
+export interface DaemonSetWatchEvent {
+  type: string;
+  object?: DaemonSet | undefined;
+}
+
+/** JobList is one page of Job objects. */
+export interface JobList {
+  apiVersion: string;
+  kind: string;
+  metadata?: ListMeta | undefined;
+  items: Job[];
+}
+
+/** JobWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK. */
+export interface JobWatchEvent {
+  type: string;
+  object?: Job | undefined;
 }
 
 function createBaseGetRequest(): GetRequest {
@@ -4120,6 +4149,426 @@ export const LeaseWatchEvent: MessageFns<LeaseWatchEvent> = {
   },
 };
 
+function createBaseDaemonSetList(): DaemonSetList {
+  return { apiVersion: "", kind: "", metadata: undefined, items: [] };
+}
+
+export const DaemonSetList: MessageFns<DaemonSetList> = {
+  encode(message: DaemonSetList, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.apiVersion !== "") {
+      writer.uint32(10).string(message.apiVersion);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.metadata !== undefined) {
+      ListMeta.encode(message.metadata, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.items) {
+      DaemonSet.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DaemonSetList {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDaemonSetList();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.apiVersion = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.metadata = ListMeta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.items.push(DaemonSet.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DaemonSetList {
+    return {
+      apiVersion: isSet(object.apiVersion)
+        ? globalThis.String(object.apiVersion)
+        : isSet(object.api_version)
+        ? globalThis.String(object.api_version)
+        : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      metadata: isSet(object.metadata) ? ListMeta.fromJSON(object.metadata) : undefined,
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => DaemonSet.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: DaemonSetList): unknown {
+    const obj: any = {};
+    if (message.apiVersion !== "") {
+      obj.apiVersion = message.apiVersion;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.metadata !== undefined) {
+      obj.metadata = ListMeta.toJSON(message.metadata);
+    }
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => DaemonSet.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DaemonSetList>, I>>(base?: I): DaemonSetList {
+    return DaemonSetList.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DaemonSetList>, I>>(object: I): DaemonSetList {
+    const message = createBaseDaemonSetList();
+    message.apiVersion = object.apiVersion ?? "";
+    message.kind = object.kind ?? "";
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? ListMeta.fromPartial(object.metadata)
+      : undefined;
+    message.items = object.items?.map((e) => DaemonSet.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDaemonSetWatchEvent(): DaemonSetWatchEvent {
+  return { type: "", object: undefined };
+}
+
+export const DaemonSetWatchEvent: MessageFns<DaemonSetWatchEvent> = {
+  encode(message: DaemonSetWatchEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.object !== undefined) {
+      DaemonSet.encode(message.object, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DaemonSetWatchEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDaemonSetWatchEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.object = DaemonSet.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DaemonSetWatchEvent {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      object: isSet(object.object) ? DaemonSet.fromJSON(object.object) : undefined,
+    };
+  },
+
+  toJSON(message: DaemonSetWatchEvent): unknown {
+    const obj: any = {};
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.object !== undefined) {
+      obj.object = DaemonSet.toJSON(message.object);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DaemonSetWatchEvent>, I>>(base?: I): DaemonSetWatchEvent {
+    return DaemonSetWatchEvent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DaemonSetWatchEvent>, I>>(object: I): DaemonSetWatchEvent {
+    const message = createBaseDaemonSetWatchEvent();
+    message.type = object.type ?? "";
+    message.object = (object.object !== undefined && object.object !== null)
+      ? DaemonSet.fromPartial(object.object)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseJobList(): JobList {
+  return { apiVersion: "", kind: "", metadata: undefined, items: [] };
+}
+
+export const JobList: MessageFns<JobList> = {
+  encode(message: JobList, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.apiVersion !== "") {
+      writer.uint32(10).string(message.apiVersion);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.metadata !== undefined) {
+      ListMeta.encode(message.metadata, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.items) {
+      Job.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobList {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobList();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.apiVersion = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.metadata = ListMeta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.items.push(Job.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobList {
+    return {
+      apiVersion: isSet(object.apiVersion)
+        ? globalThis.String(object.apiVersion)
+        : isSet(object.api_version)
+        ? globalThis.String(object.api_version)
+        : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      metadata: isSet(object.metadata) ? ListMeta.fromJSON(object.metadata) : undefined,
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => Job.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: JobList): unknown {
+    const obj: any = {};
+    if (message.apiVersion !== "") {
+      obj.apiVersion = message.apiVersion;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.metadata !== undefined) {
+      obj.metadata = ListMeta.toJSON(message.metadata);
+    }
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => Job.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<JobList>, I>>(base?: I): JobList {
+    return JobList.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<JobList>, I>>(object: I): JobList {
+    const message = createBaseJobList();
+    message.apiVersion = object.apiVersion ?? "";
+    message.kind = object.kind ?? "";
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? ListMeta.fromPartial(object.metadata)
+      : undefined;
+    message.items = object.items?.map((e) => Job.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseJobWatchEvent(): JobWatchEvent {
+  return { type: "", object: undefined };
+}
+
+export const JobWatchEvent: MessageFns<JobWatchEvent> = {
+  encode(message: JobWatchEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.object !== undefined) {
+      Job.encode(message.object, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobWatchEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobWatchEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.object = Job.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobWatchEvent {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      object: isSet(object.object) ? Job.fromJSON(object.object) : undefined,
+    };
+  },
+
+  toJSON(message: JobWatchEvent): unknown {
+    const obj: any = {};
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.object !== undefined) {
+      obj.object = Job.toJSON(message.object);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<JobWatchEvent>, I>>(base?: I): JobWatchEvent {
+    return JobWatchEvent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<JobWatchEvent>, I>>(object: I): JobWatchEvent {
+    const message = createBaseJobWatchEvent();
+    message.type = object.type ?? "";
+    message.object = (object.object !== undefined && object.object !== null)
+      ? Job.fromPartial(object.object)
+      : undefined;
+    return message;
+  },
+};
+
 /** DiscoveryService tells clients what the server is and what it serves. */
 export type DiscoveryServiceService = typeof DiscoveryServiceService;
 export const DiscoveryServiceService = {
@@ -5868,6 +6317,298 @@ export const LeaseServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
+/** DaemonSetService serves the DaemonSet kind. */
+export type DaemonSetServiceService = typeof DaemonSetServiceService;
+export const DaemonSetServiceService = {
+  create: {
+    path: "/navarch.api.v1.DaemonSetService/Create" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DaemonSet): Buffer => Buffer.from(DaemonSet.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DaemonSet => DaemonSet.decode(value),
+    responseSerialize: (value: DaemonSet): Buffer => Buffer.from(DaemonSet.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DaemonSet => DaemonSet.decode(value),
+  },
+  get: {
+    path: "/navarch.api.v1.DaemonSetService/Get" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetRequest): Buffer => Buffer.from(GetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetRequest => GetRequest.decode(value),
+    responseSerialize: (value: DaemonSet): Buffer => Buffer.from(DaemonSet.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DaemonSet => DaemonSet.decode(value),
+  },
+  list: {
+    path: "/navarch.api.v1.DaemonSetService/List" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListRequest): Buffer => Buffer.from(ListRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListRequest => ListRequest.decode(value),
+    responseSerialize: (value: DaemonSetList): Buffer => Buffer.from(DaemonSetList.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DaemonSetList => DaemonSetList.decode(value),
+  },
+  update: {
+    path: "/navarch.api.v1.DaemonSetService/Update" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DaemonSet): Buffer => Buffer.from(DaemonSet.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DaemonSet => DaemonSet.decode(value),
+    responseSerialize: (value: DaemonSet): Buffer => Buffer.from(DaemonSet.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DaemonSet => DaemonSet.decode(value),
+  },
+  delete: {
+    path: "/navarch.api.v1.DaemonSetService/Delete" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteRequest): Buffer => Buffer.from(DeleteRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteRequest => DeleteRequest.decode(value),
+    responseSerialize: (value: DaemonSet): Buffer => Buffer.from(DaemonSet.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DaemonSet => DaemonSet.decode(value),
+  },
+  watch: {
+    path: "/navarch.api.v1.DaemonSetService/Watch" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchRequest): Buffer => Buffer.from(WatchRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchRequest => WatchRequest.decode(value),
+    responseSerialize: (value: DaemonSetWatchEvent): Buffer => Buffer.from(DaemonSetWatchEvent.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DaemonSetWatchEvent => DaemonSetWatchEvent.decode(value),
+  },
+} as const;
+
+export interface DaemonSetServiceServer extends UntypedServiceImplementation {
+  create: handleUnaryCall<DaemonSet, DaemonSet>;
+  get: handleUnaryCall<GetRequest, DaemonSet>;
+  list: handleUnaryCall<ListRequest, DaemonSetList>;
+  update: handleUnaryCall<DaemonSet, DaemonSet>;
+  delete: handleUnaryCall<DeleteRequest, DaemonSet>;
+  watch: handleServerStreamingCall<WatchRequest, DaemonSetWatchEvent>;
+}
+
+export interface DaemonSetServiceClient extends Client {
+  create(request: DaemonSet, callback: (error: ServiceError | null, response: DaemonSet) => void): ClientUnaryCall;
+  create(
+    request: DaemonSet,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DaemonSet) => void,
+  ): ClientUnaryCall;
+  create(
+    request: DaemonSet,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DaemonSet) => void,
+  ): ClientUnaryCall;
+  get(request: GetRequest, callback: (error: ServiceError | null, response: DaemonSet) => void): ClientUnaryCall;
+  get(
+    request: GetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DaemonSet) => void,
+  ): ClientUnaryCall;
+  get(
+    request: GetRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DaemonSet) => void,
+  ): ClientUnaryCall;
+  list(request: ListRequest, callback: (error: ServiceError | null, response: DaemonSetList) => void): ClientUnaryCall;
+  list(
+    request: ListRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DaemonSetList) => void,
+  ): ClientUnaryCall;
+  list(
+    request: ListRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DaemonSetList) => void,
+  ): ClientUnaryCall;
+  update(request: DaemonSet, callback: (error: ServiceError | null, response: DaemonSet) => void): ClientUnaryCall;
+  update(
+    request: DaemonSet,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DaemonSet) => void,
+  ): ClientUnaryCall;
+  update(
+    request: DaemonSet,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DaemonSet) => void,
+  ): ClientUnaryCall;
+  delete(request: DeleteRequest, callback: (error: ServiceError | null, response: DaemonSet) => void): ClientUnaryCall;
+  delete(
+    request: DeleteRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DaemonSet) => void,
+  ): ClientUnaryCall;
+  delete(
+    request: DeleteRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DaemonSet) => void,
+  ): ClientUnaryCall;
+  watch(request: WatchRequest, options?: Partial<CallOptions>): ClientReadableStream<DaemonSetWatchEvent>;
+  watch(
+    request: WatchRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<DaemonSetWatchEvent>;
+}
+
+export const DaemonSetServiceClient = makeGenericClientConstructor(
+  DaemonSetServiceService,
+  "navarch.api.v1.DaemonSetService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): DaemonSetServiceClient;
+  service: typeof DaemonSetServiceService;
+  serviceName: string;
+};
+
+/** JobService serves the Job kind. */
+export type JobServiceService = typeof JobServiceService;
+export const JobServiceService = {
+  create: {
+    path: "/navarch.api.v1.JobService/Create" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: Job): Buffer => Buffer.from(Job.encode(value).finish()),
+    requestDeserialize: (value: Buffer): Job => Job.decode(value),
+    responseSerialize: (value: Job): Buffer => Buffer.from(Job.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Job => Job.decode(value),
+  },
+  get: {
+    path: "/navarch.api.v1.JobService/Get" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetRequest): Buffer => Buffer.from(GetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetRequest => GetRequest.decode(value),
+    responseSerialize: (value: Job): Buffer => Buffer.from(Job.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Job => Job.decode(value),
+  },
+  list: {
+    path: "/navarch.api.v1.JobService/List" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListRequest): Buffer => Buffer.from(ListRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListRequest => ListRequest.decode(value),
+    responseSerialize: (value: JobList): Buffer => Buffer.from(JobList.encode(value).finish()),
+    responseDeserialize: (value: Buffer): JobList => JobList.decode(value),
+  },
+  update: {
+    path: "/navarch.api.v1.JobService/Update" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: Job): Buffer => Buffer.from(Job.encode(value).finish()),
+    requestDeserialize: (value: Buffer): Job => Job.decode(value),
+    responseSerialize: (value: Job): Buffer => Buffer.from(Job.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Job => Job.decode(value),
+  },
+  delete: {
+    path: "/navarch.api.v1.JobService/Delete" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteRequest): Buffer => Buffer.from(DeleteRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteRequest => DeleteRequest.decode(value),
+    responseSerialize: (value: Job): Buffer => Buffer.from(Job.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Job => Job.decode(value),
+  },
+  watch: {
+    path: "/navarch.api.v1.JobService/Watch" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchRequest): Buffer => Buffer.from(WatchRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchRequest => WatchRequest.decode(value),
+    responseSerialize: (value: JobWatchEvent): Buffer => Buffer.from(JobWatchEvent.encode(value).finish()),
+    responseDeserialize: (value: Buffer): JobWatchEvent => JobWatchEvent.decode(value),
+  },
+} as const;
+
+export interface JobServiceServer extends UntypedServiceImplementation {
+  create: handleUnaryCall<Job, Job>;
+  get: handleUnaryCall<GetRequest, Job>;
+  list: handleUnaryCall<ListRequest, JobList>;
+  update: handleUnaryCall<Job, Job>;
+  delete: handleUnaryCall<DeleteRequest, Job>;
+  watch: handleServerStreamingCall<WatchRequest, JobWatchEvent>;
+}
+
+export interface JobServiceClient extends Client {
+  create(request: Job, callback: (error: ServiceError | null, response: Job) => void): ClientUnaryCall;
+  create(
+    request: Job,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Job) => void,
+  ): ClientUnaryCall;
+  create(
+    request: Job,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Job) => void,
+  ): ClientUnaryCall;
+  get(request: GetRequest, callback: (error: ServiceError | null, response: Job) => void): ClientUnaryCall;
+  get(
+    request: GetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Job) => void,
+  ): ClientUnaryCall;
+  get(
+    request: GetRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Job) => void,
+  ): ClientUnaryCall;
+  list(request: ListRequest, callback: (error: ServiceError | null, response: JobList) => void): ClientUnaryCall;
+  list(
+    request: ListRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: JobList) => void,
+  ): ClientUnaryCall;
+  list(
+    request: ListRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: JobList) => void,
+  ): ClientUnaryCall;
+  update(request: Job, callback: (error: ServiceError | null, response: Job) => void): ClientUnaryCall;
+  update(
+    request: Job,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Job) => void,
+  ): ClientUnaryCall;
+  update(
+    request: Job,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Job) => void,
+  ): ClientUnaryCall;
+  delete(request: DeleteRequest, callback: (error: ServiceError | null, response: Job) => void): ClientUnaryCall;
+  delete(
+    request: DeleteRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Job) => void,
+  ): ClientUnaryCall;
+  delete(
+    request: DeleteRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Job) => void,
+  ): ClientUnaryCall;
+  watch(request: WatchRequest, options?: Partial<CallOptions>): ClientReadableStream<JobWatchEvent>;
+  watch(
+    request: WatchRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<JobWatchEvent>;
+}
+
+export const JobServiceClient = makeGenericClientConstructor(
+  JobServiceService,
+  "navarch.api.v1.JobService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): JobServiceClient;
+  service: typeof JobServiceService;
+  serviceName: string;
+};
+
 type ProtoMetaEnumOptions = { options?: { [key: string]: any }; values?: { [key: string]: { [key: string]: any } } };
 
 type ProtoMetaMessageOptions = {
@@ -5898,6 +6639,7 @@ export const protoMetadata: ProtoMetadata = {
     "package": "navarch.api.v1",
     "dependency": [
       "navarch/apps/v1/apps.proto",
+      "navarch/batch/v1/job.proto",
       "navarch/coordination/v1/lease.proto",
       "navarch/core/v1/core.proto",
       "navarch/meta/v1/meta.proto",
@@ -7636,6 +8378,198 @@ export const protoMetadata: ProtoMetadata = {
       "reservedRange": [],
       "reservedName": [],
       "visibility": 0,
+    }, {
+      "name": "DaemonSetList",
+      "field": [{
+        "name": "api_version",
+        "number": 1,
+        "label": 1,
+        "type": 9,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "apiVersion",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "kind",
+        "number": 2,
+        "label": 1,
+        "type": 9,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "kind",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "metadata",
+        "number": 3,
+        "label": 1,
+        "type": 11,
+        "typeName": ".navarch.meta.v1.ListMeta",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "metadata",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "items",
+        "number": 4,
+        "label": 3,
+        "type": 11,
+        "typeName": ".navarch.apps.v1.DaemonSet",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "items",
+        "options": undefined,
+        "proto3Optional": false,
+      }],
+      "extension": [],
+      "nestedType": [],
+      "enumType": [],
+      "extensionRange": [],
+      "oneofDecl": [],
+      "options": undefined,
+      "reservedRange": [],
+      "reservedName": [],
+      "visibility": 0,
+    }, {
+      "name": "DaemonSetWatchEvent",
+      "field": [{
+        "name": "type",
+        "number": 1,
+        "label": 1,
+        "type": 9,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "type",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "object",
+        "number": 2,
+        "label": 1,
+        "type": 11,
+        "typeName": ".navarch.apps.v1.DaemonSet",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "object",
+        "options": undefined,
+        "proto3Optional": false,
+      }],
+      "extension": [],
+      "nestedType": [],
+      "enumType": [],
+      "extensionRange": [],
+      "oneofDecl": [],
+      "options": undefined,
+      "reservedRange": [],
+      "reservedName": [],
+      "visibility": 0,
+    }, {
+      "name": "JobList",
+      "field": [{
+        "name": "api_version",
+        "number": 1,
+        "label": 1,
+        "type": 9,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "apiVersion",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "kind",
+        "number": 2,
+        "label": 1,
+        "type": 9,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "kind",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "metadata",
+        "number": 3,
+        "label": 1,
+        "type": 11,
+        "typeName": ".navarch.meta.v1.ListMeta",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "metadata",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "items",
+        "number": 4,
+        "label": 3,
+        "type": 11,
+        "typeName": ".navarch.batch.v1.Job",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "items",
+        "options": undefined,
+        "proto3Optional": false,
+      }],
+      "extension": [],
+      "nestedType": [],
+      "enumType": [],
+      "extensionRange": [],
+      "oneofDecl": [],
+      "options": undefined,
+      "reservedRange": [],
+      "reservedName": [],
+      "visibility": 0,
+    }, {
+      "name": "JobWatchEvent",
+      "field": [{
+        "name": "type",
+        "number": 1,
+        "label": 1,
+        "type": 9,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "type",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "object",
+        "number": 2,
+        "label": 1,
+        "type": 11,
+        "typeName": ".navarch.batch.v1.Job",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "object",
+        "options": undefined,
+        "proto3Optional": false,
+      }],
+      "extension": [],
+      "nestedType": [],
+      "enumType": [],
+      "extensionRange": [],
+      "oneofDecl": [],
+      "options": undefined,
+      "reservedRange": [],
+      "reservedName": [],
+      "visibility": 0,
     }],
     "enumType": [],
     "service": [{
@@ -8180,6 +9114,98 @@ export const protoMetadata: ProtoMetadata = {
         "serverStreaming": true,
       }],
       "options": undefined,
+    }, {
+      "name": "DaemonSetService",
+      "method": [{
+        "name": "Create",
+        "inputType": ".navarch.apps.v1.DaemonSet",
+        "outputType": ".navarch.apps.v1.DaemonSet",
+        "options": undefined,
+        "clientStreaming": false,
+        "serverStreaming": false,
+      }, {
+        "name": "Get",
+        "inputType": ".navarch.api.v1.GetRequest",
+        "outputType": ".navarch.apps.v1.DaemonSet",
+        "options": undefined,
+        "clientStreaming": false,
+        "serverStreaming": false,
+      }, {
+        "name": "List",
+        "inputType": ".navarch.api.v1.ListRequest",
+        "outputType": ".navarch.api.v1.DaemonSetList",
+        "options": undefined,
+        "clientStreaming": false,
+        "serverStreaming": false,
+      }, {
+        "name": "Update",
+        "inputType": ".navarch.apps.v1.DaemonSet",
+        "outputType": ".navarch.apps.v1.DaemonSet",
+        "options": undefined,
+        "clientStreaming": false,
+        "serverStreaming": false,
+      }, {
+        "name": "Delete",
+        "inputType": ".navarch.api.v1.DeleteRequest",
+        "outputType": ".navarch.apps.v1.DaemonSet",
+        "options": undefined,
+        "clientStreaming": false,
+        "serverStreaming": false,
+      }, {
+        "name": "Watch",
+        "inputType": ".navarch.api.v1.WatchRequest",
+        "outputType": ".navarch.api.v1.DaemonSetWatchEvent",
+        "options": undefined,
+        "clientStreaming": false,
+        "serverStreaming": true,
+      }],
+      "options": undefined,
+    }, {
+      "name": "JobService",
+      "method": [{
+        "name": "Create",
+        "inputType": ".navarch.batch.v1.Job",
+        "outputType": ".navarch.batch.v1.Job",
+        "options": undefined,
+        "clientStreaming": false,
+        "serverStreaming": false,
+      }, {
+        "name": "Get",
+        "inputType": ".navarch.api.v1.GetRequest",
+        "outputType": ".navarch.batch.v1.Job",
+        "options": undefined,
+        "clientStreaming": false,
+        "serverStreaming": false,
+      }, {
+        "name": "List",
+        "inputType": ".navarch.api.v1.ListRequest",
+        "outputType": ".navarch.api.v1.JobList",
+        "options": undefined,
+        "clientStreaming": false,
+        "serverStreaming": false,
+      }, {
+        "name": "Update",
+        "inputType": ".navarch.batch.v1.Job",
+        "outputType": ".navarch.batch.v1.Job",
+        "options": undefined,
+        "clientStreaming": false,
+        "serverStreaming": false,
+      }, {
+        "name": "Delete",
+        "inputType": ".navarch.api.v1.DeleteRequest",
+        "outputType": ".navarch.batch.v1.Job",
+        "options": undefined,
+        "clientStreaming": false,
+        "serverStreaming": false,
+      }, {
+        "name": "Watch",
+        "inputType": ".navarch.api.v1.WatchRequest",
+        "outputType": ".navarch.api.v1.JobWatchEvent",
+        "options": undefined,
+        "clientStreaming": false,
+        "serverStreaming": true,
+      }],
+      "options": undefined,
     }],
     "extension": [],
     "options": undefined,
@@ -8193,409 +9219,445 @@ export const protoMetadata: ProtoMetadata = {
         "leadingDetachedComments": [],
       }, {
         "path": [4, 0],
-        "span": [18, 0, 22, 1],
+        "span": [19, 0, 23, 1],
         "leadingComments": " GetRequest names one object.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 0, 2, 0],
-        "span": [20, 2, 23],
+        "span": [21, 2, 23],
         "leadingComments": ' Empty for cluster-scoped kinds; "default" if empty for namespaced kinds.\n',
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 1],
-        "span": [25, 0, 36, 1],
+        "span": [26, 0, 37, 1],
         "leadingComments": " ListRequest selects objects, one page at a time.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 1, 2, 0],
-        "span": [27, 2, 23],
+        "span": [28, 2, 23],
         "leadingComments": " Empty lists across all namespaces.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 1, 2, 1],
-        "span": [29, 2, 28],
+        "span": [30, 2, 28],
         "leadingComments": ' Kubernetes label selector syntax: "app=web,tier!=db,env in (a,b),!legacy".\n',
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 1, 2, 2],
-        "span": [31, 2, 28],
+        "span": [32, 2, 28],
         "leadingComments": ' Equality on metadata.name, metadata.namespace and spec.nodeName: "spec.nodeName=n1".\n',
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 1, 2, 3],
-        "span": [33, 2, 18],
+        "span": [34, 2, 18],
         "leadingComments": " Page size; 0 means everything.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 1, 2, 4],
-        "span": [35, 2, 22],
+        "span": [36, 2, 22],
         "leadingComments": " Token from the previous page's ListMeta.continue.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 2],
-        "span": [39, 0, 46, 1],
+        "span": [40, 0, 47, 1],
         "leadingComments": " DeleteRequest names the object to delete, with optional preconditions.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 2, 2, 4],
-        "span": [45, 2, 32],
+        "span": [46, 2, 32],
         "leadingComments": " Background (default), Foreground or Orphan.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 3],
-        "span": [49, 0, 52, 1],
+        "span": [50, 0, 53, 1],
         "leadingComments": " Preconditions must hold for a delete to happen.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 4],
-        "span": [55, 0, 63, 1],
+        "span": [56, 0, 64, 1],
         "leadingComments":
           " WatchRequest streams changes after resource_version (or the current state first, if empty).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 4, 2, 3],
-        "span": [60, 2, 30],
+        "span": [61, 2, 30],
         "leadingComments":
           " Resume point: events after this version. Empty: ADDED for every current object, then changes.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 4, 2, 4],
-        "span": [62, 2, 33],
+        "span": [63, 2, 33],
         "leadingComments": " Send BOOKMARK events (an object with only metadata.resourceVersion) periodically.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 5],
-        "span": [66, 0, 28],
+        "span": [67, 0, 28],
         "leadingComments": " GetVersionRequest asks for the server's version.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 6],
-        "span": [69, 0, 74, 1],
+        "span": [70, 0, 75, 1],
         "leadingComments": " GetVersionResponse is the server's version and the NATS server it stores state in.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 7],
-        "span": [77, 0, 34],
+        "span": [78, 0, 34],
         "leadingComments": " ListAPIResourcesRequest asks for the kinds the server serves.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 8],
-        "span": [80, 0, 82, 1],
+        "span": [81, 0, 83, 1],
         "leadingComments": " ListAPIResourcesResponse lists the kinds the server serves.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 9],
-        "span": [85, 0, 94, 1],
+        "span": [86, 0, 95, 1],
         "leadingComments": " APIResource describes one kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 9, 2, 0],
-        "span": [87, 2, 18],
+        "span": [88, 2, 18],
         "leadingComments": ' Plural lower-case name: "configmaps".\n',
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 10],
-        "span": [97, 0, 24],
+        "span": [98, 0, 24],
         "leadingComments": " WhoAmIRequest asks who the caller's token says it is.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 11],
-        "span": [100, 0, 103, 1],
+        "span": [101, 0, 104, 1],
         "leadingComments": " WhoAmIResponse is the identity of the caller.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 0],
-        "span": [106, 0, 110, 1],
+        "span": [107, 0, 111, 1],
         "leadingComments": " DiscoveryService tells clients what the server is and what it serves.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12],
-        "span": [114, 0, 131, 1],
+        "span": [115, 0, 132, 1],
         "leadingComments":
           " PodLogsRequest asks for the log of one container of a pod (navctl logs). The gateway finds the\n node the pod is bound to and streams the container's output from that node's agent over NATS.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 0],
-        "span": [116, 2, 23],
+        "span": [117, 2, 23],
         "leadingComments": ' "default" if empty.\n',
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 1],
-        "span": [118, 2, 18],
+        "span": [119, 2, 18],
         "leadingComments": " The pod's name.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 2],
-        "span": [120, 2, 23],
+        "span": [121, 2, 23],
         "leadingComments": " The container; may be empty when the pod has exactly one container.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 3],
-        "span": [122, 2, 18],
+        "span": [123, 2, 18],
         "leadingComments": " Keep streaming new output until the client cancels or the container's log ends.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 4],
-        "span": [124, 2, 20],
+        "span": [125, 2, 20],
         "leadingComments": " The log of the previous, terminated instance of the container (after a restart).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 5],
-        "span": [126, 2, 32],
+        "span": [127, 2, 32],
         "leadingComments": " Only the last N lines (absent: the whole log).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 6],
-        "span": [128, 2, 35],
+        "span": [129, 2, 35],
         "leadingComments": " Only output written in the last N seconds (absent: no limit).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 7],
-        "span": [130, 2, 22],
+        "span": [131, 2, 22],
         "leadingComments": " Prefix every line with its RFC 3339 timestamp.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 13],
-        "span": [135, 0, 137, 1],
+        "span": [136, 0, 138, 1],
         "leadingComments":
           " PodLogsChunk is a piece of the log: raw bytes as the container wrote them (stdout and stderr\n interleaved), not necessarily whole lines.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 1],
-        "span": [145, 0, 147, 1],
+        "span": [146, 0, 148, 1],
         "leadingComments":
           " LogService streams container logs from the node that runs the pod. Errors: NOT_FOUND (no such\n pod, or no previous instance of the container), FAILED_PRECONDITION (the pod is not bound to a\n node yet, or the container is waiting to start), INVALID_ARGUMENT (container missing or unknown,\n with the pod's container names), UNAVAILABLE (the pod's node does not answer, or its stream\n broke off), RESOURCE_EXHAUSTED (the node serves too many streams, or the client reads too\n slowly), DATA_LOSS (part of the stream was lost in transit; read it again).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 14],
-        "span": [150, 0, 155, 1],
+        "span": [151, 0, 156, 1],
         "leadingComments": " NamespaceList is one page of Namespace objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 15],
-        "span": [158, 0, 161, 1],
+        "span": [159, 0, 162, 1],
         "leadingComments": " NamespaceWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 2],
-        "span": [164, 0, 171, 1],
+        "span": [165, 0, 172, 1],
         "leadingComments": " NamespaceService serves the Namespace kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 16],
-        "span": [174, 0, 179, 1],
+        "span": [175, 0, 180, 1],
         "leadingComments": " NodeList is one page of Node objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 17],
-        "span": [182, 0, 185, 1],
+        "span": [183, 0, 186, 1],
         "leadingComments": " NodeWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 3],
-        "span": [188, 0, 195, 1],
+        "span": [189, 0, 196, 1],
         "leadingComments": " NodeService serves the Node kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 18],
-        "span": [198, 0, 203, 1],
+        "span": [199, 0, 204, 1],
         "leadingComments": " PodList is one page of Pod objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 19],
-        "span": [206, 0, 209, 1],
+        "span": [207, 0, 210, 1],
         "leadingComments": " PodWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 4],
-        "span": [212, 0, 219, 1],
+        "span": [213, 0, 220, 1],
         "leadingComments": " PodService serves the Pod kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 20],
-        "span": [222, 0, 227, 1],
+        "span": [223, 0, 228, 1],
         "leadingComments": " ServiceList is one page of Service objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 21],
-        "span": [230, 0, 233, 1],
+        "span": [231, 0, 234, 1],
         "leadingComments": " ServiceWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 5],
-        "span": [236, 0, 243, 1],
+        "span": [237, 0, 244, 1],
         "leadingComments": " ServiceService serves the Service kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 22],
-        "span": [246, 0, 251, 1],
+        "span": [247, 0, 252, 1],
         "leadingComments": " EndpointsList is one page of Endpoints objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 23],
-        "span": [254, 0, 257, 1],
+        "span": [255, 0, 258, 1],
         "leadingComments": " EndpointsWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 6],
-        "span": [260, 0, 267, 1],
+        "span": [261, 0, 268, 1],
         "leadingComments": " EndpointsService serves the Endpoints kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 24],
-        "span": [270, 0, 275, 1],
+        "span": [271, 0, 276, 1],
         "leadingComments": " ConfigMapList is one page of ConfigMap objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 25],
-        "span": [278, 0, 281, 1],
+        "span": [279, 0, 282, 1],
         "leadingComments": " ConfigMapWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 7],
-        "span": [284, 0, 291, 1],
+        "span": [285, 0, 292, 1],
         "leadingComments": " ConfigMapService serves the ConfigMap kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 26],
-        "span": [294, 0, 299, 1],
+        "span": [295, 0, 300, 1],
         "leadingComments": " SecretList is one page of Secret objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 27],
-        "span": [302, 0, 305, 1],
+        "span": [303, 0, 306, 1],
         "leadingComments": " SecretWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 8],
-        "span": [308, 0, 315, 1],
+        "span": [309, 0, 316, 1],
         "leadingComments": " SecretService serves the Secret kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 28],
-        "span": [318, 0, 323, 1],
+        "span": [319, 0, 324, 1],
         "leadingComments": " EventList is one page of Event objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 29],
-        "span": [326, 0, 329, 1],
+        "span": [327, 0, 330, 1],
         "leadingComments": " EventWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 9],
-        "span": [332, 0, 339, 1],
+        "span": [333, 0, 340, 1],
         "leadingComments": " EventService serves the Event kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 30],
-        "span": [342, 0, 347, 1],
+        "span": [343, 0, 348, 1],
         "leadingComments": " ReplicaSetList is one page of ReplicaSet objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 31],
-        "span": [350, 0, 353, 1],
+        "span": [351, 0, 354, 1],
         "leadingComments": " ReplicaSetWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 10],
-        "span": [356, 0, 363, 1],
+        "span": [357, 0, 364, 1],
         "leadingComments": " ReplicaSetService serves the ReplicaSet kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 32],
-        "span": [366, 0, 371, 1],
+        "span": [367, 0, 372, 1],
         "leadingComments": " DeploymentList is one page of Deployment objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 33],
-        "span": [374, 0, 377, 1],
+        "span": [375, 0, 378, 1],
         "leadingComments": " DeploymentWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 11],
-        "span": [380, 0, 387, 1],
+        "span": [381, 0, 388, 1],
         "leadingComments": " DeploymentService serves the Deployment kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 34],
-        "span": [390, 0, 395, 1],
+        "span": [391, 0, 396, 1],
         "leadingComments": " LeaseList is one page of Lease objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 35],
-        "span": [398, 0, 401, 1],
+        "span": [399, 0, 402, 1],
         "leadingComments": " LeaseWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 12],
-        "span": [404, 0, 411, 1],
+        "span": [405, 0, 412, 1],
         "leadingComments": " LeaseService serves the Lease kind.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 36],
+        "span": [415, 0, 420, 1],
+        "leadingComments": " DaemonSetList is one page of DaemonSet objects.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 37],
+        "span": [423, 0, 426, 1],
+        "leadingComments": " DaemonSetWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [6, 13],
+        "span": [429, 0, 436, 1],
+        "leadingComments": " DaemonSetService serves the DaemonSet kind.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 38],
+        "span": [439, 0, 444, 1],
+        "leadingComments": " JobList is one page of Job objects.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 39],
+        "span": [447, 0, 450, 1],
+        "leadingComments": " JobWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [6, 14],
+        "span": [453, 0, 460, 1],
+        "leadingComments": " JobService serves the Job kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }],
@@ -8640,6 +9702,10 @@ export const protoMetadata: ProtoMetadata = {
     ".navarch.api.v1.DeploymentWatchEvent": DeploymentWatchEvent,
     ".navarch.api.v1.LeaseList": LeaseList,
     ".navarch.api.v1.LeaseWatchEvent": LeaseWatchEvent,
+    ".navarch.api.v1.DaemonSetList": DaemonSetList,
+    ".navarch.api.v1.DaemonSetWatchEvent": DaemonSetWatchEvent,
+    ".navarch.api.v1.JobList": JobList,
+    ".navarch.api.v1.JobWatchEvent": JobWatchEvent,
     ".navarch.api.v1.DiscoveryService": DiscoveryServiceClient,
     ".navarch.api.v1.LogService": LogServiceClient,
     ".navarch.api.v1.NamespaceService": NamespaceServiceClient,
@@ -8653,8 +9719,10 @@ export const protoMetadata: ProtoMetadata = {
     ".navarch.api.v1.ReplicaSetService": ReplicaSetServiceClient,
     ".navarch.api.v1.DeploymentService": DeploymentServiceClient,
     ".navarch.api.v1.LeaseService": LeaseServiceClient,
+    ".navarch.api.v1.DaemonSetService": DaemonSetServiceClient,
+    ".navarch.api.v1.JobService": JobServiceClient,
   },
-  dependencies: [protoMetadata1, protoMetadata2, protoMetadata3, protoMetadata4],
+  dependencies: [protoMetadata1, protoMetadata2, protoMetadata3, protoMetadata4, protoMetadata5],
 };
 
 function bytesFromBase64(b64: string): Uint8Array {

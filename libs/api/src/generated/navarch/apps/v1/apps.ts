@@ -88,6 +88,50 @@ export interface DeploymentStatus {
   collisionCount?: number | undefined;
 }
 
+/** DaemonSet runs one pod on every node that matches its node selector and tolerations. */
+export interface DaemonSet {
+  apiVersion: string;
+  kind: string;
+  metadata?: ObjectMeta | undefined;
+  spec?: DaemonSetSpec | undefined;
+  status?: DaemonSetStatus | undefined;
+}
+
+/** DaemonSetSpec is the pod every eligible node runs. */
+export interface DaemonSetSpec {
+  selector?: LabelSelector | undefined;
+  template?: PodTemplateSpec | undefined;
+  updateStrategy?: DaemonSetUpdateStrategy | undefined;
+  minReadySeconds?: number | undefined;
+  revisionHistoryLimit?: number | undefined;
+}
+
+/** DaemonSetUpdateStrategy is RollingUpdate (the default) or OnDelete. */
+export interface DaemonSetUpdateStrategy {
+  type: string;
+  rollingUpdate?: RollingUpdateDaemonSet | undefined;
+}
+
+/** RollingUpdateDaemonSet bounds a daemon set's rolling update; numbers or percentages (IntOrString). */
+export interface RollingUpdateDaemonSet {
+  maxUnavailable: string;
+  maxSurge: string;
+}
+
+/** DaemonSetStatus is the observed state of a daemon set. */
+export interface DaemonSetStatus {
+  currentNumberScheduled: number;
+  numberMisscheduled: number;
+  desiredNumberScheduled: number;
+  numberReady: number;
+  observedGeneration: number;
+  updatedNumberScheduled: number;
+  numberAvailable: number;
+  numberUnavailable: number;
+  conditions: Condition[];
+  collisionCount?: number | undefined;
+}
+
 function createBaseReplicaSet(): ReplicaSet {
   return { apiVersion: "", kind: "", metadata: undefined, spec: undefined, status: undefined };
 }
@@ -1281,6 +1325,752 @@ export const DeploymentStatus: MessageFns<DeploymentStatus> = {
   },
 };
 
+function createBaseDaemonSet(): DaemonSet {
+  return { apiVersion: "", kind: "", metadata: undefined, spec: undefined, status: undefined };
+}
+
+export const DaemonSet: MessageFns<DaemonSet> = {
+  encode(message: DaemonSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.apiVersion !== "") {
+      writer.uint32(10).string(message.apiVersion);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.metadata !== undefined) {
+      ObjectMeta.encode(message.metadata, writer.uint32(26).fork()).join();
+    }
+    if (message.spec !== undefined) {
+      DaemonSetSpec.encode(message.spec, writer.uint32(34).fork()).join();
+    }
+    if (message.status !== undefined) {
+      DaemonSetStatus.encode(message.status, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DaemonSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDaemonSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.apiVersion = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.metadata = ObjectMeta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.spec = DaemonSetSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.status = DaemonSetStatus.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DaemonSet {
+    return {
+      apiVersion: isSet(object.apiVersion)
+        ? globalThis.String(object.apiVersion)
+        : isSet(object.api_version)
+        ? globalThis.String(object.api_version)
+        : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      metadata: isSet(object.metadata) ? ObjectMeta.fromJSON(object.metadata) : undefined,
+      spec: isSet(object.spec) ? DaemonSetSpec.fromJSON(object.spec) : undefined,
+      status: isSet(object.status) ? DaemonSetStatus.fromJSON(object.status) : undefined,
+    };
+  },
+
+  toJSON(message: DaemonSet): unknown {
+    const obj: any = {};
+    if (message.apiVersion !== "") {
+      obj.apiVersion = message.apiVersion;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.metadata !== undefined) {
+      obj.metadata = ObjectMeta.toJSON(message.metadata);
+    }
+    if (message.spec !== undefined) {
+      obj.spec = DaemonSetSpec.toJSON(message.spec);
+    }
+    if (message.status !== undefined) {
+      obj.status = DaemonSetStatus.toJSON(message.status);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DaemonSet>, I>>(base?: I): DaemonSet {
+    return DaemonSet.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DaemonSet>, I>>(object: I): DaemonSet {
+    const message = createBaseDaemonSet();
+    message.apiVersion = object.apiVersion ?? "";
+    message.kind = object.kind ?? "";
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? ObjectMeta.fromPartial(object.metadata)
+      : undefined;
+    message.spec = (object.spec !== undefined && object.spec !== null)
+      ? DaemonSetSpec.fromPartial(object.spec)
+      : undefined;
+    message.status = (object.status !== undefined && object.status !== null)
+      ? DaemonSetStatus.fromPartial(object.status)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDaemonSetSpec(): DaemonSetSpec {
+  return {
+    selector: undefined,
+    template: undefined,
+    updateStrategy: undefined,
+    minReadySeconds: undefined,
+    revisionHistoryLimit: undefined,
+  };
+}
+
+export const DaemonSetSpec: MessageFns<DaemonSetSpec> = {
+  encode(message: DaemonSetSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.selector !== undefined) {
+      LabelSelector.encode(message.selector, writer.uint32(10).fork()).join();
+    }
+    if (message.template !== undefined) {
+      PodTemplateSpec.encode(message.template, writer.uint32(18).fork()).join();
+    }
+    if (message.updateStrategy !== undefined) {
+      DaemonSetUpdateStrategy.encode(message.updateStrategy, writer.uint32(26).fork()).join();
+    }
+    if (message.minReadySeconds !== undefined) {
+      writer.uint32(32).int32(message.minReadySeconds);
+    }
+    if (message.revisionHistoryLimit !== undefined) {
+      writer.uint32(40).int32(message.revisionHistoryLimit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DaemonSetSpec {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDaemonSetSpec();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.selector = LabelSelector.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.template = PodTemplateSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.updateStrategy = DaemonSetUpdateStrategy.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.minReadySeconds = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.revisionHistoryLimit = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DaemonSetSpec {
+    return {
+      selector: isSet(object.selector) ? LabelSelector.fromJSON(object.selector) : undefined,
+      template: isSet(object.template) ? PodTemplateSpec.fromJSON(object.template) : undefined,
+      updateStrategy: isSet(object.updateStrategy)
+        ? DaemonSetUpdateStrategy.fromJSON(object.updateStrategy)
+        : isSet(object.update_strategy)
+        ? DaemonSetUpdateStrategy.fromJSON(object.update_strategy)
+        : undefined,
+      minReadySeconds: isSet(object.minReadySeconds)
+        ? globalThis.Number(object.minReadySeconds)
+        : isSet(object.min_ready_seconds)
+        ? globalThis.Number(object.min_ready_seconds)
+        : undefined,
+      revisionHistoryLimit: isSet(object.revisionHistoryLimit)
+        ? globalThis.Number(object.revisionHistoryLimit)
+        : isSet(object.revision_history_limit)
+        ? globalThis.Number(object.revision_history_limit)
+        : undefined,
+    };
+  },
+
+  toJSON(message: DaemonSetSpec): unknown {
+    const obj: any = {};
+    if (message.selector !== undefined) {
+      obj.selector = LabelSelector.toJSON(message.selector);
+    }
+    if (message.template !== undefined) {
+      obj.template = PodTemplateSpec.toJSON(message.template);
+    }
+    if (message.updateStrategy !== undefined) {
+      obj.updateStrategy = DaemonSetUpdateStrategy.toJSON(message.updateStrategy);
+    }
+    if (message.minReadySeconds !== undefined) {
+      obj.minReadySeconds = Math.round(message.minReadySeconds);
+    }
+    if (message.revisionHistoryLimit !== undefined) {
+      obj.revisionHistoryLimit = Math.round(message.revisionHistoryLimit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DaemonSetSpec>, I>>(base?: I): DaemonSetSpec {
+    return DaemonSetSpec.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DaemonSetSpec>, I>>(object: I): DaemonSetSpec {
+    const message = createBaseDaemonSetSpec();
+    message.selector = (object.selector !== undefined && object.selector !== null)
+      ? LabelSelector.fromPartial(object.selector)
+      : undefined;
+    message.template = (object.template !== undefined && object.template !== null)
+      ? PodTemplateSpec.fromPartial(object.template)
+      : undefined;
+    message.updateStrategy = (object.updateStrategy !== undefined && object.updateStrategy !== null)
+      ? DaemonSetUpdateStrategy.fromPartial(object.updateStrategy)
+      : undefined;
+    message.minReadySeconds = object.minReadySeconds ?? undefined;
+    message.revisionHistoryLimit = object.revisionHistoryLimit ?? undefined;
+    return message;
+  },
+};
+
+function createBaseDaemonSetUpdateStrategy(): DaemonSetUpdateStrategy {
+  return { type: "", rollingUpdate: undefined };
+}
+
+export const DaemonSetUpdateStrategy: MessageFns<DaemonSetUpdateStrategy> = {
+  encode(message: DaemonSetUpdateStrategy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.rollingUpdate !== undefined) {
+      RollingUpdateDaemonSet.encode(message.rollingUpdate, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DaemonSetUpdateStrategy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDaemonSetUpdateStrategy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rollingUpdate = RollingUpdateDaemonSet.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DaemonSetUpdateStrategy {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      rollingUpdate: isSet(object.rollingUpdate)
+        ? RollingUpdateDaemonSet.fromJSON(object.rollingUpdate)
+        : isSet(object.rolling_update)
+        ? RollingUpdateDaemonSet.fromJSON(object.rolling_update)
+        : undefined,
+    };
+  },
+
+  toJSON(message: DaemonSetUpdateStrategy): unknown {
+    const obj: any = {};
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.rollingUpdate !== undefined) {
+      obj.rollingUpdate = RollingUpdateDaemonSet.toJSON(message.rollingUpdate);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DaemonSetUpdateStrategy>, I>>(base?: I): DaemonSetUpdateStrategy {
+    return DaemonSetUpdateStrategy.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DaemonSetUpdateStrategy>, I>>(object: I): DaemonSetUpdateStrategy {
+    const message = createBaseDaemonSetUpdateStrategy();
+    message.type = object.type ?? "";
+    message.rollingUpdate = (object.rollingUpdate !== undefined && object.rollingUpdate !== null)
+      ? RollingUpdateDaemonSet.fromPartial(object.rollingUpdate)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRollingUpdateDaemonSet(): RollingUpdateDaemonSet {
+  return { maxUnavailable: "", maxSurge: "" };
+}
+
+export const RollingUpdateDaemonSet: MessageFns<RollingUpdateDaemonSet> = {
+  encode(message: RollingUpdateDaemonSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.maxUnavailable !== "") {
+      writer.uint32(10).string(message.maxUnavailable);
+    }
+    if (message.maxSurge !== "") {
+      writer.uint32(18).string(message.maxSurge);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RollingUpdateDaemonSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollingUpdateDaemonSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.maxUnavailable = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.maxSurge = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RollingUpdateDaemonSet {
+    return {
+      maxUnavailable: isSet(object.maxUnavailable)
+        ? globalThis.String(object.maxUnavailable)
+        : isSet(object.max_unavailable)
+        ? globalThis.String(object.max_unavailable)
+        : "",
+      maxSurge: isSet(object.maxSurge)
+        ? globalThis.String(object.maxSurge)
+        : isSet(object.max_surge)
+        ? globalThis.String(object.max_surge)
+        : "",
+    };
+  },
+
+  toJSON(message: RollingUpdateDaemonSet): unknown {
+    const obj: any = {};
+    if (message.maxUnavailable !== "") {
+      obj.maxUnavailable = message.maxUnavailable;
+    }
+    if (message.maxSurge !== "") {
+      obj.maxSurge = message.maxSurge;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RollingUpdateDaemonSet>, I>>(base?: I): RollingUpdateDaemonSet {
+    return RollingUpdateDaemonSet.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RollingUpdateDaemonSet>, I>>(object: I): RollingUpdateDaemonSet {
+    const message = createBaseRollingUpdateDaemonSet();
+    message.maxUnavailable = object.maxUnavailable ?? "";
+    message.maxSurge = object.maxSurge ?? "";
+    return message;
+  },
+};
+
+function createBaseDaemonSetStatus(): DaemonSetStatus {
+  return {
+    currentNumberScheduled: 0,
+    numberMisscheduled: 0,
+    desiredNumberScheduled: 0,
+    numberReady: 0,
+    observedGeneration: 0,
+    updatedNumberScheduled: 0,
+    numberAvailable: 0,
+    numberUnavailable: 0,
+    conditions: [],
+    collisionCount: undefined,
+  };
+}
+
+export const DaemonSetStatus: MessageFns<DaemonSetStatus> = {
+  encode(message: DaemonSetStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.currentNumberScheduled !== 0) {
+      writer.uint32(8).int32(message.currentNumberScheduled);
+    }
+    if (message.numberMisscheduled !== 0) {
+      writer.uint32(16).int32(message.numberMisscheduled);
+    }
+    if (message.desiredNumberScheduled !== 0) {
+      writer.uint32(24).int32(message.desiredNumberScheduled);
+    }
+    if (message.numberReady !== 0) {
+      writer.uint32(32).int32(message.numberReady);
+    }
+    if (message.observedGeneration !== 0) {
+      writer.uint32(40).int64(message.observedGeneration);
+    }
+    if (message.updatedNumberScheduled !== 0) {
+      writer.uint32(48).int32(message.updatedNumberScheduled);
+    }
+    if (message.numberAvailable !== 0) {
+      writer.uint32(56).int32(message.numberAvailable);
+    }
+    if (message.numberUnavailable !== 0) {
+      writer.uint32(64).int32(message.numberUnavailable);
+    }
+    for (const v of message.conditions) {
+      Condition.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.collisionCount !== undefined) {
+      writer.uint32(80).int32(message.collisionCount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DaemonSetStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDaemonSetStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.currentNumberScheduled = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.numberMisscheduled = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.desiredNumberScheduled = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.numberReady = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.observedGeneration = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.updatedNumberScheduled = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.numberAvailable = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.numberUnavailable = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.conditions.push(Condition.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.collisionCount = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DaemonSetStatus {
+    return {
+      currentNumberScheduled: isSet(object.currentNumberScheduled)
+        ? globalThis.Number(object.currentNumberScheduled)
+        : isSet(object.current_number_scheduled)
+        ? globalThis.Number(object.current_number_scheduled)
+        : 0,
+      numberMisscheduled: isSet(object.numberMisscheduled)
+        ? globalThis.Number(object.numberMisscheduled)
+        : isSet(object.number_misscheduled)
+        ? globalThis.Number(object.number_misscheduled)
+        : 0,
+      desiredNumberScheduled: isSet(object.desiredNumberScheduled)
+        ? globalThis.Number(object.desiredNumberScheduled)
+        : isSet(object.desired_number_scheduled)
+        ? globalThis.Number(object.desired_number_scheduled)
+        : 0,
+      numberReady: isSet(object.numberReady)
+        ? globalThis.Number(object.numberReady)
+        : isSet(object.number_ready)
+        ? globalThis.Number(object.number_ready)
+        : 0,
+      observedGeneration: isSet(object.observedGeneration)
+        ? globalThis.Number(object.observedGeneration)
+        : isSet(object.observed_generation)
+        ? globalThis.Number(object.observed_generation)
+        : 0,
+      updatedNumberScheduled: isSet(object.updatedNumberScheduled)
+        ? globalThis.Number(object.updatedNumberScheduled)
+        : isSet(object.updated_number_scheduled)
+        ? globalThis.Number(object.updated_number_scheduled)
+        : 0,
+      numberAvailable: isSet(object.numberAvailable)
+        ? globalThis.Number(object.numberAvailable)
+        : isSet(object.number_available)
+        ? globalThis.Number(object.number_available)
+        : 0,
+      numberUnavailable: isSet(object.numberUnavailable)
+        ? globalThis.Number(object.numberUnavailable)
+        : isSet(object.number_unavailable)
+        ? globalThis.Number(object.number_unavailable)
+        : 0,
+      conditions: globalThis.Array.isArray(object?.conditions)
+        ? object.conditions.map((e: any) => Condition.fromJSON(e))
+        : [],
+      collisionCount: isSet(object.collisionCount)
+        ? globalThis.Number(object.collisionCount)
+        : isSet(object.collision_count)
+        ? globalThis.Number(object.collision_count)
+        : undefined,
+    };
+  },
+
+  toJSON(message: DaemonSetStatus): unknown {
+    const obj: any = {};
+    if (message.currentNumberScheduled !== 0) {
+      obj.currentNumberScheduled = Math.round(message.currentNumberScheduled);
+    }
+    if (message.numberMisscheduled !== 0) {
+      obj.numberMisscheduled = Math.round(message.numberMisscheduled);
+    }
+    if (message.desiredNumberScheduled !== 0) {
+      obj.desiredNumberScheduled = Math.round(message.desiredNumberScheduled);
+    }
+    if (message.numberReady !== 0) {
+      obj.numberReady = Math.round(message.numberReady);
+    }
+    if (message.observedGeneration !== 0) {
+      obj.observedGeneration = Math.round(message.observedGeneration);
+    }
+    if (message.updatedNumberScheduled !== 0) {
+      obj.updatedNumberScheduled = Math.round(message.updatedNumberScheduled);
+    }
+    if (message.numberAvailable !== 0) {
+      obj.numberAvailable = Math.round(message.numberAvailable);
+    }
+    if (message.numberUnavailable !== 0) {
+      obj.numberUnavailable = Math.round(message.numberUnavailable);
+    }
+    if (message.conditions?.length) {
+      obj.conditions = message.conditions.map((e) => Condition.toJSON(e));
+    }
+    if (message.collisionCount !== undefined) {
+      obj.collisionCount = Math.round(message.collisionCount);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DaemonSetStatus>, I>>(base?: I): DaemonSetStatus {
+    return DaemonSetStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DaemonSetStatus>, I>>(object: I): DaemonSetStatus {
+    const message = createBaseDaemonSetStatus();
+    message.currentNumberScheduled = object.currentNumberScheduled ?? 0;
+    message.numberMisscheduled = object.numberMisscheduled ?? 0;
+    message.desiredNumberScheduled = object.desiredNumberScheduled ?? 0;
+    message.numberReady = object.numberReady ?? 0;
+    message.observedGeneration = object.observedGeneration ?? 0;
+    message.updatedNumberScheduled = object.updatedNumberScheduled ?? 0;
+    message.numberAvailable = object.numberAvailable ?? 0;
+    message.numberUnavailable = object.numberUnavailable ?? 0;
+    message.conditions = object.conditions?.map((e) => Condition.fromPartial(e)) || [];
+    message.collisionCount = object.collisionCount ?? undefined;
+    return message;
+  },
+};
+
 type ProtoMetaEnumOptions = { options?: { [key: string]: any }; values?: { [key: string]: { [key: string]: any } } };
 
 type ProtoMetaMessageOptions = {
@@ -1898,6 +2688,357 @@ export const protoMetadata: ProtoMetadata = {
       "reservedRange": [],
       "reservedName": [],
       "visibility": 0,
+    }, {
+      "name": "DaemonSet",
+      "field": [{
+        "name": "api_version",
+        "number": 1,
+        "label": 1,
+        "type": 9,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "apiVersion",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "kind",
+        "number": 2,
+        "label": 1,
+        "type": 9,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "kind",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "metadata",
+        "number": 3,
+        "label": 1,
+        "type": 11,
+        "typeName": ".navarch.meta.v1.ObjectMeta",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "metadata",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "spec",
+        "number": 4,
+        "label": 1,
+        "type": 11,
+        "typeName": ".navarch.apps.v1.DaemonSetSpec",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "spec",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "status",
+        "number": 5,
+        "label": 1,
+        "type": 11,
+        "typeName": ".navarch.apps.v1.DaemonSetStatus",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "status",
+        "options": undefined,
+        "proto3Optional": false,
+      }],
+      "extension": [],
+      "nestedType": [],
+      "enumType": [],
+      "extensionRange": [],
+      "oneofDecl": [],
+      "options": undefined,
+      "reservedRange": [],
+      "reservedName": [],
+      "visibility": 0,
+    }, {
+      "name": "DaemonSetSpec",
+      "field": [{
+        "name": "selector",
+        "number": 1,
+        "label": 1,
+        "type": 11,
+        "typeName": ".navarch.meta.v1.LabelSelector",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "selector",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "template",
+        "number": 2,
+        "label": 1,
+        "type": 11,
+        "typeName": ".navarch.core.v1.PodTemplateSpec",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "template",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "update_strategy",
+        "number": 3,
+        "label": 1,
+        "type": 11,
+        "typeName": ".navarch.apps.v1.DaemonSetUpdateStrategy",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "updateStrategy",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "min_ready_seconds",
+        "number": 4,
+        "label": 1,
+        "type": 5,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "minReadySeconds",
+        "options": undefined,
+        "proto3Optional": true,
+      }, {
+        "name": "revision_history_limit",
+        "number": 5,
+        "label": 1,
+        "type": 5,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 1,
+        "jsonName": "revisionHistoryLimit",
+        "options": undefined,
+        "proto3Optional": true,
+      }],
+      "extension": [],
+      "nestedType": [],
+      "enumType": [],
+      "extensionRange": [],
+      "oneofDecl": [{ "name": "_min_ready_seconds", "options": undefined }, {
+        "name": "_revision_history_limit",
+        "options": undefined,
+      }],
+      "options": undefined,
+      "reservedRange": [],
+      "reservedName": [],
+      "visibility": 0,
+    }, {
+      "name": "DaemonSetUpdateStrategy",
+      "field": [{
+        "name": "type",
+        "number": 1,
+        "label": 1,
+        "type": 9,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "type",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "rolling_update",
+        "number": 2,
+        "label": 1,
+        "type": 11,
+        "typeName": ".navarch.apps.v1.RollingUpdateDaemonSet",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "rollingUpdate",
+        "options": undefined,
+        "proto3Optional": false,
+      }],
+      "extension": [],
+      "nestedType": [],
+      "enumType": [],
+      "extensionRange": [],
+      "oneofDecl": [],
+      "options": undefined,
+      "reservedRange": [],
+      "reservedName": [],
+      "visibility": 0,
+    }, {
+      "name": "RollingUpdateDaemonSet",
+      "field": [{
+        "name": "max_unavailable",
+        "number": 1,
+        "label": 1,
+        "type": 9,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "maxUnavailable",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "max_surge",
+        "number": 2,
+        "label": 1,
+        "type": 9,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "maxSurge",
+        "options": undefined,
+        "proto3Optional": false,
+      }],
+      "extension": [],
+      "nestedType": [],
+      "enumType": [],
+      "extensionRange": [],
+      "oneofDecl": [],
+      "options": undefined,
+      "reservedRange": [],
+      "reservedName": [],
+      "visibility": 0,
+    }, {
+      "name": "DaemonSetStatus",
+      "field": [{
+        "name": "current_number_scheduled",
+        "number": 1,
+        "label": 1,
+        "type": 5,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "currentNumberScheduled",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "number_misscheduled",
+        "number": 2,
+        "label": 1,
+        "type": 5,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "numberMisscheduled",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "desired_number_scheduled",
+        "number": 3,
+        "label": 1,
+        "type": 5,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "desiredNumberScheduled",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "number_ready",
+        "number": 4,
+        "label": 1,
+        "type": 5,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "numberReady",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "observed_generation",
+        "number": 5,
+        "label": 1,
+        "type": 3,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "observedGeneration",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "updated_number_scheduled",
+        "number": 6,
+        "label": 1,
+        "type": 5,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "updatedNumberScheduled",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "number_available",
+        "number": 7,
+        "label": 1,
+        "type": 5,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "numberAvailable",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "number_unavailable",
+        "number": 8,
+        "label": 1,
+        "type": 5,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "numberUnavailable",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "conditions",
+        "number": 9,
+        "label": 3,
+        "type": 11,
+        "typeName": ".navarch.meta.v1.Condition",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "conditions",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "collision_count",
+        "number": 10,
+        "label": 1,
+        "type": 5,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "collisionCount",
+        "options": undefined,
+        "proto3Optional": true,
+      }],
+      "extension": [],
+      "nestedType": [],
+      "enumType": [],
+      "extensionRange": [],
+      "oneofDecl": [{ "name": "_collision_count", "options": undefined }],
+      "options": undefined,
+      "reservedRange": [],
+      "reservedName": [],
+      "visibility": 0,
     }],
     "enumType": [],
     "service": [],
@@ -1970,6 +3111,37 @@ export const protoMetadata: ProtoMetadata = {
         "leadingComments": " DeploymentStatus is the observed state of a deployment.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
+      }, {
+        "path": [4, 8],
+        "span": [83, 0, 89, 1],
+        "leadingComments": " DaemonSet runs one pod on every node that matches its node selector and tolerations.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 9],
+        "span": [92, 0, 98, 1],
+        "leadingComments": " DaemonSetSpec is the pod every eligible node runs.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 10],
+        "span": [101, 0, 104, 1],
+        "leadingComments": " DaemonSetUpdateStrategy is RollingUpdate (the default) or OnDelete.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 11],
+        "span": [107, 0, 110, 1],
+        "leadingComments":
+          " RollingUpdateDaemonSet bounds a daemon set's rolling update; numbers or percentages (IntOrString).\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 12],
+        "span": [113, 0, 124, 1],
+        "leadingComments": " DaemonSetStatus is the observed state of a daemon set.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
       }],
     },
     "syntax": "proto3",
@@ -1984,6 +3156,11 @@ export const protoMetadata: ProtoMetadata = {
     ".navarch.apps.v1.DeploymentStrategy": DeploymentStrategy,
     ".navarch.apps.v1.RollingUpdateDeployment": RollingUpdateDeployment,
     ".navarch.apps.v1.DeploymentStatus": DeploymentStatus,
+    ".navarch.apps.v1.DaemonSet": DaemonSet,
+    ".navarch.apps.v1.DaemonSetSpec": DaemonSetSpec,
+    ".navarch.apps.v1.DaemonSetUpdateStrategy": DaemonSetUpdateStrategy,
+    ".navarch.apps.v1.RollingUpdateDaemonSet": RollingUpdateDaemonSet,
+    ".navarch.apps.v1.DaemonSetStatus": DaemonSetStatus,
   },
   dependencies: [protoMetadata1, protoMetadata2],
 };
