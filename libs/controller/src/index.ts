@@ -6,3 +6,4 @@ export * from "./logger.js";
 export * from "./machine.js";
 export * from "./shared-informers.js";
 export * from "./workqueue.js";
+export * from "./elected-run.js";

@@ -4,7 +4,10 @@
 // against an external NATS (services/*/dist/main.js with NAVARCH_NATS_URL).
 import { ensureAdminConfig, startGateway, GATEWAY_OPTIONS } from "@navarch/api-gateway";
 import { clientConfigPath, COMMON_OPTIONS, createLogger, describeOptions, navarchHome, readOptions } from "@navarch/config";
+import { SharedInformers } from "@navarch/controller";
 import { CONTROLLER_MANAGER_OPTIONS, run as runControllerManager } from "@navarch/controller-manager";
+import { REPLICATION_OPTIONS, run as runReplication } from "@navarch/replication";
+import { SCHEDULER_OPTIONS, run as runScheduler } from "@navarch/scheduler";
 import { NODE_AGENT_OPTIONS, run as runNodeAgent } from "@navarch/node-agent";
 import { connectNats } from "@navarch/store";
 import type { NatsServerProcess } from "@navarch/nats-embedded";
@@ -14,7 +17,7 @@ import { ALL_IN_ONE_OPTIONS } from "./options.js";
 import path from "node:path";
 
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
-  console.log(`Usage: navarch (npm start)\n\nRuns a local Navarch control plane. Options (environment):\n  NAVARCH_HOME                       state and client config (default: ~/.navarch)\n  NAVARCH_LOG_FILE                   log file, "-" for stderr (default: $NAVARCH_HOME/logs/navarch.log)\n${describeOptions({ ...COMMON_OPTIONS, ...ALL_IN_ONE_OPTIONS, ...GATEWAY_OPTIONS, ...CONTROLLER_MANAGER_OPTIONS })}`);
+  console.log(`Usage: navarch (npm start)\n\nRuns a local Navarch control plane. Options (environment):\n  NAVARCH_HOME                       state and client config (default: ~/.navarch)\n  NAVARCH_LOG_FILE                   log file, "-" for stderr (default: $NAVARCH_HOME/logs/navarch.log)\n${describeOptions({ ...COMMON_OPTIONS, ...ALL_IN_ONE_OPTIONS, ...GATEWAY_OPTIONS, ...CONTROLLER_MANAGER_OPTIONS, ...SCHEDULER_OPTIONS, ...REPLICATION_OPTIONS })}`);
   process.exit(0);
 }
 
@@ -23,6 +26,8 @@ const common = readOptions(COMMON_OPTIONS);
 const local = readOptions(ALL_IN_ONE_OPTIONS);
 const gatewayOptions = readOptions(GATEWAY_OPTIONS);
 const controllerOptions = readOptions(CONTROLLER_MANAGER_OPTIONS);
+const schedulerOptions = readOptions(SCHEDULER_OPTIONS);
+const replicationOptions = readOptions(REPLICATION_OPTIONS);
 const agentOptions = readOptions(NODE_AGENT_OPTIONS);
 // The terminal shows the ready banner; the logs go to a file (NAVARCH_LOG_FILE=- for stderr).
 const logFile = process.env.NAVARCH_LOG_FILE ?? path.join(home, "logs", "navarch.log");
@@ -40,21 +45,27 @@ if (!natsUrl) {
 const nc = await connectNats({ url: natsUrl, name: "navarch-all-in-one", credsFile: common.natsCreds || undefined, replicas: common.kvReplicas });
 const gateway = await startGateway({ nc, logger: logger.child({ component: "api-gateway" }), options: gatewayOptions, kvReplicas: common.kvReplicas });
 const abort = new AbortController();
-const controllers = runControllerManager({
-  nc,
-  logger: logger.child({ component: "controller-manager" }),
-  signal: abort.signal,
-  // With its own embedded NATS this process is the only candidate: no need to wait out a lease a
-  // crashed predecessor still holds. On a shared NATS, elect as usual.
-  options: {
-    ...controllerOptions,
-    leaderElect: process.env.NAVARCH_LEADER_ELECT ? controllerOptions.leaderElect : nats === undefined,
-    kvReplicas: common.kvReplicas,
-  },
-}).catch((err: unknown) => {
-  logger.fatal({ err }, "controller-manager failed");
-  void shutdown(1);
-});
+// With its own embedded NATS this process is the only candidate: no need to wait out a lease a
+// crashed predecessor still holds. On a shared NATS, elect as usual.
+const leaderElect = (configured: boolean) => (process.env.NAVARCH_LEADER_ELECT ? configured : nats === undefined);
+// The controller services share one cache per kind (the gateway keeps its own, with watch history).
+const shared = new SharedInformers(nc, { logger, openOptions: () => ({ replicas: common.kvReplicas }) });
+const services = ([
+  ["controller-manager", runControllerManager, controllerOptions],
+  ["scheduler", runScheduler, schedulerOptions],
+  ["replication", runReplication, replicationOptions],
+] as const).map(([name, run, options]) =>
+  (run as (p: object) => Promise<void>)({
+    nc,
+    logger: logger.child({ component: name }),
+    signal: abort.signal,
+    shared,
+    options: { ...options, leaderElect: leaderElect(options.leaderElect), kvReplicas: common.kvReplicas },
+  }).catch((err: unknown) => {
+    logger.fatal({ err }, `${name} failed`);
+    void shutdown(1);
+  }),
+);
 
 // One node on this machine's Docker engine makes the local cluster a working one-node cluster.
 let nodeLine = "none (NAVARCH_NODE_AGENT=false)";
@@ -100,7 +111,8 @@ async function shutdown(code = 0): Promise<void> {
   logger.info("shutting down");
   abort.abort();
   await agent;
-  await controllers;
+  await Promise.all(services);
+  await shared.stop();
   await gateway.stop();
   await nc.drain().catch(() => undefined);
   await nats?.stop();

@@ -1,0 +1,34 @@
+// The replication service: the ReplicaSet, Deployment, DaemonSet and Job controllers and the
+// garbage collector, run while this process holds the Lease
+// navarch-system/replication (see runElected). The all-in-one calls run() with its own connection
+// and shared informers; main.ts calls it standalone.
+import { runElected, type Logger, type SharedInformers } from "@navarch/controller";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { defaultOptions, type ReplicationOptions } from "./options.js";
+
+export const LEASE_NAME = "replication";
+
+export interface RunParams {
+  nc: NatsConnection;
+  logger: Logger;
+  signal: AbortSignal;
+  options?: Partial<ReplicationOptions> & { kvReplicas?: number };
+  /** Informers shared with other services of this process (the all-in-one). */
+  shared?: SharedInformers;
+}
+
+export async function run({ nc, logger, signal, options = {}, shared }: RunParams): Promise<void> {
+  const o = { ...defaultOptions(), ...options };
+  await runElected({
+    nc,
+    logger,
+    signal,
+    leaseName: LEASE_NAME,
+    election: o,
+    shared,
+    kvReplicas: options.kvReplicas,
+    prepare: async () => {
+      return () => [];
+    },
+  });
+}
