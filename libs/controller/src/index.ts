@@ -7,3 +7,4 @@ export * from "./machine.js";
 export * from "./shared-informers.js";
 export * from "./workqueue.js";
 export * from "./elected-run.js";
+export * from "./event-recorder.js";
