@@ -15,6 +15,8 @@ import {
   EndpointsServiceService,
   EventServiceClient,
   EventServiceService,
+  IngressServiceClient,
+  IngressServiceService,
   JobServiceClient,
   JobServiceService,
   LeaseServiceClient,
@@ -33,6 +35,7 @@ import {
   ServiceServiceService,
 } from "./generated/navarch/api/v1/api.js";
 import { Lease } from "./generated/navarch/coordination/v1/lease.js";
+import { Ingress } from "./generated/navarch/networking/v1/ingress.js";
 import { ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service } from "./generated/navarch/core/v1/core.js";
 import type { ObjectMeta } from "./generated/navarch/meta/v1/meta.js";
 
@@ -138,6 +141,11 @@ export const KINDS = {
     kind: "Job", apiVersion: "batch/v1", plural: "jobs", singular: "job", shortNames: [],
     namespaced: true, protoType: "navarch.batch.v1.Job", codec: Job,
     service: JobServiceService, client: JobServiceClient, hasSpec: true, hasStatus: true,
+  }),
+  Ingress: kind({
+    kind: "Ingress", apiVersion: "networking.k8s.io/v1", plural: "ingresses", singular: "ingress", shortNames: ["ing"],
+    namespaced: true, protoType: "navarch.networking.v1.Ingress", codec: Ingress,
+    service: IngressServiceService, client: IngressServiceClient, hasSpec: true, hasStatus: true,
   }),
   Lease: kind({
     kind: "Lease", apiVersion: "coordination.k8s.io/v1", plural: "leases", singular: "lease", shortNames: [],

@@ -36,6 +36,7 @@ import {
   Service,
 } from "../../core/v1/core.js";
 import { ListMeta, protoMetadata as protoMetadata5 } from "../../meta/v1/meta.js";
+import { Ingress, protoMetadata as protoMetadata6 } from "../../networking/v1/ingress.js";
 
 export const protobufPackage = "navarch.api.v1";
 
@@ -349,6 +350,20 @@ export interface JobList {
 export interface JobWatchEvent {
   type: string;
   object?: Job | undefined;
+}
+
+/** IngressList is one page of Ingress objects. */
+export interface IngressList {
+  apiVersion: string;
+  kind: string;
+  metadata?: ListMeta | undefined;
+  items: Ingress[];
+}
+
+/** IngressWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK. */
+export interface IngressWatchEvent {
+  type: string;
+  object?: Ingress | undefined;
 }
 
 function createBaseGetRequest(): GetRequest {
@@ -4569,6 +4584,216 @@ export const JobWatchEvent: MessageFns<JobWatchEvent> = {
   },
 };
 
+function createBaseIngressList(): IngressList {
+  return { apiVersion: "", kind: "", metadata: undefined, items: [] };
+}
+
+export const IngressList: MessageFns<IngressList> = {
+  encode(message: IngressList, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.apiVersion !== "") {
+      writer.uint32(10).string(message.apiVersion);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.metadata !== undefined) {
+      ListMeta.encode(message.metadata, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.items) {
+      Ingress.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IngressList {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIngressList();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.apiVersion = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.metadata = ListMeta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.items.push(Ingress.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IngressList {
+    return {
+      apiVersion: isSet(object.apiVersion)
+        ? globalThis.String(object.apiVersion)
+        : isSet(object.api_version)
+        ? globalThis.String(object.api_version)
+        : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      metadata: isSet(object.metadata) ? ListMeta.fromJSON(object.metadata) : undefined,
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => Ingress.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: IngressList): unknown {
+    const obj: any = {};
+    if (message.apiVersion !== "") {
+      obj.apiVersion = message.apiVersion;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.metadata !== undefined) {
+      obj.metadata = ListMeta.toJSON(message.metadata);
+    }
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => Ingress.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IngressList>, I>>(base?: I): IngressList {
+    return IngressList.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IngressList>, I>>(object: I): IngressList {
+    const message = createBaseIngressList();
+    message.apiVersion = object.apiVersion ?? "";
+    message.kind = object.kind ?? "";
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? ListMeta.fromPartial(object.metadata)
+      : undefined;
+    message.items = object.items?.map((e) => Ingress.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseIngressWatchEvent(): IngressWatchEvent {
+  return { type: "", object: undefined };
+}
+
+export const IngressWatchEvent: MessageFns<IngressWatchEvent> = {
+  encode(message: IngressWatchEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.object !== undefined) {
+      Ingress.encode(message.object, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IngressWatchEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIngressWatchEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.object = Ingress.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IngressWatchEvent {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      object: isSet(object.object) ? Ingress.fromJSON(object.object) : undefined,
+    };
+  },
+
+  toJSON(message: IngressWatchEvent): unknown {
+    const obj: any = {};
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.object !== undefined) {
+      obj.object = Ingress.toJSON(message.object);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IngressWatchEvent>, I>>(base?: I): IngressWatchEvent {
+    return IngressWatchEvent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IngressWatchEvent>, I>>(object: I): IngressWatchEvent {
+    const message = createBaseIngressWatchEvent();
+    message.type = object.type ?? "";
+    message.object = (object.object !== undefined && object.object !== null)
+      ? Ingress.fromPartial(object.object)
+      : undefined;
+    return message;
+  },
+};
+
 /** DiscoveryService tells clients what the server is and what it serves. */
 export type DiscoveryServiceService = typeof DiscoveryServiceService;
 export const DiscoveryServiceService = {
@@ -6609,6 +6834,152 @@ export const JobServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
+/** IngressService serves the Ingress kind. */
+export type IngressServiceService = typeof IngressServiceService;
+export const IngressServiceService = {
+  create: {
+    path: "/navarch.api.v1.IngressService/Create" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: Ingress): Buffer => Buffer.from(Ingress.encode(value).finish()),
+    requestDeserialize: (value: Buffer): Ingress => Ingress.decode(value),
+    responseSerialize: (value: Ingress): Buffer => Buffer.from(Ingress.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Ingress => Ingress.decode(value),
+  },
+  get: {
+    path: "/navarch.api.v1.IngressService/Get" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetRequest): Buffer => Buffer.from(GetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetRequest => GetRequest.decode(value),
+    responseSerialize: (value: Ingress): Buffer => Buffer.from(Ingress.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Ingress => Ingress.decode(value),
+  },
+  list: {
+    path: "/navarch.api.v1.IngressService/List" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListRequest): Buffer => Buffer.from(ListRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListRequest => ListRequest.decode(value),
+    responseSerialize: (value: IngressList): Buffer => Buffer.from(IngressList.encode(value).finish()),
+    responseDeserialize: (value: Buffer): IngressList => IngressList.decode(value),
+  },
+  update: {
+    path: "/navarch.api.v1.IngressService/Update" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: Ingress): Buffer => Buffer.from(Ingress.encode(value).finish()),
+    requestDeserialize: (value: Buffer): Ingress => Ingress.decode(value),
+    responseSerialize: (value: Ingress): Buffer => Buffer.from(Ingress.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Ingress => Ingress.decode(value),
+  },
+  delete: {
+    path: "/navarch.api.v1.IngressService/Delete" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteRequest): Buffer => Buffer.from(DeleteRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteRequest => DeleteRequest.decode(value),
+    responseSerialize: (value: Ingress): Buffer => Buffer.from(Ingress.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Ingress => Ingress.decode(value),
+  },
+  watch: {
+    path: "/navarch.api.v1.IngressService/Watch" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchRequest): Buffer => Buffer.from(WatchRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchRequest => WatchRequest.decode(value),
+    responseSerialize: (value: IngressWatchEvent): Buffer => Buffer.from(IngressWatchEvent.encode(value).finish()),
+    responseDeserialize: (value: Buffer): IngressWatchEvent => IngressWatchEvent.decode(value),
+  },
+} as const;
+
+export interface IngressServiceServer extends UntypedServiceImplementation {
+  create: handleUnaryCall<Ingress, Ingress>;
+  get: handleUnaryCall<GetRequest, Ingress>;
+  list: handleUnaryCall<ListRequest, IngressList>;
+  update: handleUnaryCall<Ingress, Ingress>;
+  delete: handleUnaryCall<DeleteRequest, Ingress>;
+  watch: handleServerStreamingCall<WatchRequest, IngressWatchEvent>;
+}
+
+export interface IngressServiceClient extends Client {
+  create(request: Ingress, callback: (error: ServiceError | null, response: Ingress) => void): ClientUnaryCall;
+  create(
+    request: Ingress,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Ingress) => void,
+  ): ClientUnaryCall;
+  create(
+    request: Ingress,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Ingress) => void,
+  ): ClientUnaryCall;
+  get(request: GetRequest, callback: (error: ServiceError | null, response: Ingress) => void): ClientUnaryCall;
+  get(
+    request: GetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Ingress) => void,
+  ): ClientUnaryCall;
+  get(
+    request: GetRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Ingress) => void,
+  ): ClientUnaryCall;
+  list(request: ListRequest, callback: (error: ServiceError | null, response: IngressList) => void): ClientUnaryCall;
+  list(
+    request: ListRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: IngressList) => void,
+  ): ClientUnaryCall;
+  list(
+    request: ListRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: IngressList) => void,
+  ): ClientUnaryCall;
+  update(request: Ingress, callback: (error: ServiceError | null, response: Ingress) => void): ClientUnaryCall;
+  update(
+    request: Ingress,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Ingress) => void,
+  ): ClientUnaryCall;
+  update(
+    request: Ingress,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Ingress) => void,
+  ): ClientUnaryCall;
+  delete(request: DeleteRequest, callback: (error: ServiceError | null, response: Ingress) => void): ClientUnaryCall;
+  delete(
+    request: DeleteRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Ingress) => void,
+  ): ClientUnaryCall;
+  delete(
+    request: DeleteRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Ingress) => void,
+  ): ClientUnaryCall;
+  watch(request: WatchRequest, options?: Partial<CallOptions>): ClientReadableStream<IngressWatchEvent>;
+  watch(
+    request: WatchRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<IngressWatchEvent>;
+}
+
+export const IngressServiceClient = makeGenericClientConstructor(
+  IngressServiceService,
+  "navarch.api.v1.IngressService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): IngressServiceClient;
+  service: typeof IngressServiceService;
+  serviceName: string;
+};
+
 type ProtoMetaEnumOptions = { options?: { [key: string]: any }; values?: { [key: string]: { [key: string]: any } } };
 
 type ProtoMetaMessageOptions = {
@@ -6643,6 +7014,7 @@ export const protoMetadata: ProtoMetadata = {
       "navarch/coordination/v1/lease.proto",
       "navarch/core/v1/core.proto",
       "navarch/meta/v1/meta.proto",
+      "navarch/networking/v1/ingress.proto",
     ],
     "publicDependency": [],
     "weakDependency": [],
@@ -8570,6 +8942,102 @@ export const protoMetadata: ProtoMetadata = {
       "reservedRange": [],
       "reservedName": [],
       "visibility": 0,
+    }, {
+      "name": "IngressList",
+      "field": [{
+        "name": "api_version",
+        "number": 1,
+        "label": 1,
+        "type": 9,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "apiVersion",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "kind",
+        "number": 2,
+        "label": 1,
+        "type": 9,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "kind",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "metadata",
+        "number": 3,
+        "label": 1,
+        "type": 11,
+        "typeName": ".navarch.meta.v1.ListMeta",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "metadata",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "items",
+        "number": 4,
+        "label": 3,
+        "type": 11,
+        "typeName": ".navarch.networking.v1.Ingress",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "items",
+        "options": undefined,
+        "proto3Optional": false,
+      }],
+      "extension": [],
+      "nestedType": [],
+      "enumType": [],
+      "extensionRange": [],
+      "oneofDecl": [],
+      "options": undefined,
+      "reservedRange": [],
+      "reservedName": [],
+      "visibility": 0,
+    }, {
+      "name": "IngressWatchEvent",
+      "field": [{
+        "name": "type",
+        "number": 1,
+        "label": 1,
+        "type": 9,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "type",
+        "options": undefined,
+        "proto3Optional": false,
+      }, {
+        "name": "object",
+        "number": 2,
+        "label": 1,
+        "type": 11,
+        "typeName": ".navarch.networking.v1.Ingress",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "object",
+        "options": undefined,
+        "proto3Optional": false,
+      }],
+      "extension": [],
+      "nestedType": [],
+      "enumType": [],
+      "extensionRange": [],
+      "oneofDecl": [],
+      "options": undefined,
+      "reservedRange": [],
+      "reservedName": [],
+      "visibility": 0,
     }],
     "enumType": [],
     "service": [{
@@ -9206,6 +9674,52 @@ export const protoMetadata: ProtoMetadata = {
         "serverStreaming": true,
       }],
       "options": undefined,
+    }, {
+      "name": "IngressService",
+      "method": [{
+        "name": "Create",
+        "inputType": ".navarch.networking.v1.Ingress",
+        "outputType": ".navarch.networking.v1.Ingress",
+        "options": undefined,
+        "clientStreaming": false,
+        "serverStreaming": false,
+      }, {
+        "name": "Get",
+        "inputType": ".navarch.api.v1.GetRequest",
+        "outputType": ".navarch.networking.v1.Ingress",
+        "options": undefined,
+        "clientStreaming": false,
+        "serverStreaming": false,
+      }, {
+        "name": "List",
+        "inputType": ".navarch.api.v1.ListRequest",
+        "outputType": ".navarch.api.v1.IngressList",
+        "options": undefined,
+        "clientStreaming": false,
+        "serverStreaming": false,
+      }, {
+        "name": "Update",
+        "inputType": ".navarch.networking.v1.Ingress",
+        "outputType": ".navarch.networking.v1.Ingress",
+        "options": undefined,
+        "clientStreaming": false,
+        "serverStreaming": false,
+      }, {
+        "name": "Delete",
+        "inputType": ".navarch.api.v1.DeleteRequest",
+        "outputType": ".navarch.networking.v1.Ingress",
+        "options": undefined,
+        "clientStreaming": false,
+        "serverStreaming": false,
+      }, {
+        "name": "Watch",
+        "inputType": ".navarch.api.v1.WatchRequest",
+        "outputType": ".navarch.api.v1.IngressWatchEvent",
+        "options": undefined,
+        "clientStreaming": false,
+        "serverStreaming": true,
+      }],
+      "options": undefined,
     }],
     "extension": [],
     "options": undefined,
@@ -9219,445 +9733,463 @@ export const protoMetadata: ProtoMetadata = {
         "leadingDetachedComments": [],
       }, {
         "path": [4, 0],
-        "span": [19, 0, 23, 1],
+        "span": [20, 0, 24, 1],
         "leadingComments": " GetRequest names one object.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 0, 2, 0],
-        "span": [21, 2, 23],
+        "span": [22, 2, 23],
         "leadingComments": ' Empty for cluster-scoped kinds; "default" if empty for namespaced kinds.\n',
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 1],
-        "span": [26, 0, 37, 1],
+        "span": [27, 0, 38, 1],
         "leadingComments": " ListRequest selects objects, one page at a time.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 1, 2, 0],
-        "span": [28, 2, 23],
+        "span": [29, 2, 23],
         "leadingComments": " Empty lists across all namespaces.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 1, 2, 1],
-        "span": [30, 2, 28],
+        "span": [31, 2, 28],
         "leadingComments": ' Kubernetes label selector syntax: "app=web,tier!=db,env in (a,b),!legacy".\n',
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 1, 2, 2],
-        "span": [32, 2, 28],
+        "span": [33, 2, 28],
         "leadingComments": ' Equality on metadata.name, metadata.namespace and spec.nodeName: "spec.nodeName=n1".\n',
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 1, 2, 3],
-        "span": [34, 2, 18],
+        "span": [35, 2, 18],
         "leadingComments": " Page size; 0 means everything.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 1, 2, 4],
-        "span": [36, 2, 22],
+        "span": [37, 2, 22],
         "leadingComments": " Token from the previous page's ListMeta.continue.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 2],
-        "span": [40, 0, 47, 1],
+        "span": [41, 0, 48, 1],
         "leadingComments": " DeleteRequest names the object to delete, with optional preconditions.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 2, 2, 4],
-        "span": [46, 2, 32],
+        "span": [47, 2, 32],
         "leadingComments": " Background (default), Foreground or Orphan.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 3],
-        "span": [50, 0, 53, 1],
+        "span": [51, 0, 54, 1],
         "leadingComments": " Preconditions must hold for a delete to happen.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 4],
-        "span": [56, 0, 64, 1],
+        "span": [57, 0, 65, 1],
         "leadingComments":
           " WatchRequest streams changes after resource_version (or the current state first, if empty).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 4, 2, 3],
-        "span": [61, 2, 30],
+        "span": [62, 2, 30],
         "leadingComments":
           " Resume point: events after this version. Empty: ADDED for every current object, then changes.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 4, 2, 4],
-        "span": [63, 2, 33],
+        "span": [64, 2, 33],
         "leadingComments": " Send BOOKMARK events (an object with only metadata.resourceVersion) periodically.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 5],
-        "span": [67, 0, 28],
+        "span": [68, 0, 28],
         "leadingComments": " GetVersionRequest asks for the server's version.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 6],
-        "span": [70, 0, 75, 1],
+        "span": [71, 0, 76, 1],
         "leadingComments": " GetVersionResponse is the server's version and the NATS server it stores state in.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 7],
-        "span": [78, 0, 34],
+        "span": [79, 0, 34],
         "leadingComments": " ListAPIResourcesRequest asks for the kinds the server serves.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 8],
-        "span": [81, 0, 83, 1],
+        "span": [82, 0, 84, 1],
         "leadingComments": " ListAPIResourcesResponse lists the kinds the server serves.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 9],
-        "span": [86, 0, 95, 1],
+        "span": [87, 0, 96, 1],
         "leadingComments": " APIResource describes one kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 9, 2, 0],
-        "span": [88, 2, 18],
+        "span": [89, 2, 18],
         "leadingComments": ' Plural lower-case name: "configmaps".\n',
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 10],
-        "span": [98, 0, 24],
+        "span": [99, 0, 24],
         "leadingComments": " WhoAmIRequest asks who the caller's token says it is.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 11],
-        "span": [101, 0, 104, 1],
+        "span": [102, 0, 105, 1],
         "leadingComments": " WhoAmIResponse is the identity of the caller.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 0],
-        "span": [107, 0, 111, 1],
+        "span": [108, 0, 112, 1],
         "leadingComments": " DiscoveryService tells clients what the server is and what it serves.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12],
-        "span": [115, 0, 132, 1],
+        "span": [116, 0, 133, 1],
         "leadingComments":
           " PodLogsRequest asks for the log of one container of a pod (navctl logs). The gateway finds the\n node the pod is bound to and streams the container's output from that node's agent over NATS.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 0],
-        "span": [117, 2, 23],
+        "span": [118, 2, 23],
         "leadingComments": ' "default" if empty.\n',
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 1],
-        "span": [119, 2, 18],
+        "span": [120, 2, 18],
         "leadingComments": " The pod's name.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 2],
-        "span": [121, 2, 23],
+        "span": [122, 2, 23],
         "leadingComments": " The container; may be empty when the pod has exactly one container.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 3],
-        "span": [123, 2, 18],
+        "span": [124, 2, 18],
         "leadingComments": " Keep streaming new output until the client cancels or the container's log ends.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 4],
-        "span": [125, 2, 20],
+        "span": [126, 2, 20],
         "leadingComments": " The log of the previous, terminated instance of the container (after a restart).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 5],
-        "span": [127, 2, 32],
+        "span": [128, 2, 32],
         "leadingComments": " Only the last N lines (absent: the whole log).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 6],
-        "span": [129, 2, 35],
+        "span": [130, 2, 35],
         "leadingComments": " Only output written in the last N seconds (absent: no limit).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 7],
-        "span": [131, 2, 22],
+        "span": [132, 2, 22],
         "leadingComments": " Prefix every line with its RFC 3339 timestamp.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 13],
-        "span": [136, 0, 138, 1],
+        "span": [137, 0, 139, 1],
         "leadingComments":
           " PodLogsChunk is a piece of the log: raw bytes as the container wrote them (stdout and stderr\n interleaved), not necessarily whole lines.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 1],
-        "span": [146, 0, 148, 1],
+        "span": [147, 0, 149, 1],
         "leadingComments":
           " LogService streams container logs from the node that runs the pod. Errors: NOT_FOUND (no such\n pod, or no previous instance of the container), FAILED_PRECONDITION (the pod is not bound to a\n node yet, or the container is waiting to start), INVALID_ARGUMENT (container missing or unknown,\n with the pod's container names), UNAVAILABLE (the pod's node does not answer, or its stream\n broke off), RESOURCE_EXHAUSTED (the node serves too many streams, or the client reads too\n slowly), DATA_LOSS (part of the stream was lost in transit; read it again).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 14],
-        "span": [151, 0, 156, 1],
+        "span": [152, 0, 157, 1],
         "leadingComments": " NamespaceList is one page of Namespace objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 15],
-        "span": [159, 0, 162, 1],
+        "span": [160, 0, 163, 1],
         "leadingComments": " NamespaceWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 2],
-        "span": [165, 0, 172, 1],
+        "span": [166, 0, 173, 1],
         "leadingComments": " NamespaceService serves the Namespace kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 16],
-        "span": [175, 0, 180, 1],
+        "span": [176, 0, 181, 1],
         "leadingComments": " NodeList is one page of Node objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 17],
-        "span": [183, 0, 186, 1],
+        "span": [184, 0, 187, 1],
         "leadingComments": " NodeWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 3],
-        "span": [189, 0, 196, 1],
+        "span": [190, 0, 197, 1],
         "leadingComments": " NodeService serves the Node kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 18],
-        "span": [199, 0, 204, 1],
+        "span": [200, 0, 205, 1],
         "leadingComments": " PodList is one page of Pod objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 19],
-        "span": [207, 0, 210, 1],
+        "span": [208, 0, 211, 1],
         "leadingComments": " PodWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 4],
-        "span": [213, 0, 220, 1],
+        "span": [214, 0, 221, 1],
         "leadingComments": " PodService serves the Pod kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 20],
-        "span": [223, 0, 228, 1],
+        "span": [224, 0, 229, 1],
         "leadingComments": " ServiceList is one page of Service objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 21],
-        "span": [231, 0, 234, 1],
+        "span": [232, 0, 235, 1],
         "leadingComments": " ServiceWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 5],
-        "span": [237, 0, 244, 1],
+        "span": [238, 0, 245, 1],
         "leadingComments": " ServiceService serves the Service kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 22],
-        "span": [247, 0, 252, 1],
+        "span": [248, 0, 253, 1],
         "leadingComments": " EndpointsList is one page of Endpoints objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 23],
-        "span": [255, 0, 258, 1],
+        "span": [256, 0, 259, 1],
         "leadingComments": " EndpointsWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 6],
-        "span": [261, 0, 268, 1],
+        "span": [262, 0, 269, 1],
         "leadingComments": " EndpointsService serves the Endpoints kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 24],
-        "span": [271, 0, 276, 1],
+        "span": [272, 0, 277, 1],
         "leadingComments": " ConfigMapList is one page of ConfigMap objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 25],
-        "span": [279, 0, 282, 1],
+        "span": [280, 0, 283, 1],
         "leadingComments": " ConfigMapWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 7],
-        "span": [285, 0, 292, 1],
+        "span": [286, 0, 293, 1],
         "leadingComments": " ConfigMapService serves the ConfigMap kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 26],
-        "span": [295, 0, 300, 1],
+        "span": [296, 0, 301, 1],
         "leadingComments": " SecretList is one page of Secret objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 27],
-        "span": [303, 0, 306, 1],
+        "span": [304, 0, 307, 1],
         "leadingComments": " SecretWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 8],
-        "span": [309, 0, 316, 1],
+        "span": [310, 0, 317, 1],
         "leadingComments": " SecretService serves the Secret kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 28],
-        "span": [319, 0, 324, 1],
+        "span": [320, 0, 325, 1],
         "leadingComments": " EventList is one page of Event objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 29],
-        "span": [327, 0, 330, 1],
+        "span": [328, 0, 331, 1],
         "leadingComments": " EventWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 9],
-        "span": [333, 0, 340, 1],
+        "span": [334, 0, 341, 1],
         "leadingComments": " EventService serves the Event kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 30],
-        "span": [343, 0, 348, 1],
+        "span": [344, 0, 349, 1],
         "leadingComments": " ReplicaSetList is one page of ReplicaSet objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 31],
-        "span": [351, 0, 354, 1],
+        "span": [352, 0, 355, 1],
         "leadingComments": " ReplicaSetWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 10],
-        "span": [357, 0, 364, 1],
+        "span": [358, 0, 365, 1],
         "leadingComments": " ReplicaSetService serves the ReplicaSet kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 32],
-        "span": [367, 0, 372, 1],
+        "span": [368, 0, 373, 1],
         "leadingComments": " DeploymentList is one page of Deployment objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 33],
-        "span": [375, 0, 378, 1],
+        "span": [376, 0, 379, 1],
         "leadingComments": " DeploymentWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 11],
-        "span": [381, 0, 388, 1],
+        "span": [382, 0, 389, 1],
         "leadingComments": " DeploymentService serves the Deployment kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 34],
-        "span": [391, 0, 396, 1],
+        "span": [392, 0, 397, 1],
         "leadingComments": " LeaseList is one page of Lease objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 35],
-        "span": [399, 0, 402, 1],
+        "span": [400, 0, 403, 1],
         "leadingComments": " LeaseWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 12],
-        "span": [405, 0, 412, 1],
+        "span": [406, 0, 413, 1],
         "leadingComments": " LeaseService serves the Lease kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 36],
-        "span": [415, 0, 420, 1],
+        "span": [416, 0, 421, 1],
         "leadingComments": " DaemonSetList is one page of DaemonSet objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 37],
-        "span": [423, 0, 426, 1],
+        "span": [424, 0, 427, 1],
         "leadingComments": " DaemonSetWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 13],
-        "span": [429, 0, 436, 1],
+        "span": [430, 0, 437, 1],
         "leadingComments": " DaemonSetService serves the DaemonSet kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 38],
-        "span": [439, 0, 444, 1],
+        "span": [440, 0, 445, 1],
         "leadingComments": " JobList is one page of Job objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 39],
-        "span": [447, 0, 450, 1],
+        "span": [448, 0, 451, 1],
         "leadingComments": " JobWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 14],
-        "span": [453, 0, 460, 1],
+        "span": [454, 0, 461, 1],
         "leadingComments": " JobService serves the Job kind.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 40],
+        "span": [464, 0, 469, 1],
+        "leadingComments": " IngressList is one page of Ingress objects.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 41],
+        "span": [472, 0, 475, 1],
+        "leadingComments": " IngressWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [6, 15],
+        "span": [478, 0, 485, 1],
+        "leadingComments": " IngressService serves the Ingress kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }],
@@ -9706,6 +10238,8 @@ export const protoMetadata: ProtoMetadata = {
     ".navarch.api.v1.DaemonSetWatchEvent": DaemonSetWatchEvent,
     ".navarch.api.v1.JobList": JobList,
     ".navarch.api.v1.JobWatchEvent": JobWatchEvent,
+    ".navarch.api.v1.IngressList": IngressList,
+    ".navarch.api.v1.IngressWatchEvent": IngressWatchEvent,
     ".navarch.api.v1.DiscoveryService": DiscoveryServiceClient,
     ".navarch.api.v1.LogService": LogServiceClient,
     ".navarch.api.v1.NamespaceService": NamespaceServiceClient,
@@ -9721,8 +10255,9 @@ export const protoMetadata: ProtoMetadata = {
     ".navarch.api.v1.LeaseService": LeaseServiceClient,
     ".navarch.api.v1.DaemonSetService": DaemonSetServiceClient,
     ".navarch.api.v1.JobService": JobServiceClient,
+    ".navarch.api.v1.IngressService": IngressServiceClient,
   },
-  dependencies: [protoMetadata1, protoMetadata2, protoMetadata3, protoMetadata4, protoMetadata5],
+  dependencies: [protoMetadata1, protoMetadata2, protoMetadata3, protoMetadata4, protoMetadata5, protoMetadata6],
 };
 
 function bytesFromBase64(b64: string): Uint8Array {
