@@ -4,3 +4,4 @@ export { PAUSE_IMAGE, containerName, sandboxName } from "./docker-spec.js";
 export { parseImageRef, normalizedRef } from "./docker-images.js";
 export { MANAGED_LABEL } from "./docker-client.js";
 export { silentLogger, type Logger as RuntimeLogger } from "./logger.js";
+export { FakeRuntime, type FakeRuntimeOptions, type ContainerScript } from "./fake-runtime.js";
