@@ -8,4 +8,3 @@ export * from "./shared-informers.js";
 export * from "./workqueue.js";
 export * from "./elected-run.js";
 export * from "./event-recorder.js";
-export * from "./events.js";
