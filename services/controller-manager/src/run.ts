@@ -1,18 +1,21 @@
-// The controller-manager: the namespace, pod projection, pod status and node lifecycle controllers,
-// run while this process holds the Lease navarch-system/controller-manager (see runElected). The
-// all-in-one calls run() with its own connection; main.ts calls it standalone.
-import { KINDS, type Lease, type Node, type Pod } from "@navarch/api";
+// The controller-manager: the namespace, pod projection, pod status, node lifecycle and taint
+// eviction controllers, run while this process holds the Lease navarch-system/controller-manager
+// (see runElected). The all-in-one calls run() with its own connection; main.ts calls it standalone.
+import { KINDS, type Event, type Lease, type Node, type Pod } from "@navarch/api";
 import { runElected, type Logger, type SharedInformers } from "@navarch/controller";
-import { Informer, openNodePods, openPodStatusReports } from "@navarch/store";
+import { Informer, ResourceStore, openNodePods, openPodStatusReports } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { namespaceController } from "./namespace/controller.js";
 import { namespaceInformers } from "./namespace/watches.js";
 import { nodeLifecycleController } from "./node-lifecycle/controller.js";
 import { podProjector } from "./pod-projector/controller.js";
 import { podStatusFolder } from "./pod-status/controller.js";
+import { taintEvictionController } from "./taint-eviction/controller.js";
 import { defaultOptions, type ControllerManagerOptions } from "./options.js";
 
 export const LEASE_NAME = "controller-manager";
+/** Events expire from navarch-events after an hour (as the gateway and the agents open the bucket). */
+const EVENT_TTL_MS = 60 * 60 * 1000;
 
 export interface RunParams {
   nc: NatsConnection;
@@ -30,6 +33,7 @@ export async function run({ nc, logger, signal, options = {}, shared }: RunParam
   const warn = (what: string) => (err: unknown) => logger.warn({ err: String(err) }, `${what} watch failed; retrying`);
   const projections = new Informer<Pod>(await openNodePods(nc, undefined, replicas), nc, { onWatchError: warn("node pods") });
   const reports = new Informer<Pod>(await openPodStatusReports(nc, replicas), nc, { onWatchError: warn("pod status") });
+  const events = await ResourceStore.open<Event>(nc, KINDS.Event, { replicas, maxAgeMs: EVENT_TTL_MS });
   try {
     await runElected({
       nc,
@@ -54,7 +58,8 @@ export async function run({ nc, logger, signal, options = {}, shared }: RunParam
           }),
           podProjector({ nc, informers: { pods, projections }, logger, kvReplicas: replicas }),
           podStatusFolder({ pods, reports, logger }),
-          nodeLifecycleController({ nodes, leases, gracePeriodMs: o.nodeMonitorGraceSeconds * 1000, logger }),
+          nodeLifecycleController({ nodes, leases, gracePeriodMs: o.nodeMonitorGraceSeconds * 1000, events, logger }),
+          taintEvictionController({ pods, nodes, events, logger }),
         ];
       },
     });

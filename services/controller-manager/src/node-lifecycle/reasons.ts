@@ -1,0 +1,23 @@
+// The names the node lifecycle controller writes: the Ready condition's reasons, the taints it
+// manages (Kubernetes' well-known node taints, so pods' tolerations read the same) and the
+// reasons of the Events it records on Nodes.
+
+/** Reasons of the Ready condition this controller writes. */
+export const READY_REASONS = {
+  ready: "NodeAgentReady",
+  stale: "NodeStatusUnknown",
+  never: "NodeStatusNeverUpdated",
+} as const;
+
+/** Ready=Unknown: the node's heartbeat stopped (the control plane cannot reach it). */
+export const TAINT_UNREACHABLE = "node.kubernetes.io/unreachable";
+/** Ready=False: the node says it is not ready. */
+export const TAINT_NOT_READY = "node.kubernetes.io/not-ready";
+export const NO_EXECUTE = "NoExecute";
+
+/** Node events, with Kubernetes' reasons and messages ("Node n1 status is now: NodeNotReady"). */
+export const EVENT_NODE_READY = "NodeReady";
+export const EVENT_NODE_NOT_READY = "NodeNotReady";
+
+/** Who records them (Kubernetes: the node-controller). */
+export const EVENT_COMPONENT = "node-controller";

@@ -1,0 +1,12 @@
+// What the taint eviction controller records: Kubernetes' reason and message, so the event reads
+// the same in `describe pod` as on a Kubernetes cluster.
+export const EVENT_TAINT_MANAGER_EVICTION = "TaintManagerEviction";
+export const EVENT_COMPONENT = "taint-eviction-controller";
+
+export function evictionMessage(namespace: string, name: string): string {
+  return `Marking for deletion Pod ${namespace}/${name}`;
+}
+
+/** The taint that makes an eviction a force deletion: the node's agent cannot confirm a graceful one. */
+export const TAINT_UNREACHABLE = "node.kubernetes.io/unreachable";
+export const NO_EXECUTE = "NoExecute";
