@@ -21,6 +21,7 @@ import { randomUUID } from "node:crypto";
 import { admissionFor, type Admission } from "./admission/index.js";
 import type { GatewayContext } from "./context.js";
 import { decodeContinue, encodeContinue, parseSelection, selects } from "./selection.js";
+import { writeWithAddresses } from "./service-addresses.js";
 
 
 
@@ -53,19 +54,22 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
     this.placeNamespace(meta);
     if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
     if (this.info.namespaced) await this.checkNamespaceOpen(meta.namespace);
+    // The uid is the server's, and admission may use it (a Job's generated selector does).
+    meta.uid = randomUUID();
     this.admission.default(obj);
     this.refuse(this.admission.validate(obj));
     const now = timestamp(this.ctx.now());
     obj.metadata = {
       ...meta,
-      uid: randomUUID(),
+      uid: meta.uid,
       creationTimestamp: now,
       deletionTimestamp: "",
       deletionGracePeriodSeconds: 0,
       generation: this.info.hasSpec ? 1 : 0,
     };
     this.initialStatus(obj);
-    const created = await this.store.create(obj, this.ctx.options.maxObjectBytes);
+    const addresses = await this.ctx.serviceAddresses?.beforeCreate(obj);
+    const created = await writeWithAddresses(addresses, () => this.store.create(obj, this.ctx.options.maxObjectBytes));
     this.ctx.wrote(this.info, created.metadata!.resourceVersion);
     return created;
   }
@@ -130,6 +134,8 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
       throw new ConflictError(`Precondition failed: UID in object meta: ${meta.uid}, UID in stored object: ${cur.uid}`);
     }
     if (wanted && String(wanted) !== cur.resourceVersion) throw this.conflict(meta.name, String(wanted));
+    meta.uid = cur.uid;
+    this.ctx.serviceAddresses?.keepAllocated(obj, current);
     this.admission.default(obj);
     this.refuse([...this.admission.validate(obj), ...this.admission.validateUpdate(obj, current)]);
     const specChanged = this.info.hasSpec && JSON.stringify(specOf(obj)) !== JSON.stringify(specOf(current));
@@ -144,7 +150,8 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
     };
     // Status belongs to the controller that reports it; a client update keeps it as it was.
     if (this.info.hasStatus) (obj as { status?: unknown }).status = (current as { status?: unknown }).status;
-    const updated = await this.store.update(obj, this.ctx.options.maxObjectBytes);
+    const addresses = await this.ctx.serviceAddresses?.beforeUpdate(obj, current);
+    const updated = await writeWithAddresses(addresses, () => this.store.update(obj, this.ctx.options.maxObjectBytes));
     // No result: the last finalizer of an object being deleted went away, so the store deleted it.
     if (!updated) return obj;
     this.ctx.wrote(this.info, updated.metadata!.resourceVersion);
@@ -163,7 +170,7 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
       throw new PermissionDeniedError(`namespaces "${req.name}" is forbidden: this namespace may not be deleted`);
     }
     const informer = await this.ctx.fresh<T>(this.info);
-    const current = informer.get(namespace, req.name);
+    let current = informer.get(namespace, req.name);
     if (!current) throw this.notFound(req.name);
     const cur = current.metadata!;
     const pre = req.preconditions;
@@ -176,16 +183,29 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
       );
     }
     if (this.info.kind === "Namespace") return (await this.terminateNamespace(current as unknown as Namespace)) as unknown as T;
+    // The propagation policy is carried by finalizers the garbage collector acts on.
+    const finalizersBefore = cur.finalizers ?? [];
+    const finalizers = propagationFinalizers(finalizersBefore, req.propagationPolicy);
+    if (finalizers !== finalizersBefore) {
+      current = { ...current, metadata: { ...cur, finalizers } };
+      if (cur.deletionTimestamp) {
+        // Already being deleted: only the policy changes (the update deletes it if nothing holds it now).
+        const updated = await this.store.update(current);
+        if (updated) this.ctx.wrote(this.info, updated.metadata!.resourceVersion);
+        return updated ?? current;
+      }
+    }
     if (this.info.kind === "Pod") {
       const graceful = await this.terminatePod(current as unknown as Pod, req.gracePeriodSeconds);
       if (graceful) return graceful as unknown as T;
-      if (req.gracePeriodSeconds === 0 && (cur.finalizers ?? []).length === 0) {
+      if (req.gracePeriodSeconds === 0 && finalizers.length === 0) {
         // Force: gone now, whatever its node agent is doing (it kills the containers on seeing it gone).
         await this.store.delete(namespace, req.name, Number(cur.resourceVersion));
         return current;
       }
     }
     const result = await requestDeletion(this.store, current, this.ctx.now(), req.gracePeriodSeconds);
+    if (result.deleted) await this.ctx.serviceAddresses?.afterDelete(current);
     if (!result.deleted) this.ctx.wrote(this.info, result.object.metadata!.resourceVersion);
     return result.object;
   }
@@ -289,6 +309,26 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
       `Operation cannot be fulfilled on ${this.info.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again (resourceVersion ${rv} is stale)`,
     );
   }
+}
+
+/** Finalizers the garbage collector honours (services/replication/src/garbage-collector). */
+export const FOREGROUND_DELETION_FINALIZER = "foregroundDeletion";
+export const ORPHAN_FINALIZER = "orphan";
+
+/**
+ * The finalizers a delete with this propagation policy leaves, as Kubernetes does: Foreground
+ * holds the object until the dependents that block it are gone; Orphan until the garbage
+ * collector has removed the object from its dependents' ownerReferences; Background asks for
+ * neither (dependents go after the object); no policy keeps what the object has. Returns the
+ * same array when nothing changes.
+ */
+export function propagationFinalizers(finalizers: string[], policy: string): string[] {
+  const want = policy === "Foreground" ? FOREGROUND_DELETION_FINALIZER : policy === "Orphan" ? ORPHAN_FINALIZER : undefined;
+  if (policy === "") return finalizers;
+  const rest = finalizers.filter((f) => f !== FOREGROUND_DELETION_FINALIZER && f !== ORPHAN_FINALIZER);
+  const next = want ? [...rest, want] : rest;
+  const same = next.length === finalizers.length && next.every((f) => finalizers.includes(f));
+  return same ? finalizers : next;
 }
 
 function specOf(obj: KubeObject): unknown {

@@ -10,7 +10,7 @@ import { endpointsRules, eventRules, leaseRules, namespaceRules } from "./misc.j
 import { nodeRules } from "./node.js";
 import { podRules } from "./pod.js";
 import { serviceRules } from "./service.js";
-import { deploymentRules, replicaSetRules } from "./workloads.js";
+import { daemonSetRules, deploymentRules, jobRules, replicaSetRules } from "./workloads.js";
 
 export interface Admission<T extends KubeObject = KubeObject> {
   /** Fills Kubernetes defaults in place (called on create and on update, before validate). */
@@ -39,6 +39,8 @@ const RULES: Record<string, KindRules<KubeObject>> = {
   Event: eventRules,
   ReplicaSet: replicaSetRules,
   Deployment: deploymentRules,
+  DaemonSet: daemonSetRules,
+  Job: jobRules,
   Lease: leaseRules,
 };
 

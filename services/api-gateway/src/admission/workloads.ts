@@ -1,4 +1,4 @@
-// ReplicaSet and Deployment: a replica count, a selector, and a pod template the selector must
+// ReplicaSet, Deployment, DaemonSet and Job: a selector and a pod template the selector must
 // match (otherwise the controller would create pods it does not count, forever).
 import {
   checkLabelValue,
@@ -6,10 +6,13 @@ import {
   fromLabelSelector,
   LabelSelector,
   matches,
+  type DaemonSet,
   type Deployment,
   type DeploymentSpec,
+  type Job,
   type FieldError,
-  type PodTemplateSpec,
+  ObjectMeta,
+  PodTemplateSpec,
   type ReplicaSet,
   type ReplicaSetSpec,
 } from "@navarch/api";
@@ -37,14 +40,16 @@ function validateWorkload(spec: WorkloadSpec | undefined, kind: string): FieldEr
   errs.push(...nonNegative("spec.minReadySeconds", spec.minReadySeconds));
   const selectorErrs = validateSelector(spec.selector, "spec.selector", kind);
   errs.push(...selectorErrs);
-  errs.push(...validateTemplate(spec.template, "spec.template"));
-  if (spec.selector && selectorErrs.length === 0 && spec.template) {
-    const labels = spec.template.metadata?.labels ?? {};
-    if (!matches(fromLabelSelector(spec.selector), labels)) {
-      errs.push(invalid("spec.template.metadata.labels", labels, "`selector` does not match template `labels`"));
-    }
-  }
+  // Kubernetes names ReplicaSet in this message for Deployments too (both validate a ReplicaSet's template).
+  errs.push(...validateTemplate(spec.template, "spec.template", ALWAYS, "ReplicaSet"));
+  errs.push(...selectorMatchesTemplate(spec.selector, selectorErrs, spec.template));
   return errs;
+}
+
+function selectorMatchesTemplate(selector: LabelSelector | undefined, selectorErrs: FieldError[], template: PodTemplateSpec | undefined): FieldError[] {
+  if (!selector || selectorErrs.length > 0 || !template) return [];
+  const labels = template.metadata?.labels ?? {};
+  return matches(fromLabelSelector(selector), labels) ? [] : [invalid("spec.template.metadata.labels", labels, "`selector` does not match template `labels`")];
 }
 
 /** A structured selector that must select something: an empty one would adopt every pod. */
@@ -75,7 +80,9 @@ function validateSelector(sel: LabelSelector | undefined, path: string, kind: st
   return errs;
 }
 
-function validateTemplate(template: PodTemplateSpec | undefined, path: string): FieldError[] {
+const ALWAYS = ["Always"];
+
+function validateTemplate(template: PodTemplateSpec | undefined, path: string, restartPolicies: string[], kind: string): FieldError[] {
   if (!template) return [required(path)];
   const meta = child(path, "metadata");
   const spec = child(path, "spec");
@@ -84,11 +91,12 @@ function validateTemplate(template: PodTemplateSpec | undefined, path: string): 
     ...validateAnnotations(template.metadata?.annotations, child(meta, "annotations")),
     ...validatePodSpec(template.spec, spec),
   ];
-  // The controller replaces pods that end; a pod that is meant to end would be recreated forever.
+  // A replica controller replaces pods that end, so a pod meant to end would be recreated
+  // forever; a Job's pods are meant to end. (Job: validatePodSpec already said "Required value".)
   const restart = template.spec?.restartPolicy ?? "";
-  if (restart !== "" && restart !== "Always") errs.push(notSupported(child(spec, "restartPolicy"), restart, ["Always"]));
-  if (template.spec?.activeDeadlineSeconds !== undefined) {
-    errs.push(forbidden(child(spec, "activeDeadlineSeconds"), "activeDeadlineSeconds in ReplicaSet is not Supported"));
+  if (restart !== "" && !restartPolicies.includes(restart)) errs.push(notSupported(child(spec, "restartPolicy"), restart, restartPolicies));
+  if (restartPolicies === ALWAYS && template.spec?.activeDeadlineSeconds !== undefined) {
+    errs.push(forbidden(child(spec, "activeDeadlineSeconds"), `activeDeadlineSeconds in ${kind} is not Supported`));
   }
   return errs;
 }
@@ -179,3 +187,158 @@ function intOrPercent(value: string, path: string, errs: FieldError[]): { value:
   }
   return { value: n, percent: m[2] === "%" };
 }
+
+// ---- DaemonSet ----
+
+const DAEMONSET_STRATEGIES = ["RollingUpdate", "OnDelete"];
+
+export const daemonSetRules: KindRules<DaemonSet> = {
+  default(ds) {
+    const spec = ds.spec;
+    if (!spec) return;
+    if (spec.template?.spec) defaultPodSpec(spec.template.spec);
+    const strategy = (spec.updateStrategy ??= { type: "", rollingUpdate: undefined });
+    if (strategy.type === "") strategy.type = "RollingUpdate";
+    if (strategy.type === "RollingUpdate") {
+      const ru = (strategy.rollingUpdate ??= { maxUnavailable: "", maxSurge: "" });
+      if (ru.maxUnavailable === "") ru.maxUnavailable = "1";
+      if (ru.maxSurge === "") ru.maxSurge = "0";
+    }
+    if (spec.revisionHistoryLimit === undefined) spec.revisionHistoryLimit = 10;
+  },
+
+  validate(ds) {
+    const spec = ds.spec;
+    if (!spec) return [required("spec")];
+    const errs: FieldError[] = [];
+    errs.push(...nonNegative("spec.minReadySeconds", spec.minReadySeconds));
+    errs.push(...nonNegative("spec.revisionHistoryLimit", spec.revisionHistoryLimit));
+    const selectorErrs = validateSelector(spec.selector, "spec.selector", "DaemonSet");
+    errs.push(...selectorErrs);
+    // A daemon pod that ends would be recreated on its node forever.
+    errs.push(...validateTemplate(spec.template, "spec.template", ALWAYS, "DaemonSet"));
+    errs.push(...selectorMatchesTemplate(spec.selector, selectorErrs, spec.template));
+    const strategy = spec.updateStrategy;
+    if (strategy) {
+      errs.push(...oneOf("spec.updateStrategy.type", strategy.type, DAEMONSET_STRATEGIES));
+      const ru = strategy.rollingUpdate;
+      if (strategy.type === "RollingUpdate" && ru) {
+        const p = "spec.updateStrategy.rollingUpdate";
+        const surge = intOrPercent(ru.maxSurge, child(p, "maxSurge"), errs);
+        const unavailable = intOrPercent(ru.maxUnavailable, child(p, "maxUnavailable"), errs);
+        if (unavailable?.percent && unavailable.value > 100) {
+          errs.push(invalid(child(p, "maxUnavailable"), ru.maxUnavailable, "must not be greater than 100%"));
+        }
+        // The controller replaces a node's pod by deleting the old one first (Kubernetes' default,
+        // maxSurge 0); it never runs two daemon pods on one node.
+        if (surge && surge.value > 0) {
+          errs.push(invalid(child(p, "maxSurge"), ru.maxSurge, "only 0 is supported: Navarch replaces a node's daemon pod by deleting the old one first"));
+        } else if (unavailable?.value === 0) {
+          errs.push(invalid(child(p, "maxUnavailable"), ru.maxUnavailable, "may not be 0 when `maxSurge` is 0"));
+        }
+      }
+    }
+    return errs;
+  },
+
+  validateUpdate(ds, old) {
+    return validateSelectorUpdate(ds.spec?.selector, old.spec?.selector);
+  },
+};
+
+// ---- Job ----
+
+/** Labels Kubernetes puts on a Job's pod template (and the generated selector uses the first). */
+export const JOB_CONTROLLER_UID_LABEL = "batch.kubernetes.io/controller-uid";
+export const JOB_NAME_LABEL = "batch.kubernetes.io/job-name";
+/** The same without the prefix, as Kubernetes still writes them for older clients. */
+const LEGACY_CONTROLLER_UID_LABEL = "controller-uid";
+const LEGACY_JOB_NAME_LABEL = "job-name";
+
+const JOB_RESTART_POLICIES = ["OnFailure", "Never"];
+const COMPLETION_MODES = ["NonIndexed"];
+
+export const jobRules: KindRules<Job> = {
+  default(job) {
+    const spec = job.spec;
+    if (!spec) return;
+    // As Kubernetes: both unset is one pod to one completion; parallelism alone is a work queue
+    // (completions stay unset: done when one pod succeeded and the rest have ended).
+    if (spec.completions === undefined && spec.parallelism === undefined) spec.completions = 1;
+    if (spec.parallelism === undefined) spec.parallelism = 1;
+    if (spec.backoffLimit === undefined) spec.backoffLimit = 6;
+    if (spec.completionMode === "") spec.completionMode = "NonIndexed";
+    if (spec.suspend === undefined) spec.suspend = false;
+    const template = spec.template;
+    if (template?.spec) {
+      // restartPolicy has no default for a Job's pods: it must be chosen (OnFailure or Never).
+      const restart = template.spec.restartPolicy;
+      defaultPodSpec(template.spec);
+      template.spec.restartPolicy = restart;
+    }
+    // The generated selector: the job's uid (set by the gateway before admission) on its pods.
+    const uid = job.metadata?.uid ?? "";
+    if (spec.manualSelector !== true && uid !== "") spec.selector ??= { matchLabels: { [JOB_CONTROLLER_UID_LABEL]: uid }, matchExpressions: [] };
+    if (template && spec.manualSelector !== true && uid !== "") {
+      const meta = (template.metadata ??= ObjectMeta.fromPartial({}));
+      meta.labels = {
+        ...meta.labels,
+        [JOB_CONTROLLER_UID_LABEL]: uid,
+        [JOB_NAME_LABEL]: job.metadata!.name,
+        [LEGACY_CONTROLLER_UID_LABEL]: uid,
+        [LEGACY_JOB_NAME_LABEL]: job.metadata!.name,
+      };
+      if (Object.keys(job.metadata!.labels ?? {}).length === 0) job.metadata!.labels = { ...meta.labels };
+    }
+  },
+
+  validate(job) {
+    const spec = job.spec;
+    if (!spec) return [required("spec")];
+    const errs: FieldError[] = [];
+    errs.push(...nonNegative("spec.parallelism", spec.parallelism));
+    errs.push(...nonNegative("spec.completions", spec.completions));
+    errs.push(...nonNegative("spec.activeDeadlineSeconds", spec.activeDeadlineSeconds));
+    errs.push(...nonNegative("spec.backoffLimit", spec.backoffLimit));
+    errs.push(...nonNegative("spec.ttlSecondsAfterFinished", spec.ttlSecondsAfterFinished));
+    if (spec.completionMode === "Indexed") {
+      errs.push(notSupported("spec.completionMode", spec.completionMode, COMPLETION_MODES));
+    } else {
+      errs.push(...oneOf("spec.completionMode", spec.completionMode, COMPLETION_MODES));
+    }
+    const selectorErrs = validateSelector(spec.selector, "spec.selector", "Job");
+    errs.push(...selectorErrs);
+    const uid = job.metadata?.uid ?? "";
+    if (spec.manualSelector !== true && spec.selector && selectorErrs.length === 0 && uid !== "") {
+      const before = errs.length;
+      // Without manualSelector the selector is the generated one; another would adopt other pods.
+      const generated = { [JOB_CONTROLLER_UID_LABEL]: uid };
+      const given = LabelSelector.toJSON(spec.selector);
+      if (!isDeepStrictEqual(given, LabelSelector.toJSON({ matchLabels: generated, matchExpressions: [] }))) {
+        errs.push(invalid("spec.selector", given, "`selector` not auto-generated (set `manualSelector: true` to choose your own)"));
+      }
+      // That selector is the problem, not the template's labels.
+      if (errs.length > before) selectorErrs.push(errs[errs.length - 1]!);
+    }
+    const restart = spec.template?.spec?.restartPolicy ?? "";
+    if (spec.template?.spec && restart === "") {
+      errs.push(required("spec.template.spec.restartPolicy", `valid values: ${JOB_RESTART_POLICIES.map((p) => JSON.stringify(p)).join(", ")}`));
+    }
+    const templateErrs = validateTemplate(spec.template, "spec.template", JOB_RESTART_POLICIES, "Job");
+    // validatePodSpec reports an empty restartPolicy as well; say it once, with the Job's choices.
+    errs.push(...templateErrs.filter((e) => !(restart === "" && e.path === "spec.template.spec.restartPolicy")));
+    errs.push(...selectorMatchesTemplate(spec.selector, selectorErrs, spec.template));
+    return errs;
+  },
+
+  validateUpdate(job, old) {
+    const errs = validateSelectorUpdate(job.spec?.selector, old.spec?.selector);
+    // Running pods were made from the template; a Job is not rolled out, so it cannot change.
+    const now = job.spec?.template ? PodTemplateSpec.toJSON(job.spec.template) : undefined;
+    const before = old.spec?.template ? PodTemplateSpec.toJSON(old.spec.template) : undefined;
+    if (!isDeepStrictEqual(now, before)) errs.push(invalid("spec.template", "<pod template>", "field is immutable"));
+    if (job.spec?.completions !== old.spec?.completions) errs.push(invalid("spec.completions", job.spec?.completions ?? null, "field is immutable"));
+    if (job.spec?.completionMode !== old.spec?.completionMode) errs.push(invalid("spec.completionMode", job.spec?.completionMode ?? "", "field is immutable"));
+    return errs;
+  },
+};
