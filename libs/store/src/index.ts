@@ -6,3 +6,4 @@ export * from "./deletion.js";
 export * from "./tokens.js";
 export * from "./node-channels.js";
 export * from "./system-namespaces.js";
+export * from "./address-claims.js";

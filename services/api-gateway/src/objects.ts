@@ -43,7 +43,7 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
     readonly info: KindInfo<T>,
   ) {
     this.store = ctx.store<T>(info);
-    this.admission = admissionFor(info as unknown as KindInfo) as unknown as Admission<T>;
+    this.admission = admissionFor(info as unknown as KindInfo, ctx.options) as unknown as Admission<T>;
   }
 
   async create(input: T): Promise<T> {

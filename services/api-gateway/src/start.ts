@@ -3,13 +3,15 @@
 import * as grpc from "@grpc/grpc-js";
 import { ALL_KINDS, AlreadyExistsError, KINDS, type Namespace, type Secret } from "@navarch/api";
 import type { Logger } from "@navarch/config";
-import { Informer, ResourceStore, SYSTEM_NAMESPACES } from "@navarch/store";
+import { AddressClaims, Informer, ResourceStore, SYSTEM_NAMESPACES } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { TokenAuthenticator } from "./auth.js";
 import { GatewayContext } from "./context.js";
 import { ObjectsApi } from "./objects.js";
 import type { GatewayOptions } from "./options.js";
 import { createGateway } from "./server.js";
+import { parseClusterIPRange, parseNodePortRange } from "./service-address-ranges.js";
+import { ServiceAddresses } from "./service-addresses.js";
 
 /** Events are kept for an hour, as Kubernetes does by default. */
 const EVENT_TTL_MS = 60 * 60 * 1000;
@@ -41,6 +43,16 @@ export async function startGateway(deps: { nc: NatsConnection; logger: Logger; o
   );
   const auth = new TokenAuthenticator(informers.get("Secret") as Informer<Secret>);
   const ctx = new GatewayContext(nc, stores, informers, auth, options, logger);
+  const claims = await AddressClaims.open(nc, {
+    replicas: deps.kvReplicas ?? 1,
+    onWatchError: (err) => logger.warn({ err, bucket: "navarch-ip-allocations" }, "watch failed; retrying"),
+  });
+  await claims.start();
+  ctx.serviceAddresses = new ServiceAddresses({
+    claims,
+    clusterIPs: parseClusterIPRange(options.serviceClusterIPRange ?? "10.96.0.0/16"),
+    nodePorts: parseNodePortRange(options.serviceNodePortRange ?? "30000-32767"),
+  });
   await ensureSystemNamespaces(ctx);
 
   const gateway = createGateway(ctx, nc.info?.version ?? "");
@@ -68,6 +80,7 @@ export async function startGateway(deps: { nc: NatsConnection; logger: Logger; o
         });
       });
       for (const informer of informers.values()) informer.stop();
+      claims.stop();
     },
   };
 }

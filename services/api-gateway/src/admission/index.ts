@@ -8,7 +8,7 @@ import { configMapRules, secretRules } from "./config.js";
 import { validateObjectMeta, validateObjectMetaUpdate } from "./metadata.js";
 import { endpointsRules, eventRules, leaseRules, namespaceRules } from "./misc.js";
 import { nodeRules } from "./node.js";
-import { podRules } from "./pod.js";
+import { podRules, podRulesWith, type PodDefaults } from "./pod.js";
 import { serviceRules } from "./service.js";
 import { daemonSetRules, deploymentRules, jobRules, replicaSetRules } from "./workloads.js";
 
@@ -44,12 +44,15 @@ const RULES: Record<string, KindRules<KubeObject>> = {
   Lease: leaseRules,
 };
 
+/** Gateway options that admission defaults depend on. */
+export type AdmissionOptions = PodDefaults;
+
 /**
  * The admission of one kind. A kind without rules of its own (one added to KINDS later) still
  * gets the metadata rules rather than an error, so the gateway keeps serving it.
  */
-export function admissionFor(info: KindInfo): Admission {
-  const rules = RULES[info.kind] ?? {};
+export function admissionFor(info: KindInfo, options: AdmissionOptions = {}): Admission {
+  const rules = (info.kind === "Pod" ? (podRulesWith(options) as KindRules<KubeObject>) : RULES[info.kind]) ?? {};
   return {
     default(obj) {
       rules.default?.(obj);

@@ -273,8 +273,21 @@ const updateCases: { name: string; edit: (m: Manifest) => void; path: string; ph
   { name: "container added", edit: (m) => m.spec.containers.push({ name: "extra", image: "busybox" }), path: "spec", phrase: FORBIDDEN },
   { name: "resources changed", edit: (m) => (m.spec.containers[0].resources.limits.cpu = "1"), path: "spec", phrase: FORBIDDEN },
   { name: "nodeSelector changed", edit: (m) => (m.spec.nodeSelector.disk = "ssd"), path: "spec", phrase: FORBIDDEN },
-  { name: "toleration removed", edit: (m) => (m.spec.tolerations = []), path: "spec.tolerations", phrase: "existing toleration can not be modified" },
-  { name: "toleration changed", edit: (m) => (m.spec.tolerations[0].effect = "NoSchedule") , path: "spec.tolerations", phrase: "existing toleration" },
+  // A toleration the default tolerations do not put back (they re-add not-ready and unreachable).
+  {
+    name: "toleration removed",
+    before: (m) => m.spec.tolerations.push({ key: "dedicated", operator: "Exists", effect: "NoSchedule" }),
+    edit: (m) => (m.spec.tolerations = []),
+    path: "spec.tolerations",
+    phrase: "existing toleration can not be modified",
+  },
+  {
+    name: "toleration changed",
+    before: (m) => m.spec.tolerations.push({ key: "dedicated", operator: "Exists", effect: "NoSchedule" }),
+    edit: (m) => (m.spec.tolerations[1].effect = "PreferNoSchedule"),
+    path: "spec.tolerations",
+    phrase: "existing toleration",
+  },
   {
     name: "activeDeadlineSeconds raised",
     before: (m) => (m.spec.activeDeadlineSeconds = 60),
@@ -297,8 +310,7 @@ for (const c of updateCases) {
     c.before?.(before);
     const after = structuredClone(before);
     c.edit(after);
-    // "toleration changed" also breaks the tolerationSeconds rule on create; only look at the update rule.
-    const errs = validateUpdate(Pod_, after, before).filter((e) => !e.path.startsWith("spec.tolerations[0]"));
+    const errs = validateUpdate(Pod_, after, before);
     expectOne(errs, c.path, c.phrase);
   });
 }
@@ -307,4 +319,52 @@ test("Pod update: a stored (binary-decoded) old pod compares equal to a JSON-dec
   const stored = KINDS.Pod.codec.decode(KINDS.Pod.codec.encode(decode(Pod_, pod())).finish());
   const incoming = decode(Pod_, pod());
   expectNone(admissionFor(KINDS.Pod).validateUpdate(incoming, stored));
+});
+
+// DefaultTolerationSeconds, as Kubernetes' admission plugin of that name.
+const NOT_READY = "node.kubernetes.io/not-ready";
+const UNREACHABLE = "node.kubernetes.io/unreachable";
+const tolerationsOf = (m: Manifest, options = {}) => {
+  const obj = Pod_.codec.fromJSON(m);
+  admissionFor(KINDS.Pod, options).default(obj);
+  return obj.spec!.tolerations.map((t) => `${t.key || "*"}:${t.operator}:${t.effect || "*"}:${t.tolerationSeconds ?? "-"}`);
+};
+
+test("Pod: not-ready and unreachable NoExecute tolerations are added with the gateway's seconds", () => {
+  const m = pod();
+  m.spec.tolerations = [];
+  assert.deepEqual(tolerationsOf(m), [`${NOT_READY}:Exists:NoExecute:2`, `${UNREACHABLE}:Exists:NoExecute:2`]);
+  assert.deepEqual(tolerationsOf(m, { defaultNotReadyTolerationSeconds: 30, defaultUnreachableTolerationSeconds: 5 }), [
+    `${NOT_READY}:Exists:NoExecute:30`,
+    `${UNREACHABLE}:Exists:NoExecute:5`,
+  ]);
+});
+
+test("Pod: a toleration the pod has for either taint is kept and not doubled", () => {
+  const table: [string, Manifest[], string[]][] = [
+    ["its own not-ready toleration", [{ key: NOT_READY, operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 }], [`${NOT_READY}:Exists:NoExecute:300`, `${UNREACHABLE}:Exists:NoExecute:2`]],
+    ["unreachable forever", [{ key: UNREACHABLE, operator: "Exists", effect: "NoExecute" }], [`${UNREACHABLE}:Exists:NoExecute:-`, `${NOT_READY}:Exists:NoExecute:2`]],
+    ["any effect of the key", [{ key: UNREACHABLE, operator: "Exists" }], [`${UNREACHABLE}:Exists:*:-`, `${NOT_READY}:Exists:NoExecute:2`]],
+    ["everything", [{ operator: "Exists" }], ["*:Exists:*:-"]],
+    ["every NoExecute taint", [{ operator: "Exists", effect: "NoExecute" }], ["*:Exists:NoExecute:-"]],
+    ["a NoSchedule toleration does not count", [{ key: UNREACHABLE, operator: "Exists", effect: "NoSchedule" }], [`${UNREACHABLE}:Exists:NoSchedule:-`, `${NOT_READY}:Exists:NoExecute:2`, `${UNREACHABLE}:Exists:NoExecute:2`]],
+  ];
+  for (const [name, given, want] of table) {
+    const m = pod();
+    m.spec.tolerations = given;
+    assert.deepEqual(tolerationsOf(m), want, name);
+    // Defaulting twice (create, then an update) changes nothing more.
+    const once = Pod_.codec.fromJSON(m);
+    admissionFor(KINDS.Pod).default(once);
+    const twice = structuredClone(once);
+    admissionFor(KINDS.Pod).default(twice);
+    assert.deepEqual(twice, once, name);
+  }
+});
+
+test("Pod update: leaving out the default tolerations is not a removal (they are added again)", () => {
+  const before = pod();
+  before.spec.tolerations = [];
+  const after = structuredClone(before);
+  expectNone(validateUpdate(Pod_, after, before));
 });

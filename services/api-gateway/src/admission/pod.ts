@@ -1,5 +1,11 @@
 // Pod: the pod spec rules plus what may change on a running pod. Containers are started from the
 // spec once; only the few fields the node agent can apply in place may be updated.
+//
+// Defaulting also does what Kubernetes' DefaultTolerationSeconds admission plugin does: a pod
+// that does not tolerate node.kubernetes.io/not-ready and .../unreachable (NoExecute) gets
+// tolerations for them with the gateway's tolerationSeconds, so the taint eviction controller
+// moves it off a lost node after that long (docs/adr/0006-fencing-and-eviction.md). As in
+// Kubernetes this runs on create and update, so an update that leaves them out does not remove them.
 import { PodSpec, type FieldError, type Pod, type Toleration } from "@navarch/api";
 import { isDeepStrictEqual } from "node:util";
 import { forbidden, invalid } from "./errors.js";
@@ -10,6 +16,40 @@ const UPDATE_FORBIDDEN =
   "pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, " +
   "`spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations)";
 
+export const TAINT_NOT_READY = "node.kubernetes.io/not-ready";
+export const TAINT_UNREACHABLE = "node.kubernetes.io/unreachable";
+/** Seconds a pod stays bound to a not-ready / unreachable node (Kubernetes: 300; here the aim is a lost node's pods running elsewhere within 10 s). */
+export const DEFAULT_TOLERATION_SECONDS = 2;
+
+export interface PodDefaults {
+  defaultNotReadyTolerationSeconds?: number | undefined;
+  defaultUnreachableTolerationSeconds?: number | undefined;
+}
+
+/** Adds the not-ready / unreachable NoExecute tolerations a pod lacks (an empty key or effect covers them). */
+export function addDefaultTolerations(spec: PodSpec, notReadySeconds: number, unreachableSeconds: number): void {
+  const covers = (key: string) => spec.tolerations.some((t) => (t.key === key || t.key === "") && (t.effect === "NoExecute" || t.effect === ""));
+  for (const [key, seconds] of [
+    [TAINT_NOT_READY, notReadySeconds],
+    [TAINT_UNREACHABLE, unreachableSeconds],
+  ] as const) {
+    if (!covers(key)) spec.tolerations.push({ key, operator: "Exists", value: "", effect: "NoExecute", tolerationSeconds: seconds });
+  }
+}
+
+export function podRulesWith(defaults: PodDefaults = {}): KindRules<Pod> {
+  const notReady = defaults.defaultNotReadyTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS;
+  const unreachable = defaults.defaultUnreachableTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS;
+  return {
+    ...podRules,
+    default(pod) {
+      podRules.default!(pod);
+      addDefaultTolerations(pod.spec!, notReady, unreachable);
+    },
+  };
+}
+
+/** The pod rules without the default tolerations (podRulesWith adds them). */
 export const podRules: KindRules<Pod> = {
   default(pod) {
     pod.spec ??= PodSpec.fromPartial({});

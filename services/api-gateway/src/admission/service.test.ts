@@ -58,7 +58,7 @@ invalidCases(KINDS.Service, service, [
   { name: "port names repeated", edit: (m) => (m.spec.ports[1].name = "http"), path: "spec.ports[1].name", phrase: "Duplicate value" },
   { name: "port and protocol repeated", edit: (m) => (m.spec.ports[1].port = 80), path: "spec.ports[1]", phrase: 'Duplicate value: "80/TCP"' },
   { name: "nodePort on a ClusterIP service", edit: (m) => (m.spec.ports[0].nodePort = 30080), path: "spec.ports[0].nodePort", phrase: "may not be used when `type` is 'ClusterIP'" },
-  { name: "nodePort out of range", edit: (m) => ((m.spec.type = "NodePort"), (m.spec.ports[0].nodePort = 8080)), path: "spec.ports[0].nodePort", phrase: "30000-32767" },
+  { name: "nodePort not a port number", edit: (m) => ((m.spec.type = "NodePort"), (m.spec.ports[0].nodePort = 70000)), path: "spec.ports[0].nodePort", phrase: "between 1 and 65535" },
   { name: "clusterIP not an IPv4", edit: (m) => (m.spec.clusterIP = "10.0.0.300"), path: "spec.clusterIP", phrase: "valid IPv4 address" },
   { name: "selector label invalid", edit: (m) => (m.spec.selector.app = "web app"), path: 'spec.selector["app"]', phrase: "label value" },
 ]);

@@ -1,5 +1,7 @@
 // Service: a stable virtual address (clusterIP) and ports, load-balanced over the pods its
-// selector matches; or a DNS alias (ExternalName).
+// selector matches; or a DNS alias (ExternalName). Addresses (clusterIP, nodePort) are checked
+// against their ranges and claimed by the gateway's allocator (../service-addresses.ts), after
+// these rules.
 import { checkDns1123Label, checkDns1123Subdomain, ServiceSpec, type FieldError, type Service } from "@navarch/api";
 import { duplicate, forbidden, invalid, oneOf, required, syntax } from "./errors.js";
 import { PROTOCOLS, checkIPv4, checkPortNumber, parsePortNumOrName } from "./formats.js";
@@ -10,8 +12,6 @@ import { child, index } from "./paths.js";
 const TYPES = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"];
 const AFFINITIES = ["None", "ClientIP"];
 const TRAFFIC_POLICIES = ["Cluster", "Local"];
-const NODE_PORT_MIN = 30000;
-const NODE_PORT_MAX = 32767;
 
 export const serviceRules: KindRules<Service> = {
   default(svc) {
@@ -99,10 +99,12 @@ function validatePorts(spec: ServiceSpec): FieldError[] {
       const parsed = parsePortNumOrName(port.targetPort);
       if (parsed.error) errs.push(invalid(child(p, "targetPort"), port.targetPort, parsed.error));
     }
+    // Whether it is in the configured node port range, and free, is the allocator's to say.
     if (port.nodePort !== undefined && port.nodePort !== 0) {
       if (!nodePortAllowed) errs.push(forbidden(child(p, "nodePort"), `may not be used when \`type\` is '${spec.type}'`));
-      else if (port.nodePort < NODE_PORT_MIN || port.nodePort > NODE_PORT_MAX) {
-        errs.push(invalid(child(p, "nodePort"), port.nodePort, `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_MIN}-${NODE_PORT_MAX}`));
+      else {
+        const bad = checkPortNumber(port.nodePort);
+        if (bad) errs.push(invalid(child(p, "nodePort"), port.nodePort, bad));
       }
     }
   });
