@@ -183,6 +183,7 @@ describe("FakeRuntime", () => {
     const rt = new FakeRuntime();
     const a = await runningPod(rt, "a");
     const b = await runningPod(rt, "b");
+    assert.equal(rt.running, 2);
     rt.exit(a.id, 2);
     rt.oomKill(b.id);
     assert.deepEqual(
@@ -192,6 +193,7 @@ describe("FakeRuntime", () => {
         ["exited", 137, true],
       ],
     );
+    assert.equal(rt.running, 0);
   });
 
   test("a failed start leaves the container created with its error and exit code 128", async () => {

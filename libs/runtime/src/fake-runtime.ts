@@ -138,6 +138,7 @@ export class FakeRuntime implements ContainerRuntime {
   private readonly idPrefix = randomBytes(4).toString("hex");
   private nextId = 0;
   private available = true;
+  private runningApps = 0;
   /** Calls made, by method (tests; the hollow nodes report them). */
   readonly calls = new Map<string, number>();
 
@@ -154,6 +155,11 @@ export class FakeRuntime implements ContainerRuntime {
   /** Containers (sandboxes and apps) held now. */
   get size(): number {
     return this.containers.size;
+  }
+
+  /** App containers running now. */
+  get running(): number {
+    return this.runningApps;
   }
 
   /** Makes a running container exit now with `exitCode` (a crash), as if its process ended. */
@@ -255,6 +261,7 @@ export class FakeRuntime implements ContainerRuntime {
       throw new Error(`start container ${id.slice(0, 12)}: ${startError}`);
     }
     c.state = "running";
+    this.runningApps++;
     c.startedAt = Date.now();
     c.finishedAt = 0;
     c.exitCode = 0;
@@ -414,6 +421,7 @@ export class FakeRuntime implements ContainerRuntime {
     if (c.timer) clearTimeout(c.timer);
     c.timer = undefined;
     c.state = "exited";
+    if (c.role === "app") this.runningApps--;
     c.exitCode = exitCode;
     c.oomKilled = oom;
     c.finishedAt = Date.now();
