@@ -16,6 +16,12 @@
 //   SANDBOX_LOST{restart}: running ─▶ stopping ─▶ ready (waits for the new sandbox) or terminated
 //   IMAGE_CHANGED: running ─▶ stopping ─▶ pulling (the new image; restartCount + 1); elsewhere the
 //                  next container just uses it
+//   PROBE_UNHEALTHY (liveness or startup probe failed): running ─▶ stopping ─▶ exited (restarted
+//                  per restartPolicy with the crash backoff; OnFailure restarts it whatever its exit code)
+//
+//   Probes (../probes/probes-machine.ts) run while the container is `running`: spawned on entry,
+//   stopped on exit. They set `started` (startup probe passed, or none) and `ready` (readiness
+//   verdict, or none: true), which a new container starts without.
 //
 //   boot (adopted containers): running / exited / pulling, from what the runtime has; an init
 //   container of an adopted pod, or any container of a pod that had finished: terminated (it
@@ -25,7 +31,10 @@
 // stopping), terminated (terminated). Every deadline is an absolute time in context (retryAt);
 // timers are computed from it, so they can be re-armed and a late timer never waits twice.
 import { ImageNotPresentError, type ContainerStatus as RuntimeContainerStatus, type PullPolicy } from "@navarch/runtime";
-import { assign, fromPromise, setup, type ActorRefFrom, type SnapshotFrom } from "xstate";
+import { assign, enqueueActions, fromPromise, setup, stopChild, type ActorRefFrom, type SnapshotFrom } from "xstate";
+import type { ProbeOutcome, ProbeTarget } from "../probes/prober.js";
+import { probesMachine, type ProbesEmitted } from "../probes/probes-machine.js";
+import { hasProbes, type ContainerProbes, type ProbeSpec } from "../probes/spec.js";
 import { ContainerConfigError } from "./env.js";
 import { terminationReason, type ContainerView, type Termination, type ViewState } from "./pod-status.js";
 import { backoffDelay, nextAction, type BackoffOptions, type CrashHistory, type RestartDecision, type RestartPolicy } from "./restart-policy.js";
@@ -42,6 +51,8 @@ export interface ContainerDeps {
   /** Fire and forget: removes a container we no longer need (failures are logged). */
   remove(id: string): void;
   event(type: "Normal" | "Warning", reason: string, message: string): void;
+  /** One probe attempt against a container of this pod (never rejects; see probes/prober.ts). */
+  runProbe(spec: ProbeSpec, target: ProbeTarget): Promise<ProbeOutcome>;
   backoff: BackoffOptions;
   pullBackoff: { baseMs: number; maxMs: number };
   /** "web_default(uid)", for Kubernetes-style messages. */
@@ -73,6 +84,8 @@ export interface ContainerInput {
   pullPolicy: PullPolicy;
   policy: RestartPolicy;
   deps: ContainerDeps;
+  /** Liveness, readiness and startup probes (app containers only). */
+  probes?: ContainerProbes | undefined;
   adopted?: AdoptedContainer | undefined;
   /** Known at spawn for an adopted pod; otherwise PROCEED brings it. */
   sandbox?: SandboxRef | undefined;
@@ -93,7 +106,9 @@ export type ContainerEvent =
   | { type: "TERMINATE"; graceSeconds: number }
   | { type: "SANDBOX_LOST"; restart: boolean }
   /** The pod's spec now names another image for this container: restart it with that one. */
-  | { type: "IMAGE_CHANGED"; image: string; pullPolicy: PullPolicy; graceSeconds: number };
+  | { type: "IMAGE_CHANGED"; image: string; pullPolicy: PullPolicy; graceSeconds: number }
+  /** From the running container's probes. */
+  | ProbesEmitted;
 
 export interface ContainerContext {
   name: string;
@@ -101,6 +116,13 @@ export interface ContainerContext {
   pullPolicy: PullPolicy;
   policy: RestartPolicy;
   deps: ContainerDeps;
+  probes: ContainerProbes | undefined;
+  /** The current container passed its startup probe (or has none). */
+  started: boolean;
+  /** The current container's readiness verdict (true without a readiness probe). */
+  ready: boolean;
+  /** The probe that failed and had the current container killed; it counts as a failure for restartPolicy. */
+  unhealthy: "liveness" | "startup" | undefined;
   adopted: AdoptedContainer | undefined;
   completed: boolean;
   finished: boolean;
@@ -126,9 +148,8 @@ export interface ContainerContext {
   createFailures: number;
   waiting: { reason: string; message: string };
   stopGrace: number;
-  /** Where stopping leads: terminated (deleted pod) or ready (sandbox recreated). */
-  /** terminated (deleted pod), ready (sandbox recreated: wait for it), pulling (new image). */
-  afterStop: "terminated" | "ready" | "pulling";
+  /** terminated (deleted pod), ready (sandbox recreated: wait for it), pulling (new image), exited (killed by a probe). */
+  afterStop: "terminated" | "ready" | "pulling" | "exited";
   /** The image changed while a create was in flight. */
   restartRequested: boolean;
   /** TERMINATE arrived while a create was in flight. */
@@ -186,6 +207,7 @@ export const containerMachine = setup({
     input: {} as ContainerInput,
   },
   actors: {
+    probes: probesMachine,
     ensureImage: fromPromise<string, { deps: ContainerDeps; image: string; policy: PullPolicy }>(async ({ input }) =>
       input.deps.ensureImage(input.image, input.policy),
     ),
@@ -214,6 +236,7 @@ export const containerMachine = setup({
     restartAfterSandboxLoss: ({ event }) => event.type === "SANDBOX_LOST" && event.restart,
     stopThenReady: ({ context }) => context.afterStop === "ready",
     stopThenPull: ({ context }) => context.afterStop === "pulling",
+    stopThenExit: ({ context }) => context.afterStop === "exited",
     restartRequested: ({ context }) => context.restartRequested,
   },
   delays: {
@@ -264,6 +287,29 @@ export const containerMachine = setup({
       return { image: e.image, pullPolicy: e.pullPolicy };
     }),
     reportKilling: ({ context }) => context.deps.event("Normal", "Killing", `Stopping container ${context.name}`),
+    reportProbeKilling: ({ context }) =>
+      context.deps.event("Normal", "Killing", `Container ${context.name} failed ${context.unhealthy} probe, will be restarted`),
+    /** A new container has not started (startup probe) nor become ready (readiness probe) yet. */
+    resetProbes: assign(({ context }) => ({ started: !context.probes?.startup, ready: !context.probes?.readiness })),
+    startProbes: enqueueActions(({ context, enqueue }) => {
+      if (!hasProbes(context.probes)) return;
+      const { deps, containerId } = context;
+      const podIP = context.sandbox?.ip ?? "";
+      enqueue.spawnChild("probes", {
+        id: "probes",
+        input: {
+          probes: context.probes,
+          // An adopted container's start is the runtime's; a new one's is our clock at start.
+          startedAt: context.startedAt || deps.now(),
+          deps: { now: deps.now, event: deps.event, run: (spec: ProbeSpec) => deps.runProbe(spec, { containerId, podIP }) },
+        },
+      });
+    }),
+    stopProbes: stopChild("probes"),
+    probeKill: assign(({ event }) => {
+      const e = event as Extract<ContainerEvent, { type: "PROBE_UNHEALTHY" }>;
+      return { unhealthy: e.probe, stopGrace: e.graceSeconds, afterStop: "exited" as const };
+    }),
     /**
      * A container that completed before the agent restarted: an init container of an adopted pod
      * (its container may be gone), or any container of a finished pod (exit codes and times from
@@ -339,13 +385,13 @@ export const containerMachine = setup({
       const now = context.deps.now();
       const decision = nextAction(
         context.policy,
-        { exitCode: t.exitCode, oomKilled: t.reason === "OOMKilled", startedAt: t.startedAt, finishedAt: t.finishedAt },
+        { exitCode: t.exitCode, oomKilled: t.reason === "OOMKilled", unhealthy: !!context.unhealthy, startedAt: t.startedAt, finishedAt: t.finishedAt },
         context.history,
         now,
         context.deps.backoff,
       );
-      if (decision.type === "done") return { decision };
-      return { decision, history: decision.history, retryAt: decision.at };
+      if (decision.type === "done") return { decision, unhealthy: undefined };
+      return { decision, history: decision.history, retryAt: decision.at, unhealthy: undefined };
     }),
     /** A restart: the termination becomes lastState. */
     rollTermination: assign(({ context }) => ({ lastTermination: context.termination ?? context.lastTermination, termination: undefined })),
@@ -360,6 +406,8 @@ export const containerMachine = setup({
     }),
     stopped: assign(({ context, event }) => {
       const termination = (event as unknown as { output?: Termination }).output ?? terminationOf(undefined, context.containerId, context.deps.now(), context.startedAt);
+      // Killed by a probe: `exited` judges the termination like any other exit.
+      if (context.afterStop === "exited") return { termination, afterStop: "terminated" as const };
       if (context.afterStop !== "terminated") {
         return { termination: undefined, lastTermination: termination, waiting: CREATING, afterStop: "terminated" as const };
       }
@@ -379,6 +427,10 @@ export const containerMachine = setup({
     pullPolicy: input.pullPolicy,
     policy: input.policy,
     deps: input.deps,
+    probes: input.probes,
+    started: false,
+    ready: false,
+    unhealthy: undefined,
     adopted: input.adopted,
     completed: input.completed ?? false,
     finished: input.finished ?? false,
@@ -484,7 +536,12 @@ export const containerMachine = setup({
       on: { PROCEED: { target: "ready", actions: assign(({ event }) => ({ sandbox: event.sandbox, proceed: true })) } },
     },
     running: {
+      entry: ["resetProbes", "startProbes"],
+      exit: "stopProbes",
       on: {
+        PROBE_STARTED: { actions: assign({ started: true }) },
+        PROBE_READY: { actions: assign(({ event }) => ({ ready: event.ready })) },
+        PROBE_UNHEALTHY: { target: "stopping", actions: ["probeKill", "reportProbeKilling"] },
         OBSERVED: { guard: "isCurrentExit", target: "exited", actions: "observedExit" },
         GONE: { guard: "isCurrentGone", target: "exited", actions: "observedExit" },
         TERMINATE: { target: "stopping", actions: ["beginStop", "reportKilling"] },
@@ -514,24 +571,28 @@ export const containerMachine = setup({
         onDone: [
           { guard: "stopThenReady", target: "ready", actions: "stopped" },
           { guard: "stopThenPull", target: "pulling", actions: "stopped" },
+          { guard: "stopThenExit", target: "exited", actions: "stopped" },
           { target: "terminated", actions: "stopped" },
         ],
         onError: [
           { guard: "stopThenReady", target: "ready", actions: "stopped" },
           { guard: "stopThenPull", target: "pulling", actions: "stopped" },
+          { guard: "stopThenExit", target: "exited", actions: "stopped" },
           { target: "terminated", actions: "stopped" },
         ],
       },
       on: {
-        // Already stopping: a shorter grace (a force delete) is a second, harder stop.
+        // Already stopping: a shorter grace (a force delete) is a second, harder stop, and nothing
+        // starts after it (a larger grace goes to the root handler: terminated at once).
         TERMINATE: {
           guard: ({ context, event }) => event.graceSeconds < context.stopGrace,
           actions: [
             ({ context, event }) => void context.deps.stop(context.containerId, event.graceSeconds).catch(() => undefined),
-            assign(({ event }) => ({ stopGrace: event.graceSeconds })),
+            assign(({ event }) => ({ stopGrace: event.graceSeconds, afterStop: "terminated" as const })),
           ],
         },
-        SANDBOX_LOST: {},
+        // A container started after this stop must wait for the new sandbox.
+        SANDBOX_LOST: { actions: "lostSandbox" },
         OBSERVED: {},
       },
     },
@@ -567,6 +628,8 @@ export function containerView(snapshot: ContainerSnapshot): ContainerView {
     state,
     lastTermination: c.lastTermination,
     restartCount: Math.max(0, c.nextAttempt - 1),
+    started: c.started,
+    ready: c.started && c.ready,
   };
 }
 

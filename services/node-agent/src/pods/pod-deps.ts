@@ -7,6 +7,7 @@ import type { Logger } from "@navarch/controller";
 import type { ContainerRuntime } from "@navarch/runtime";
 import type { ResourceStore } from "@navarch/store";
 import type { EventRecorder } from "../events/recorder.js";
+import type { Prober } from "../probes/prober.js";
 import type { ContainerDeps, SandboxRef } from "./container-machine.js";
 import { containerSpec } from "./container-spec.js";
 import { deletePodObject } from "./delete-pod.js";
@@ -59,8 +60,11 @@ export async function removeAll(runtime: ContainerRuntime, logger: Logger, conta
   );
 }
 
-/** `current()` is the latest Pod from the node's projection (labels and annotations may change). */
-export function podDeps(ctx: AgentContext, current: () => Pod): PodDeps {
+/**
+ * `current()` is the latest Pod from the node's projection (labels and annotations may change).
+ * `prober` is the node's one probe runner (it bounds how many probes run at once).
+ */
+export function podDeps(ctx: AgentContext, current: () => Pod, prober: Prober): PodDeps {
   const first = current();
   const meta = first.metadata!;
   const involved = { namespace: meta.namespace, name: meta.name, uid: meta.uid };
@@ -76,13 +80,13 @@ export function podDeps(ctx: AgentContext, current: () => Pod): PodDeps {
       const outcome = await deletePodObject(ctx.pods, meta.namespace, meta.name, meta.uid);
       logger.info({ pod: `${meta.namespace}/${meta.name}`, uid: meta.uid, outcome }, "pod terminated");
     },
-    containerDeps: (container) => containerDeps(ctx, current, container),
+    containerDeps: (container) => containerDeps(ctx, current, container, prober),
     event: (type, reason, message) => ctx.recorder.record(involved, "", type, reason, message),
     sandboxBackoff: { baseMs: 1_000, maxMs: Math.max(1_000, Math.min(ctx.backoff.maxMs, 60_000)) },
   };
 }
 
-function containerDeps(ctx: AgentContext, current: () => Pod, container: Container): ContainerDeps {
+function containerDeps(ctx: AgentContext, current: () => Pod, container: Container, prober: Prober): ContainerDeps {
   const meta = current().metadata!;
   const involved = { namespace: meta.namespace, name: meta.name, uid: meta.uid };
   const fieldPath = `spec.containers{${container.name}}`;
@@ -139,6 +143,7 @@ function containerDeps(ctx: AgentContext, current: () => Pod, container: Contain
     remove: (id) =>
       void runtime.removeContainer(id).catch((err) => logger.debug({ container: id, err: String(err) }, "removing an old container failed")),
     event,
+    runProbe: (spec, target) => prober.run(spec, target),
     backoff: ctx.backoff,
     pullBackoff: ctx.pullBackoff,
     podDescription: `${meta.name}_${meta.namespace}(${meta.uid})`,

@@ -36,6 +36,7 @@ import {
   type ContainerDeps,
   type SandboxRef,
 } from "./container-machine.js";
+import { containerProbes } from "../probes/spec.js";
 import type { ContainerView } from "./pod-status.js";
 import { backoffDelay, normalizePolicy } from "./restart-policy.js";
 
@@ -302,6 +303,8 @@ export const podMachine = setup({
           pullPolicy: pullPolicyOf(c),
           policy: init ? initPolicy : policy,
           deps: input.deps.containerDeps(c),
+          // Init containers run to completion; the gateway refuses probes on them.
+          probes: init ? undefined : containerProbes(c, input.pod),
           adopted: input.adopted?.containers[c.name],
           sandbox: adoptedSandbox ? ref(adoptedSandbox) : undefined,
           // An adopted pod got past its init containers before the agent restarted; nothing of a

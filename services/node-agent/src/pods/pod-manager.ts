@@ -17,6 +17,7 @@ import type { Logger } from "@navarch/controller";
 import type { ContainerStatus as RuntimeContainerStatus, RuntimeEvent } from "@navarch/runtime";
 import type { Informer, StoreEvent } from "@navarch/store";
 import { createActor } from "xstate";
+import { Prober } from "../probes/prober.js";
 import { planAdoption } from "./adoption.js";
 import { podDeps, removeAll, type AgentContext } from "./pod-deps.js";
 import { podContainerViews, podInitContainerViews, podMachine, type AdoptedPod, type Deletion, type PodActor } from "./pod-machine.js";
@@ -38,6 +39,8 @@ export interface PodManagerOptions {
   reporter: StatusReporter;
   /** "docker": the scheme of containerID in status. */
   runtimeName: string;
+  /** Probe attempts running at once on this node (default DEFAULT_MAX_CONCURRENT_PROBES). */
+  maxConcurrentProbes?: number;
 }
 
 /** The grace period of a pod being deleted: the deletion's own, else the pod's, else 30 s. */
@@ -54,9 +57,12 @@ export class PodManager {
   private stopped = false;
   private started = false;
   private readonly ctx: AgentContext;
+  /** One for the node: every pod's probes share its concurrency bound. */
+  private readonly prober: Prober;
 
   constructor(private readonly opts: PodManagerOptions) {
     this.ctx = opts.ctx;
+    this.prober = new Prober(opts.ctx.runtime, { maxConcurrent: opts.maxConcurrentProbes });
   }
 
   get size(): number {
@@ -197,7 +203,7 @@ export class PodManager {
     const deletion: Deletion | undefined = meta.deletionTimestamp ? { graceSeconds: gracePeriodOf(pod), deleteObject: true } : undefined;
     const actor = createActor(podMachine, {
       id: `pod-${meta.namespace}-${meta.name}`,
-      input: { pod, deps: podDeps(this.ctx, () => holder.entry?.pod ?? pod), adopted, deletion },
+      input: { pod, deps: podDeps(this.ctx, () => holder.entry?.pod ?? pod, this.prober), adopted, deletion },
     });
     const entry: Entry = { key, uid: meta.uid, pod, actor };
     holder.entry = entry;

@@ -9,10 +9,11 @@
 //                        Never: Always and OnFailure restart failed containers instead)
 //              (an init container that failed for good - restartPolicy Never - fails the pod)
 //   conditions PodScheduled True; Initialized (init containers done); ContainersReady and Ready
-//              (every container running - no readiness probes yet), each keeping its
-//              lastTransitionTime while its status holds.
+//              (every container ready), each keeping its lastTransitionTime while its status holds.
 //   containerStatuses  waiting{reason,message} | running{startedAt} | terminated{...}, lastState,
-//              restartCount, image, imageID, containerID "docker://<id>", ready, started.
+//              restartCount, image, imageID, containerID "docker://<id>", ready (running, started
+//              and its readiness probe passed - or it has none), started (running and its startup
+//              probe passed - or it has none).
 import { KINDS, type Condition, type ContainerState, type ContainerStatus, type Pod, type PodStatus } from "@navarch/api";
 import { timestamp } from "@navarch/store";
 import { qosClass } from "./qos.js";
@@ -44,6 +45,9 @@ export interface ContainerView {
   state: ViewState;
   lastTermination: Termination | undefined;
   restartCount: number;
+  /** The probes' verdicts while it runs (undefined: no probes decide, running is enough). */
+  started?: boolean | undefined;
+  ready?: boolean | undefined;
 }
 
 export interface PodObservation {
@@ -110,12 +114,12 @@ export function containerStatus(v: ContainerView, runtimeName: string, init = fa
     name: v.name,
     state,
     lastState: v.lastTermination ? terminatedState(v.lastTermination, runtimeName) : {},
-    ready: init ? succeeded : running,
+    ready: init ? succeeded : running && (v.ready ?? true),
     restartCount: v.restartCount,
     image: v.image,
     imageID: formatImageID(v.imageID, runtimeName),
     containerID: v.containerId ? `${runtimeName}://${v.containerId}` : "",
-    started: running,
+    started: running && (v.started ?? true),
   };
 }
 
@@ -191,7 +195,8 @@ export function computePodStatus(o: PodObservation): PodStatus {
   const phase = initFailed(o.pod.spec?.restartPolicy, inits) ? "Failed" : podPhase(o.pod.spec?.restartPolicy, o.containers, initDone);
   const containers = initDone ? o.containers : o.containers.map(initializing);
   const completed = phase === "Succeeded" || phase === "Failed";
-  const unready = containers.filter((c) => c.state.kind !== "running").map((c) => c.name);
+  const containerStatuses = containers.map((c) => containerStatus(c, o.runtimeName));
+  const unready = containerStatuses.filter((c) => !c.ready).map((c) => c.name);
   const readyReason = completed ? "PodCompleted" : "ContainersNotReady";
   const readyMessage = completed ? "" : `containers with unready status: [${unready.join(" ")}]`;
   const uninitialized = inits.filter((c) => !(c.state.kind === "terminated" && c.state.termination.exitCode === 0)).map((c) => c.name);
@@ -213,7 +218,7 @@ export function computePodStatus(o: PodObservation): PodStatus {
     // Kept once reported, as the kubelet's status manager does: an adopting agent knows the pod's
     // start only from its sandbox's creation (seconds-precise), and must not move it.
     startTime: o.previous?.startTime || ts(o.startTime),
-    containerStatuses: containers.map((c) => containerStatus(c, o.runtimeName)),
+    containerStatuses,
     initContainerStatuses: inits.map((c) => containerStatus(c, o.runtimeName, true)),
     qosClass: qosClass(o.pod),
     nominatedNodeName: "",

@@ -1,7 +1,8 @@
 // What happens after a container exits: a pure function of the pod's restartPolicy, how the
 // container ended, and its crash history. Kubernetes' semantics:
 //
-//   - Always restarts every exit; OnFailure restarts non-zero exits (and OOM kills); Never none.
+//   - Always restarts every exit; OnFailure restarts non-zero exits, OOM kills and containers
+//     killed by a failed liveness or startup probe (whatever their exit code); Never none.
 //   - The first crash restarts at once (the target: Running again within a second); each further
 //     crash waits base, 2*base, 4*base ... capped at max (10 s, 20 s, 40 s ... 300 s), counted
 //     from when the container finished - shown as waiting/CrashLoopBackOff meanwhile.
@@ -26,6 +27,8 @@ export interface CrashHistory {
 export interface Exit {
   exitCode: number;
   oomKilled: boolean;
+  /** A failed liveness or startup probe had it killed. */
+  unhealthy?: boolean;
   /** ms; 0 when unknown (then the run counts as short). */
   startedAt: number;
   finishedAt: number;
@@ -41,12 +44,12 @@ export function normalizePolicy(policy: string | undefined): RestartPolicy {
   return policy === "OnFailure" || policy === "Never" ? policy : "Always";
 }
 
-export function wantsRestart(policy: RestartPolicy, exit: Pick<Exit, "exitCode" | "oomKilled">): boolean {
+export function wantsRestart(policy: RestartPolicy, exit: Pick<Exit, "exitCode" | "oomKilled" | "unhealthy">): boolean {
   switch (policy) {
     case "Always":
       return true;
     case "OnFailure":
-      return exit.exitCode !== 0 || exit.oomKilled;
+      return exit.exitCode !== 0 || exit.oomKilled || exit.unhealthy === true;
     case "Never":
       return false;
   }
