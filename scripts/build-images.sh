@@ -30,6 +30,7 @@ IMAGES=(
   "navarch/exit:1|exit|"
   "navarch/memhog:1|memhog|"
   "navarch/busybox:1|busybox|"
+  "navarch/netfilter:1|netfilter|"
 )
 
 die() { echo "build-images: $*" >&2; exit 1; }
@@ -63,6 +64,18 @@ make_rootfs() {
   done
 }
 
+# An image whose folder has a host-binaries file also gets those binaries of this machine and the
+# shared libraries ldd lists for them, at the same paths (netfilter: nft).
+host_files() {
+  local bin
+  [ -f "$1/host-binaries" ] || return 0
+  for bin in $(grep -v '^#' "$1/host-binaries"); do
+    [ -x "$bin" ] || die "$bin (listed in $1/host-binaries) not found"
+    echo "$bin"
+    ldd "$bin" | grep -oE '/[^ ]+'
+  done | LC_ALL=C sort -u
+}
+
 busybox_hash="$(sha256sum "$busybox" | cut -d' ' -f1)"
 recipe_hash="$(sed -n '/^make_rootfs()/,/^}/p' "$0" | sha256sum | cut -d' ' -f1)"
 
@@ -73,6 +86,7 @@ for entry in "${IMAGES[@]}"; do
   hash="$( {
     echo "$busybox_hash $recipe_hash $args"
     (cd "$src" && find . -type f | LC_ALL=C sort | xargs sha256sum)
+    for f in $(host_files "$src"); do sha256sum "$(readlink -f "$f")" | sed "s|  .*|  $f|"; done
   } | sha256sum | cut -c1-16)"
 
   current="$(docker image inspect -f '{{index .Config.Labels "dev.navarch.build-hash"}}' "$tag" 2> /dev/null || true)"
@@ -87,6 +101,10 @@ for entry in "${IMAGES[@]}"; do
   mkdir -p "$ctx"
   cp -a "$work/rootfs" "$ctx/rootfs"
   cp -a "$src/." "$ctx/"
+  for f in $(host_files "$src"); do
+    mkdir -p "$ctx/rootfs$(dirname "$f")"
+    cp -L "$f" "$ctx/rootfs$f"
+  done
   build_args=()
   for kv in $args; do build_args+=(--build-arg "$kv"); done
   # --pull=false and FROM scratch: nothing is ever fetched from a registry.

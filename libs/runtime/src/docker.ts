@@ -13,10 +13,12 @@ import type Docker from "dockerode";
 import { connect, ensureNetwork } from "./docker-client.js";
 import { dockerError, statusOf } from "./docker-errors.js";
 import { dockerEvents } from "./docker-events.js";
+import { DockerHostNetfilter } from "./docker-netfilter.js";
 import { DockerImages, type PullReporter } from "./docker-images.js";
 import { containerLogs, execIn } from "./docker-logs.js";
 import { appCreateOptions, PAUSE_IMAGE, sandboxCreateOptions } from "./docker-spec.js";
 import { sandboxFromInspect, sandboxFromList, statusFromInspect } from "./docker-status.js";
+import type { HostNetfilter } from "./host-netfilter.js";
 import { silentLogger, type Logger } from "./logger.js";
 import {
   ImageNotPresentError,
@@ -253,6 +255,10 @@ export class DockerRuntime implements ContainerRuntime {
 
   exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
     return execIn(this.docker, id, command, timeoutMs);
+  }
+
+  hostNetfilter(owner: string): HostNetfilter {
+    return new DockerHostNetfilter(this.docker, owner, { name: this.network, ensure: () => this.ensureNetwork() }, this.logger);
   }
 
   /** The pod network's ID; created when missing. Memoized, and forgotten after a failure. */

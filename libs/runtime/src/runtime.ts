@@ -2,6 +2,7 @@
 // Docker engine; a fake runtime for simulated (hollow) nodes implements the same interface, so
 // the node agent cannot tell them apart. Everything a pod needs from a runtime is here and
 // nothing Docker-specific leaks out.
+import type { HostNetfilter } from "./host-netfilter.js";
 
 /** Labels on every container Navarch creates; the node agent finds its containers by them. */
 export const LABELS = {
@@ -179,4 +180,9 @@ export interface ContainerRuntime {
    * stderr together. Throws ExecTimeoutError after timeoutMs.
    */
   exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
+  /**
+   * Netfilter of the host the pods' network lives on, for the service proxy; `owner` (the node)
+   * names whatever the runtime keeps for it. Absent on a runtime without a host (the fake one).
+   */
+  hostNetfilter?(owner: string): HostNetfilter;
 }

@@ -1,6 +1,6 @@
 // The node agent's options, declared once (env var, default, doc). main.ts reads them from the
 // environment; the all-in-one passes them to run() directly.
-import { asInt, asString, option } from "@navarch/config";
+import { asBool, asInt, asString, option } from "@navarch/config";
 import { hostname } from "node:os";
 
 /** A non-negative number ("0.5" is allowed: tests run heartbeats faster than a second). */
@@ -37,6 +37,9 @@ export const NODE_AGENT_OPTIONS = {
   imagePullBackoffMaxMs: option("NAVARCH_IMAGE_PULL_BACKOFF_MAX_MS", 300_000, asInt, "longest wait between image pulls"),
   statusCoalesceMs: option("NAVARCH_STATUS_COALESCE_MS", 20, asInt, "a pod's status changes within this window are written as one report"),
   dockerSocket: option("NAVARCH_DOCKER_SOCKET", "/var/run/docker.sock", asString, "the Docker engine's socket"),
+  podNetwork: option("NAVARCH_POD_NETWORK", "navarch", asString, "the Docker bridge network of this node's pods (created when missing)"),
+  serviceProxy: option("NAVARCH_SERVICE_PROXY", true, asBool, "program Services into the host's netfilter (one nftables table per node, through a helper container of the runtime); off for hollow nodes"),
+  serviceProxyResyncSeconds: option("NAVARCH_SERVICE_PROXY_RESYNC_SECONDS", 30, asNumber, "an idle service proxy re-applies its table this often (in case something removed it)"),
 };
 
 export type NodeAgentOptions = {

@@ -22,6 +22,7 @@ import type { AgentContext } from "./pods/pod-deps.js";
 import { PodManager } from "./pods/pod-manager.js";
 import { StatusReporter } from "./pods/reports.js";
 import { RuntimeWatch } from "./pods/runtime-watch.js";
+import { startServiceProxy, type ServiceProxy } from "./service-proxy/proxy.js";
 
 /** Events expire from navarch-events after an hour (the gateway opens the bucket the same way). */
 const EVENT_TTL_MS = 60 * 60 * 1000;
@@ -45,6 +46,8 @@ export interface RunningAgent {
   reporter: StatusReporter;
   recorder: EventRecorder;
   watch: RuntimeWatch;
+  /** Absent when NAVARCH_SERVICE_PROXY is off or the runtime cannot program the host's netfilter. */
+  serviceProxy?: ServiceProxy | undefined;
 }
 
 export async function run({ nc, logger, signal, options = {}, runtime, onReady }: RunParams): Promise<void> {
@@ -63,7 +66,7 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
   };
   checkQuantities(o);
 
-  runtime ??= new DockerRuntime({ socketPath: o.dockerSocket, logger });
+  runtime ??= new DockerRuntime({ socketPath: o.dockerSocket, network: o.podNetwork, logger });
   const replicas = options.kvReplicas ?? 1;
   const [nodes, leases, pods, configMaps, secrets, events, reports, nodePods] = await Promise.all([
     ResourceStore.open<Node>(nc, KINDS.Node, { replicas }),
@@ -121,6 +124,7 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
     resync: () => manager.resync(),
   });
   let logs: LogsServer | undefined;
+  let serviceProxy: Awaited<ReturnType<typeof startServiceProxy>> | undefined;
   const stopLogs = new AbortController();
   let nodeTimer: ReturnType<typeof setTimeout> | undefined;
   let fencing: { stop(): void } | undefined;
@@ -136,6 +140,12 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
       signal: stopLogs.signal,
       findContainer: (namespace, name, uid, container, previous) => manager.findContainer(namespace, name, uid, container, previous),
     });
+    const netfilter = o.serviceProxy ? runtime.hostNetfilter?.(node) : undefined;
+    if (netfilter) {
+      serviceProxy = await startServiceProxy({ nc, node, nodeAddress: o.nodeAddress, netfilter, logger, replicas, resyncMs: o.serviceProxyResyncSeconds * 1000 });
+    } else if (o.serviceProxy) {
+      logger.debug({ node }, "the container runtime cannot program the host's netfilter: no service proxy on this node");
+    }
     logger.info({ node, pods: manager.size, capacity: facts.capacity, heartbeatSeconds: o.heartbeatSeconds }, "node agent running");
     onReady?.({
       node,
@@ -146,6 +156,7 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
       reporter,
       recorder,
       watch,
+      serviceProxy: serviceProxy?.proxy,
     });
 
     // The Node's registration is looked at again now and then (a Docker upgrade, a node deleted
@@ -189,7 +200,7 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
     informer.stop();
     await heartbeat.stop();
     stopLogs.abort();
-    await Promise.all([logs?.stop().catch(() => undefined), watch.stop(), reporter.stop(), recorder.stop()]);
+    await Promise.all([logs?.stop().catch(() => undefined), serviceProxy?.stop(), watch.stop(), reporter.stop(), recorder.stop()]);
     logger.info({ node }, "node agent stopped; containers keep running");
   }
 }

@@ -1,0 +1,153 @@
+// The node agent's service proxy (Navarch's kube-proxy): follows every Service and Endpoints (all
+// namespaces; both are small) and keeps one nftables table in the host's network namespace equal
+// to what they say, through the runtime's HostNetfilter. See reconcile.ts for what the table holds,
+// machine.ts for when it is written, and docs/adr/0007-service-data-path.md for why it is done so.
+//
+// A clean stop removes the table and the runtime's helper, so a stopped node leaves nothing in the
+// host's netfilter; pods keep running without their services until an agent starts again.
+import { KINDS, type Endpoints, type Service } from "@navarch/api";
+import type { Logger } from "@navarch/config";
+import type { HostNetfilter, PodBridge } from "@navarch/runtime";
+import { Informer, ResourceStore } from "@navarch/store";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { createActor, type Actor } from "xstate";
+import { proxyMachine } from "./machine.js";
+import { reconcile, removalScript, type ProxyPlan } from "./reconcile.js";
+
+export interface ServiceProxyOptions {
+  node: string;
+  /** The node's configured address: NodePorts listen there (and on 127.0.0.1). */
+  nodeAddress: string;
+  services: Informer<Service>;
+  endpoints: Informer<Endpoints>;
+  netfilter: HostNetfilter;
+  logger: Logger;
+  /** Changes within this window are one sync. Default 50 ms. */
+  coalesceMs?: number;
+  /** An idle proxy re-applies its table this often. Default 30 s. */
+  resyncMs?: number;
+}
+
+export class ServiceProxy {
+  /** How many times a table was written (tests and benchmarks wait on it). */
+  applied = 0;
+  /** The plan written last. */
+  lastPlan: ProxyPlan | undefined;
+  private bridge: PodBridge | undefined;
+  private lastScript = "";
+  private lastSkipped = "";
+  private actor: Actor<typeof proxyMachine> | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
+  private inFlight: Promise<void> = Promise.resolve();
+  private readonly waiters = new Set<() => void>();
+
+  constructor(private readonly o: ServiceProxyOptions) {}
+
+  start(): void {
+    const changed = () => this.actor?.send({ type: "CHANGED" });
+    this.unsubscribe.push(this.o.services.onEvent(changed), this.o.endpoints.onEvent(changed));
+    this.actor = createActor(proxyMachine, {
+      input: {
+        coalesceMs: this.o.coalesceMs ?? 50,
+        resyncMs: this.o.resyncMs ?? 30_000,
+        backoff: { baseMs: 500, maxMs: 10_000 },
+        sync: (force) => (this.inFlight = this.sync(force)),
+        onError: (err, failures) =>
+          this.o.logger[failures === 1 || failures % 10 === 0 ? "warn" : "debug"]({ err: String(err), failures }, "writing the service proxy's nftables table failed; retrying"),
+      },
+    });
+    // No error escapes the machine (sync errors are its events), but a crash must not end the agent.
+    this.actor.subscribe({ error: (err) => this.o.logger.error({ err: String(err) }, "service proxy loop failed") });
+    this.actor.start();
+  }
+
+  /** Resolves once a table computed after this call has been written (or is known unchanged). */
+  synced(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiters.add(resolve);
+      this.actor?.send({ type: "CHANGED" });
+    });
+  }
+
+  /** Stops following changes, then removes the table and the helper. */
+  async stop(): Promise<void> {
+    for (const u of this.unsubscribe.splice(0)) u();
+    this.actor?.stop();
+    await this.inFlight.catch(() => undefined);
+    for (const w of this.waiters) w();
+    this.waiters.clear();
+    try {
+      await this.o.netfilter.nft(removalScript(this.o.node));
+    } catch (err) {
+      this.o.logger.warn({ err: String(err) }, "could not remove the service proxy's nftables table");
+    }
+    await this.o.netfilter.close().catch((err: unknown) => this.o.logger.warn({ err: String(err) }, "could not remove the netfilter helper"));
+  }
+
+  private async sync(force: boolean): Promise<void> {
+    const waiting = [...this.waiters];
+    this.waiters.clear();
+    try {
+      this.bridge ??= await this.o.netfilter.podBridge();
+      const plan = reconcile(this.o.services.list(), (ns, name) => this.o.endpoints.get(ns, name), {
+        name: this.o.node,
+        podBridge: this.bridge.device,
+        address: this.o.nodeAddress,
+      });
+      const skipped = plan.skipped.join("\n");
+      if (skipped && skipped !== this.lastSkipped) this.o.logger.warn({ skipped: plan.skipped }, "service ports left out of the service proxy's table");
+      this.lastSkipped = skipped;
+      if (force || plan.script !== this.lastScript) {
+        // route_localnet and hairpin first: a NodePort rule is useless without them.
+        await this.o.netfilter.configureBridge(this.bridge.device);
+        await this.o.netfilter.nft(plan.script);
+        const before = this.lastPlan;
+        this.lastScript = plan.script;
+        this.lastPlan = plan;
+        this.applied++;
+        const ports = plan.rules.length;
+        const served = plan.rules.filter((r) => r.backends.length > 0).length;
+        const level = !before || before.rules.length !== ports ? "info" : "debug";
+        this.o.logger[level]({ table: plan.table, bridge: this.bridge.device, servicePorts: ports, withEndpoints: served, forced: force }, "service proxy table written");
+      }
+      for (const w of waiting) w();
+    } catch (err) {
+      // The network may have been made again (a new bridge name): look it up on the retry.
+      this.bridge = undefined;
+      for (const w of waiting) this.waiters.add(w);
+      throw err;
+    }
+  }
+}
+
+export interface StartServiceProxy {
+  nc: NatsConnection;
+  node: string;
+  nodeAddress: string;
+  netfilter: HostNetfilter;
+  logger: Logger;
+  replicas: number;
+  resyncMs?: number;
+}
+
+/** Opens the Service and Endpoints informers (all namespaces), waits for their replay, starts the proxy. */
+export async function startServiceProxy(p: StartServiceProxy): Promise<{ proxy: ServiceProxy; stop(): Promise<void> }> {
+  const [serviceStore, endpointsStore] = await Promise.all([
+    ResourceStore.open<Service>(p.nc, KINDS.Service, { replicas: p.replicas }),
+    ResourceStore.open<Endpoints>(p.nc, KINDS.Endpoints, { replicas: p.replicas }),
+  ]);
+  const onWatchError = (kind: string) => (err: unknown) => p.logger.warn({ err: String(err) }, `watch of ${kind} failed; retrying`);
+  const services = new Informer<Service>(serviceStore, p.nc, { historySize: 0, onWatchError: onWatchError("Services") });
+  const endpoints = new Informer<Endpoints>(endpointsStore, p.nc, { historySize: 0, onWatchError: onWatchError("Endpoints") });
+  await Promise.all([services.start(), endpoints.start()]);
+  const proxy = new ServiceProxy({ node: p.node, nodeAddress: p.nodeAddress, services, endpoints, netfilter: p.netfilter, logger: p.logger, resyncMs: p.resyncMs });
+  proxy.start();
+  return {
+    proxy,
+    async stop() {
+      services.stop();
+      endpoints.stop();
+      await proxy.stop();
+    },
+  };
+}
