@@ -4,6 +4,7 @@
 // and shared informers; main.ts calls it standalone.
 import { runElected, type Logger, type SharedInformers } from "@navarch/controller";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { prepareRollouts } from "./deployment/prepare.js";
 import { defaultOptions, type ReplicationOptions } from "./options.js";
 
 export const LEASE_NAME = "replication";
@@ -19,6 +20,10 @@ export interface RunParams {
 
 export async function run({ nc, logger, signal, options = {}, shared }: RunParams): Promise<void> {
   const o = { ...defaultOptions(), ...options };
+  if (!o.replicationEnabled) {
+    logger.info({}, "replication controllers disabled here (NAVARCH_REPLICATION=false)");
+    return;
+  }
   await runElected({
     nc,
     logger,
@@ -27,8 +32,9 @@ export async function run({ nc, logger, signal, options = {}, shared }: RunParam
     election: o,
     shared,
     kvReplicas: options.kvReplicas,
-    prepare: async () => {
-      return () => [];
+    prepare: async (informers) => {
+      const rollouts = await prepareRollouts(informers, logger, o);
+      return () => [...rollouts()];
     },
   });
 }
