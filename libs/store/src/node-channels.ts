@@ -15,6 +15,7 @@
 // Node names are DNS subdomains and may contain dots, which are KV key separators; in keys a node
 // name is written with "_" for "." (not a DNS character, so the mapping is reversible).
 import { KINDS, type Pod } from "@navarch/api";
+import { jetstreamManager, type StreamUpdateConfig } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ResourceStore } from "./resource-store.js";
 
@@ -25,14 +26,36 @@ export function nodeToken(node: string): string {
   return node.replaceAll(".", "_");
 }
 
+/**
+ * Consumers allowed on navarch-node-pods: every node agent watches its own prefix with one
+ * consumer. nats-server 2.15 limits a stream that sets no limit to 1,000 consumers (measured: the
+ * 1,000th hollow node's watch failed with "maximum consumers limit reached"), so the bucket
+ * names its own limit, far above Kubernetes' 5,000-node scale.
+ */
+export const NODE_PODS_MAX_CONSUMERS = 100_000;
+
 /** The per-node view of navarch-pods; with `node`, keys (and watches) are limited to that node. */
-export function openNodePods(nc: NatsConnection, node?: string, replicas = 1): Promise<ResourceStore<Pod>> {
-  return ResourceStore.open(nc, KINDS.Pod, {
+export async function openNodePods(nc: NatsConnection, node?: string, replicas = 1): Promise<ResourceStore<Pod>> {
+  const store = await ResourceStore.open<Pod>(nc, KINDS.Pod, {
     bucket: NODE_PODS_BUCKET,
     keyPrefix: node === undefined ? "" : `${nodeToken(node)}.`,
     replicas,
     description: "Pods bound to each node (no status), key <node>.<namespace>.<name>; written by the pod projector",
   });
+  await raiseConsumerLimit(nc, `KV_${NODE_PODS_BUCKET}`, NODE_PODS_MAX_CONSUMERS);
+  return store;
+}
+
+/**
+ * Sets a stream's max_consumers once (KV bucket options cannot). Servers before 2.15 have no
+ * default limit and may refuse to change it on an existing stream: that refusal is harmless.
+ */
+async function raiseConsumerLimit(nc: NatsConnection, stream: string, limit: number): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const si = await jsm.streams.info(stream);
+  if ((si.config.max_consumers ?? -1) >= limit) return;
+  // The client's update type leaves max_consumers out (servers before 2.15 could not change it).
+  await jsm.streams.update(stream, { max_consumers: limit } as Partial<StreamUpdateConfig>).catch(() => undefined);
 }
 
 /** Annotation of a status report: the node whose agent observed it. */

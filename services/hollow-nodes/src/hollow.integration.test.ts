@@ -8,7 +8,7 @@ import { KINDS, type Node, type Pod } from "@navarch/api";
 import { createLogger } from "@navarch/config";
 import { run as runControllerManager } from "@navarch/controller-manager";
 import { NatsServerProcess } from "@navarch/nats-embedded";
-import { connectNats, requestDeletion, ResourceStore, timestamp } from "@navarch/store";
+import { connectNats, Informer, openNodePods, requestDeletion, ResourceStore, timestamp } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -133,5 +133,22 @@ describe("hollow nodes (real node agents on fake runtimes, real NATS, real contr
       return p?.status?.phase === "Failed" ? p : undefined;
     });
     assert.equal(failed.status!.containerStatuses![0]!.state!.terminated!.exitCode, 3);
+  });
+
+  test("more than 1,000 nodes can watch their pods (nats-server 2.15 caps a stream without its own limit at 1,000 consumers)", async () => {
+    let failures = 0;
+    const informers: Informer<Pod>[] = [];
+    try {
+      // What 1,010 agents do: one consumer each on navarch-node-pods, filtered on "<node>.>".
+      for (let i = 0; i < 1_010; i++) {
+        informers.push(new Informer(await openNodePods(nc, `${PREFIX}many-${i}`), nc, { onWatchError: () => failures++ }));
+      }
+      await Promise.all(informers.map((inf) => inf.start()));
+      await pods.create(newPod("late", `${PREFIX}many-1009`, "navarch/demo:1"));
+      await eventually("the 1,010th watcher sees its pod", () => informers[1_009]!.get("default", "late"));
+      assert.equal(failures, 0, "no watch failed");
+    } finally {
+      for (const inf of informers) inf.stop();
+    }
   });
 });
