@@ -628,8 +628,8 @@ export function containerView(snapshot: ContainerSnapshot): ContainerView {
     state,
     lastTermination: c.lastTermination,
     restartCount: Math.max(0, c.nextAttempt - 1),
-    started: c.started,
-    ready: c.started && c.ready,
+    started: state.kind === "running" && c.started,
+    ready: state.kind === "running" && c.started && c.ready,
   };
 }
 
