@@ -555,20 +555,26 @@ describe("node agent on Docker", { skip }, () => {
   });
 
   // Last: it stops the shared nats-server for a while.
-  test("fencing: a node that cannot renew its lease kills its pods, and starts them again once it can", async (t: TestContext) => {
+  test("fencing: a node that cannot renew its lease stops its pods, and starts them again once it can", async (t: TestContext) => {
     await stopAgent();
     await startAgent(runtime, { fenceSeconds: 1.5 });
     const pod = newPod("fenced", { containers: [{ name: "app", image: "navarch/demo:1" }] });
     await putPod(pod);
     const before = await waitReport("fenced", running);
     const uid = pod.metadata!.uid;
+    const stopped = podContainers(uid);
+    const runningOnes = () => execFileSync("docker", ["ps", "-q", "--filter", `label=navarch.pod.uid=${uid}`], { encoding: "utf8" }).split(/\s+/).filter(Boolean);
     const t0 = Date.now();
     await server.stop();
-    await waitUntil("the pod's containers killed", () => (podContainers(uid).length === 0 ? true : undefined), 10_000);
-    t.diagnostic(`NATS gone -> pod killed by fencing: ${Date.now() - t0} ms (fence after 1.5 s without renewal)`);
+    await waitUntil("the pod's containers stopped", () => (runningOnes().length === 0 ? true : undefined), 10_000);
+    t.diagnostic(`NATS gone -> pod stopped by fencing: ${Date.now() - t0} ms (fence after 1.5 s without renewal)`);
+    // Stopped, not removed: exit codes, finish times and logs stay until the agent is back.
+    assert.deepEqual(podContainers(uid).sort(), stopped.sort());
     await server.restart();
     const after = await waitReport("fenced", (p) => running(p) && containerOf(p, "app").containerID !== containerOf(before, "app").containerID, 20_000);
     assert.ok(after.status!.podIP);
+    // The pod started over: what fencing stopped is gone.
+    await waitUntil("the stopped containers removed", () => (stopped.every((id) => !podContainers(uid).includes(id)) ? true : undefined), 10_000);
     await stopAgent();
     await startAgent();
   });

@@ -10,6 +10,11 @@ export function asNumber(raw: string): number {
   return n;
 }
 
+/** A non-negative number of seconds, or -1 for "derive it from the lease duration". */
+export function asFenceSeconds(raw: string): number {
+  return raw.trim() === "-1" ? -1 : asNumber(raw);
+}
+
 /** Node names are DNS subdomains: lower case. */
 export function defaultNodeName(): string {
   return hostname().toLowerCase();
@@ -25,9 +30,20 @@ export const NODE_AGENT_OPTIONS = {
   nodePods: option("NAVARCH_NODE_PODS", "110", asString, "how many pods this node takes"),
   reservedCpu: option("NAVARCH_NODE_RESERVED_CPU", "0", asString, "CPU kept back from pods (allocatable = capacity - reserved)"),
   reservedMemory: option("NAVARCH_NODE_RESERVED_MEMORY", "0", asString, "memory kept back from pods"),
-  heartbeatSeconds: option("NAVARCH_HEARTBEAT_SECONDS", 1, asNumber, "how often the node's Lease is renewed"),
-  leaseDurationSeconds: option("NAVARCH_NODE_LEASE_DURATION_SECONDS", 4, asNumber, "leaseDurationSeconds written into the node's Lease"),
-  fenceSeconds: option("NAVARCH_NODE_FENCE_SECONDS", 0, asNumber, "kill this node's pods when its Lease could not be renewed for this long (0: never); keep it below the control plane's eviction timeout"),
+  // Node failure timings (docs/adr/0006-fencing-and-eviction.md): heartbeat < fence < lease duration.
+  heartbeatSeconds: option("NAVARCH_NODE_HEARTBEAT_SECONDS", 1, asNumber, "how often the node's Lease is renewed"),
+  leaseDurationSeconds: option(
+    "NAVARCH_NODE_LEASE_DURATION_SECONDS",
+    4,
+    asNumber,
+    "leaseDurationSeconds written into the node's Lease: the control plane counts the node lost after max(this, NAVARCH_NODE_MONITOR_GRACE_SECONDS) without a renewal",
+  ),
+  fenceSeconds: option(
+    "NAVARCH_NODE_FENCE_SECONDS",
+    -1,
+    asFenceSeconds,
+    "stop this node's pods when its Lease could not be renewed for this long; 0: never; default (-1): 3/4 of the lease duration (3 s); must be longer than the heartbeat and shorter than the lease duration",
+  ),
   nodeStatusSeconds: option("NAVARCH_NODE_STATUS_SECONDS", 60, asNumber, "how often the Node object's registration (capacity, labels) is checked"),
   resyncSeconds: option("NAVARCH_RESYNC_SECONDS", 10, asNumber, "how often the runtime's container list is compared with what the pods expect"),
   restartBackoffBaseMs: option("NAVARCH_RESTART_BACKOFF_BASE_MS", 10_000, asInt, "wait before the second restart of a crashing container; doubles per crash"),

@@ -14,7 +14,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { EventRecorder } from "./events/recorder.js";
 import { serveLogs, type LogsServer } from "./logs/serve.js";
 import { parseLabels, parseTaints } from "./node/flags.js";
-import { watchFence } from "./node/fence.js";
+import { resolveFenceSeconds, stopNodeContainers, untilSafeToUnfence, watchFence } from "./node/fence.js";
 import { Heartbeat } from "./node/heartbeat.js";
 import { nodeFacts, registerNode, type NodeFacts, type NodeSettings } from "./node/register.js";
 import { defaultOptions, type NodeAgentOptions } from "./options.js";
@@ -65,6 +65,7 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
     reservedMemory: o.reservedMemory,
   };
   checkQuantities(o);
+  const fenceSeconds = resolveFenceSeconds(o);
 
   runtime ??= new DockerRuntime({ socketPath: o.dockerSocket, network: o.podNetwork, logger });
   const replicas = options.kvReplicas ?? 1;
@@ -146,7 +147,10 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
     } else if (o.serviceProxy) {
       logger.debug({ node }, "the container runtime cannot program the host's netfilter: no service proxy on this node");
     }
-    logger.info({ node, pods: manager.size, capacity: facts.capacity, heartbeatSeconds: o.heartbeatSeconds }, "node agent running");
+    logger.info(
+      { node, pods: manager.size, capacity: facts.capacity, heartbeatSeconds: o.heartbeatSeconds, leaseDurationSeconds: o.leaseDurationSeconds, fenceSeconds },
+      "node agent running",
+    );
     onReady?.({
       node,
       get pods() {
@@ -174,17 +178,26 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
     };
     if (o.nodeStatusSeconds > 0) nodeTimer = setTimeout(recheck, o.nodeStatusSeconds * 1000);
 
-    if (o.fenceSeconds > 0) {
+    if (fenceSeconds > 0) {
+      const fenceMs = fenceSeconds * 1000;
       fencing = watchFence({
         lastRenewedAt: () => heartbeat.lastRenewedAt,
-        fenceMs: o.fenceSeconds * 1000,
-        checkEveryMs: Math.max(100, Math.min(1_000, o.heartbeatSeconds * 500)),
+        fenceMs,
+        checkEveryMs: Math.max(50, Math.min(250, o.heartbeatSeconds * 250)),
         logger,
-        fence: () => manager.killAll(),
+        fence: async () => {
+          manager.stop();
+          await stopNodeContainers(runtime!, node, logger);
+        },
         unfence: async () => {
-          // The watch of our pods resumes with the connection; give it a moment to apply what the
-          // control plane changed meanwhile before pods start again.
-          await new Promise((r) => setTimeout(r, 2 * o.heartbeatSeconds * 1000));
+          await untilSafeToUnfence({
+            node,
+            nodes,
+            pods: informer,
+            leaseFresh: () => Date.now() - heartbeat.lastRenewedAt <= fenceMs,
+            pollMs: Math.max(100, Math.min(500, o.heartbeatSeconds * 500)),
+            logger,
+          });
           manager = newManager();
           await manager.start();
         },

@@ -12,7 +12,8 @@ const node = (ready?: string, reason?: string, taints: Partial<Taint>[] = [], cr
     spec: { taints },
     status: { conditions: ready ? [{ type: "Ready", status: ready, reason, lastTransitionTime: "2026-11-22T09:30:00Z" }] : [] },
   });
-const lease = (renewTime: string): Lease => KINDS.Lease.codec.fromPartial({ metadata: { name: "n1" }, spec: { holderIdentity: "n1", renewTime } });
+const lease = (renewTime: string, leaseDurationSeconds = 4): Lease =>
+  KINDS.Lease.codec.fromPartial({ metadata: { name: "n1" }, spec: { holderIdentity: "n1", renewTime, leaseDurationSeconds } });
 const FRESH = lease("2026-11-22T10:00:09Z");
 const STALE = lease("2026-11-22T10:00:05Z");
 const unreachable = { key: TAINT_UNREACHABLE, effect: "NoExecute", timeAdded: "2026-11-22T10:00:01.250Z" };
@@ -44,6 +45,8 @@ const rows: Row[] = [
   { name: "never -> stale: same status, new reason, no event", node: node("Unknown", READY_REASONS.never, [unreachable]), lease: STALE, ready: "Unknown", reason: READY_REASONS.stale, taints: "-" },
   { name: "Ready=False from the node itself, heartbeat fresh: kept, not-ready taint", node: node("False", "ContainerRuntimeNotReady"), lease: FRESH, ready: "-", taints: [TAINT_NOT_READY], recheck: "2026-11-22T10:00:13.000Z" },
   { name: "Ready=False, then the heartbeat stops: unreachable replaces not-ready", node: node("False", "ContainerRuntimeNotReady", [notReady]), lease: STALE, ready: "Unknown", reason: READY_REASONS.stale, taints: [TAINT_UNREACHABLE], event: "NodeNotReady" },
+  { name: "a lease that says it lasts longer than the grace: still fresh", node: node("True", READY_REASONS.ready), lease: lease("2026-11-22T10:00:05Z", 40), ready: "-", taints: "-", recheck: "2026-11-22T10:00:45.000Z" },
+  { name: "a lease shorter than the grace: the grace counts", node: node("True", READY_REASONS.ready), lease: lease("2026-11-22T10:00:09Z", 1), ready: "-", taints: "-", recheck: "2026-11-22T10:00:13.000Z" },
   { name: "a NoSchedule taint with the same key is not ours", node: node("True", READY_REASONS.ready, [{ key: TAINT_UNREACHABLE, effect: "NoSchedule" }]), lease: FRESH, ready: "-", taints: "-", recheck: "2026-11-22T10:00:13.000Z" },
 ];
 

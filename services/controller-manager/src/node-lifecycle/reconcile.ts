@@ -2,7 +2,9 @@
 //
 //   - Ready follows the node's heartbeat Lease: renewed within the grace period -> True; not
 //     renewed for the grace period -> Unknown (NodeStatusUnknown); never renewed -> Unknown
-//     (NodeStatusNeverUpdated) once the node is older than the grace period. A Ready=False that
+//     (NodeStatusNeverUpdated) once the node is older than the grace period. The grace period is
+//     the controller's, or the lease's own leaseDurationSeconds when that is longer (nodes that
+//     renew rarely, like simulated hollow nodes, say so in their lease and fence accordingly). A Ready=False that
 //     another writer set (a node reporting itself not ready) is kept while its heartbeat is fresh.
 //   - The NoExecute taint follows Ready: Unknown -> node.kubernetes.io/unreachable, False ->
 //     node.kubernetes.io/not-ready, True -> neither. Other taints are never touched; a taint that
@@ -62,7 +64,7 @@ function readiness(node: Node, current: Condition | undefined, lease: Lease | un
     }
     return { status: "Unknown", reason: READY_REASONS.never, message: "Node agent never posted a heartbeat.", recheckAt: undefined };
   }
-  const expires = renewed + gracePeriodMs;
+  const expires = renewed + Math.max(gracePeriodMs, (lease?.spec?.leaseDurationSeconds ?? 0) * 1000);
   if (expires <= now.getTime()) {
     return { status: "Unknown", reason: READY_REASONS.stale, message: "Node agent stopped posting node status.", recheckAt: undefined };
   }

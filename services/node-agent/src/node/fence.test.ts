@@ -1,14 +1,46 @@
+import { KINDS, type Node } from "@navarch/api";
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { fenceStep } from "./fence.js";
+import { acknowledged, fenceStep, resolveFenceSeconds } from "./fence.js";
 
 test("fence when the lease has not been renewed for fenceMs; unfence once it is again", () => {
-  const cases: [boolean, number, number, number, string][] = [
+  const cases: [boolean, number, number, number, string, boolean?][] = [
     [false, 1_000, 4_000, 5_000, "none"],
     [false, 1_000, 6_001, 5_000, "fence"],
     [true, 1_000, 9_000, 5_000, "none"],
     [true, 8_500, 9_000, 5_000, "unfence"],
     [false, 0, 1e12, 0, "none"],
+    // Stopping the pods failed part way: try again while the lease is stale.
+    [true, 1_000, 9_000, 5_000, "fence", true],
+    [true, 8_500, 9_000, 5_000, "unfence", true],
   ];
-  for (const [fenced, last, now, fenceMs, want] of cases) assert.equal(fenceStep(fenced, last, now, fenceMs), want, JSON.stringify({ fenced, last, now, fenceMs }));
+  for (const [fenced, last, now, fenceMs, want, incomplete] of cases) {
+    assert.equal(fenceStep(fenced, last, now, fenceMs, incomplete), want, JSON.stringify({ fenced, last, now, fenceMs, incomplete }));
+  }
+});
+
+test("the fence time: 3/4 of the lease by default, between the heartbeat and the lease duration", () => {
+  assert.equal(resolveFenceSeconds({ fenceSeconds: -1, heartbeatSeconds: 1, leaseDurationSeconds: 4 }), 3);
+  assert.equal(resolveFenceSeconds({ fenceSeconds: -1, heartbeatSeconds: 10, leaseDurationSeconds: 40 }), 30, "hollow nodes' long heartbeats");
+  assert.equal(resolveFenceSeconds({ fenceSeconds: 2, heartbeatSeconds: 1, leaseDurationSeconds: 4 }), 2);
+  assert.equal(resolveFenceSeconds({ fenceSeconds: 0, heartbeatSeconds: 1, leaseDurationSeconds: 4 }), 0, "0: never");
+  assert.throws(() => resolveFenceSeconds({ fenceSeconds: 4, heartbeatSeconds: 1, leaseDurationSeconds: 4 }), /must be shorter than NAVARCH_NODE_LEASE_DURATION_SECONDS \(4\)/);
+  assert.throws(() => resolveFenceSeconds({ fenceSeconds: 1, heartbeatSeconds: 1, leaseDurationSeconds: 4 }), /must be longer than NAVARCH_NODE_HEARTBEAT_SECONDS \(1\)/);
+  assert.throws(() => resolveFenceSeconds({ fenceSeconds: -1, heartbeatSeconds: 5, leaseDurationSeconds: 4 }), /must be longer than NAVARCH_NODE_HEARTBEAT_SECONDS/);
+});
+
+test("unfence only once the control plane counts the node Ready and not unreachable", () => {
+  const node = (ready: string, taints: string[] = []): Node =>
+    KINDS.Node.codec.fromPartial({
+      metadata: { name: "n1" },
+      spec: { taints: taints.map((key) => ({ key, effect: "NoExecute" })) },
+      status: { conditions: [{ type: "Ready", status: ready }] },
+    });
+  assert.equal(acknowledged(node("True")), true);
+  assert.equal(acknowledged(node("True", ["dedicated"])), true);
+  assert.equal(acknowledged(node("Unknown", ["node.kubernetes.io/unreachable"])), false);
+  assert.equal(acknowledged(node("True", ["node.kubernetes.io/unreachable"])), false, "the taint is not removed yet");
+  assert.equal(acknowledged(node("Unknown")), false);
+  assert.equal(acknowledged(undefined), false, "deleted Node");
+  assert.equal(acknowledged(KINDS.Node.codec.fromPartial({ metadata: { name: "n1" }, status: {} })), true, "no lifecycle controller judges it");
 });

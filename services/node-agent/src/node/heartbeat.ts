@@ -28,7 +28,11 @@ export class Heartbeat {
   private stopped = false;
   private nextAt = 0;
   private failing = false;
-  /** When a renewal last succeeded (ms), 0 before the first. */
+  /**
+   * The renewTime of the last successful renewal (ms), 0 before the first. It is the time written
+   * into the Lease, not when the write was acknowledged, so fencing counts from the same instant
+   * as the control plane does.
+   */
   lastRenewedAt = 0;
   renewals = 0;
 
@@ -65,8 +69,7 @@ export class Heartbeat {
   /** One renewal; failures are logged (once per outage) and the next tick tries again. */
   async beat(): Promise<void> {
     try {
-      await this.renew();
-      this.lastRenewedAt = this.now();
+      this.lastRenewedAt = await this.renew();
       this.renewals++;
       if (this.failing) this.opts.logger.info({ node: this.opts.node }, "heartbeat renewed again");
       this.failing = false;
@@ -76,13 +79,14 @@ export class Heartbeat {
     }
   }
 
-  private async renew(): Promise<void> {
+  /** One renewal; returns the renewTime written. */
+  private async renew(): Promise<number> {
     const { store, node } = this.opts;
     const now = this.now();
     if (this.record) {
       try {
         this.record = await store.update(this.renewed(this.record, now));
-        return;
+        return now;
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
         this.record = undefined;
@@ -92,7 +96,7 @@ export class Heartbeat {
       const current = await store.get(NODE_LEASE_NAMESPACE, node);
       try {
         this.record = current ? await store.update(this.renewed(current, now)) : await store.create(this.fresh(now));
-        return;
+        return now;
       } catch (err) {
         if (!(err instanceof ConflictError || err instanceof AlreadyExistsError)) throw err;
       }
