@@ -5,6 +5,8 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { runApply } from "./commands/apply.js";
 import { runConfigView } from "./commands/config.js";
 import type { CommandContext } from "./commands/context.js";
+import { runCordon } from "./commands/cordon.js";
+import { runDrain } from "./commands/drain.js";
 import { runDelete } from "./commands/delete.js";
 import { runDescribe } from "./commands/describe.js";
 import { runApiResources, runVersion, runWhoAmI } from "./commands/discovery.js";
@@ -208,6 +210,39 @@ program
         tail: o.tail as number,
         sinceSeconds: o.since as number | undefined,
         timestamps: o.timestamps as boolean,
+      }),
+    ),
+  );
+
+program
+  .command("cordon")
+  .description("mark a node unschedulable")
+  .argument("<node>", "NODE or node/NODE")
+  .action(action(async (ctx, node: string) => runCordon(ctx, node, true)));
+
+program
+  .command("uncordon")
+  .description("mark a node schedulable")
+  .argument("<node>", "NODE or node/NODE")
+  .action(action(async (ctx, node: string) => runCordon(ctx, node, false)));
+
+program
+  .command("drain")
+  .description("cordon a node and evict its pods, waiting until they are gone")
+  .argument("<node>", "NODE or node/NODE")
+  .option("--force", "also evict pods that no controller manages (they will not come back)")
+  .option("--ignore-daemonsets", "leave DaemonSet-managed pods running instead of refusing")
+  .option("--delete-emptydir-data", "also evict pods with emptyDir volumes (their data is lost)")
+  .option("--grace-period <seconds>", "seconds each pod has to terminate (-1: its own terminationGracePeriodSeconds)", integer, -1)
+  .option("--timeout <duration>", "give up after this long, e.g. 60s (default: no limit)", duration)
+  .action(
+    action(async (ctx, node: string, o: Opts) =>
+      runDrain(ctx, node, {
+        force: o.force as boolean,
+        ignoreDaemonsets: o.ignoreDaemonsets as boolean,
+        deleteEmptydirData: o.deleteEmptydirData as boolean,
+        gracePeriod: o.gracePeriod as number,
+        timeoutMs: o.timeout as number | undefined,
       }),
     ),
   );
