@@ -88,3 +88,12 @@ test("Service update: an unset clusterIP may be set", () => {
   after.spec.clusterIP = "10.96.0.12";
   expectNone(validateUpdate(KINDS.Service, after, before));
 });
+
+test("Service: clusterIPs alone sets clusterIP (headless too)", () => {
+  const m = service();
+  m.spec.clusterIPs = ["10.96.0.20"];
+  assert.equal((decode(KINDS.Service, m) as Service).spec!.clusterIP, "10.96.0.20");
+  const headless = service();
+  headless.spec.clusterIPs = ["None"];
+  assert.equal((decode(KINDS.Service, headless) as Service).spec!.clusterIP, "None");
+});

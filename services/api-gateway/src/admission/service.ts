@@ -17,6 +17,8 @@ export const serviceRules: KindRules<Service> = {
   default(svc) {
     const spec = (svc.spec ??= ServiceSpec.fromPartial({}));
     if (spec.type === "") spec.type = "ClusterIP";
+    // clusterIPs alone names the address too (Kubernetes' defaulting); the allocator fills the rest.
+    if (spec.clusterIP === "" && spec.clusterIPs.length > 0) spec.clusterIP = spec.clusterIPs[0]!;
     if (spec.sessionAffinity === "") spec.sessionAffinity = "None";
     for (const port of spec.ports) {
       if (port.protocol === "") port.protocol = "TCP";
