@@ -7,6 +7,11 @@ export const REPLICATION_OPTIONS = {
   replicationEnabled: option("NAVARCH_REPLICATION", true, asBool, "run the replication controllers in this process (false: a replication service elsewhere on the same NATS runs them)"),
   replicaSetWorkers: option("NAVARCH_REPLICASET_WORKERS", 5, asInt, "replica sets synced at once"),
   deploymentWorkers: option("NAVARCH_DEPLOYMENT_WORKERS", 5, asInt, "deployments synced at once"),
+  daemonSetWorkers: option("NAVARCH_DAEMONSET_WORKERS", 2, asInt, "daemon sets synced at once"),
+  jobWorkers: option("NAVARCH_JOB_WORKERS", 5, asInt, "jobs synced at once"),
+  jobPodFailureBackoffSeconds: option("NAVARCH_JOB_POD_FAILURE_BACKOFF_SECONDS", 10, asInt, "a Job waits this long after its first failed pod before a replacement, doubling with each failure (Kubernetes: 10)"),
+  jobPodFailureBackoffMaxSeconds: option("NAVARCH_JOB_POD_FAILURE_BACKOFF_MAX_SECONDS", 360, asInt, "the longest that wait gets (Kubernetes: 360)"),
+  garbageCollectorWorkers: option("NAVARCH_GC_WORKERS", 4, asInt, "objects the garbage collector handles at once"),
 };
 
 export type ReplicationOptions = {

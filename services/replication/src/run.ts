@@ -4,6 +4,7 @@
 // and shared informers; main.ts calls it standalone.
 import { runElected, type Logger, type SharedInformers } from "@navarch/controller";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { prepareDaemonsJobsGc } from "./daemons-jobs-gc.js";
 import { prepareRollouts } from "./deployment/prepare.js";
 import { defaultOptions, type ReplicationOptions } from "./options.js";
 
@@ -34,7 +35,8 @@ export async function run({ nc, logger, signal, options = {}, shared }: RunParam
     kvReplicas: options.kvReplicas,
     prepare: async (informers) => {
       const rollouts = await prepareRollouts(informers, logger, o);
-      return () => [...rollouts()];
+      const daemonsJobsGc = await prepareDaemonsJobsGc(informers, logger, o);
+      return () => [...rollouts(), ...daemonsJobsGc()];
     },
   });
 }

@@ -1,0 +1,151 @@
+// Writes a daemon set's plan, every write compare-and-swap:
+//   - adoptions and releases re-read the pod and re-check it (read-modify-CAS, retried on a
+//     conflict); one that cannot be made fails the pass with ConflictError before pods are
+//     created or deleted (the plan counted on it);
+//   - creations in slow-start batches, each pod bound to its node: spec.nodeName is set here and
+//     the scheduler leaves bound pods alone. That is deliberate: the placement was decided by
+//     this controller (node selector, affinity, taints) for exactly this node, and a daemon pod
+//     must run there - it is not a candidate for bin packing onto another node (Kubernetes before
+//     1.12 bound daemon pods the same way);
+//   - deletions as the gateway deletes a pod (graceful on a live node, at once on a gone one);
+//   - what was written is remembered in the expectations before the pass ends, so the next pass
+//     waits for the cache to show it instead of creating a second pod for the same node;
+//   - the status last, when it changed, and the pass waits until the cache has it.
+import { ConflictError, fromLabelSelector, matches, NotFoundError, type DaemonSet, type DaemonSetStatus, type Pod } from "@navarch/api";
+import type { InvolvedObject, Logger, ObjectEventRecorder } from "@navarch/controller";
+import type { Informer, ResourceStore } from "@navarch/store";
+import { controllerReference, createPods, deletePod, forEachLimited, isNameClash, podFromTemplate, podName } from "../controlled-pods.js";
+import type { Deleted, Expectations } from "../replicaset/expectations.js";
+import { controllerRef, isActive } from "../replicaset/pod-state.js";
+import { daemonTolerations } from "./nodes.js";
+import { FailedCreate, FailedDaemonPod, FailedDelete, SuccessfulCreate, SuccessfulDelete } from "./reasons.js";
+import { REVISION_HASH_LABEL, templateHash, type Plan } from "./reconcile.js";
+
+export interface ApplyDeps {
+  pods: ResourceStore<Pod>;
+  daemonSets: Informer<DaemonSet>;
+  expectations: Expectations;
+  events: ObjectEventRecorder;
+  logger: Logger;
+  now: () => Date;
+  suffix?: () => string;
+}
+
+const DELETE_CONCURRENCY = 32;
+
+export function involved(ds: DaemonSet): InvolvedObject {
+  const m = ds.metadata!;
+  return { kind: "DaemonSet", apiVersion: "apps/v1", namespace: m.namespace, name: m.name, uid: m.uid };
+}
+
+/** The daemon pod for one node. */
+export function daemonPod(ds: DaemonSet, node: string, name: string, now: Date): Pod {
+  const template = ds.spec?.template;
+  return podFromTemplate({
+    namespace: ds.metadata!.namespace,
+    name,
+    template,
+    owner: controllerReference("apps/v1", "DaemonSet", ds.metadata!),
+    now,
+    labels: { [REVISION_HASH_LABEL]: templateHash(ds) },
+    spec: { nodeName: node, tolerations: daemonTolerations(template?.spec?.tolerations ?? []) },
+  });
+}
+
+export interface ApplyResult {
+  created: number;
+  deleted: number;
+}
+
+export async function applyPlan(ds: DaemonSet, plan: Plan, deps: ApplyDeps): Promise<ApplyResult> {
+  const key = deps.daemonSets.store.keyOf(ds);
+  const result: ApplyResult = { created: 0, deleted: 0 };
+  let revision = 0;
+  const deleted: Deleted[] = [];
+  const wrote = (p: Pod) => {
+    revision = Math.max(revision, Number(p.metadata!.resourceVersion));
+  };
+  try {
+    await claim(ds, plan, deps, wrote);
+    if (plan.create.length > 0) {
+      const now = deps.now();
+      const pods = plan.create.map((node) => daemonPod(ds, node, podName(ds.metadata!.name, deps.suffix), now));
+      const r = await createPods(deps.pods, pods, wrote);
+      result.created = r.created.length;
+      for (const p of r.created) deps.events.record(involved(ds), "Normal", SuccessfulCreate, `Created pod: ${p.metadata!.name}`);
+      if (r.error) {
+        if (!isNameClash(r.error)) deps.events.record(involved(ds), "Warning", FailedCreate, `Error creating: ${r.error.message}`);
+        deps.logger.warn({ daemonset: key, skipped: r.skipped, err: String(r.error) }, "creating daemon pods failed");
+      }
+    }
+    await forEachLimited(plan.delete, DELETE_CONCURRENCY, async ({ pod, reason, nodeGone }) => {
+      const name = pod.metadata!.name;
+      if (reason === "Failed") {
+        deps.events.record(involved(ds), "Warning", FailedDaemonPod, `Found failed daemon pod ${pod.metadata!.namespace}/${name} on node ${pod.spec?.nodeName}, will try to kill it`);
+      }
+      try {
+        await deletePod(deps.pods, pod, { now: deps.now(), nodeGone }, wrote);
+        deleted.push({ key: deps.pods.keyOf(pod), uid: pod.metadata!.uid });
+        result.deleted++;
+        deps.events.record(involved(ds), "Normal", SuccessfulDelete, `Deleted pod: ${name}`);
+      } catch (err) {
+        deps.events.record(involved(ds), "Warning", FailedDelete, `Error deleting: ${(err as Error).message}`);
+        deps.logger.warn({ daemonset: key, pod: name, err: String(err) }, "deleting a daemon pod failed");
+      }
+    });
+    return result;
+  } finally {
+    deps.expectations.expect(key, revision, deleted);
+  }
+}
+
+async function claim(ds: DaemonSet, plan: Plan, deps: ApplyDeps, wrote: (p: Pod) => void): Promise<void> {
+  if (plan.adopt.length === 0 && plan.release.length === 0) return;
+  const uid = ds.metadata!.uid;
+  const ns = ds.metadata!.namespace;
+  if (plan.adopt.length > 0) {
+    // Adopt only for a daemon set that still exists as this uid and is not being deleted (the
+    // cache may be behind a delete), as Kubernetes' RecheckDeletionTimestamp.
+    const fresh = await deps.daemonSets.store.get(ns, ds.metadata!.name);
+    if (!fresh || fresh.metadata!.uid !== uid || fresh.metadata!.deletionTimestamp) {
+      throw new ConflictError(`daemonset ${ds.metadata!.name} changed or is being deleted; not adopting pods`);
+    }
+  }
+  const owner = controllerReference("apps/v1", "DaemonSet", ds.metadata!);
+  const selector = ds.spec?.selector ? fromLabelSelector(ds.spec.selector) : [];
+  const selects = (p: Pod) => selector.length > 0 && matches(selector, p.metadata?.labels);
+  let refused = 0;
+  const modify = async (pod: Pod, change: (p: Pod) => Pod | undefined) => {
+    try {
+      const stored = await deps.pods.modify(ns, pod.metadata!.name, (p) => (p.metadata!.uid === pod.metadata!.uid ? change(p) : undefined));
+      if (stored) wrote(stored);
+      else refused++;
+    } catch (err) {
+      if (err instanceof ConflictError || err instanceof NotFoundError) refused++;
+      else throw err;
+    }
+  };
+  await Promise.all([
+    ...plan.adopt.map((pod) =>
+      modify(pod, (p) => {
+        if (controllerRef(p) || !isActive(p) || !selects(p)) return undefined;
+        p.metadata!.ownerReferences = [...(p.metadata!.ownerReferences ?? []), owner];
+        return p;
+      }),
+    ),
+    ...plan.release.map((pod) =>
+      modify(pod, (p) => {
+        if (controllerRef(p)?.uid !== uid || selects(p)) return undefined;
+        p.metadata!.ownerReferences = (p.metadata!.ownerReferences ?? []).filter((o) => o.uid !== uid);
+        return p;
+      }),
+    ),
+  ]);
+  if (refused > 0) throw new ConflictError(`daemonset ${ds.metadata!.name}: ${refused} pod(s) changed while being claimed or released`);
+}
+
+/** Writes the status (compare-and-swap on the revision the pass read) and waits until the cache has it. */
+export async function writeStatus(ds: DaemonSet, status: DaemonSetStatus, deps: Pick<ApplyDeps, "daemonSets">): Promise<void> {
+  const stored = await deps.daemonSets.store.update({ ...ds, status });
+  if (stored) await deps.daemonSets.waitForRevision(Number(stored.metadata!.resourceVersion), 2_000);
+}
