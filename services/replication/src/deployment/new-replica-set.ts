@@ -19,7 +19,7 @@ import {
   REVISION_HISTORY_ANNOTATION,
   ScalingReplicaSet,
 } from "./reasons.js";
-import { desiredCount, findNew, maxRevision, revisionOf, specReplicas } from "./replica-sets.js";
+import { findNew, podsBound, maxRevision, revisionOf, specReplicas } from "./replica-sets.js";
 import { getCondition, hasProgressDeadline, setCondition } from "./status.js";
 import { equalIgnoringHash, templateHash } from "./template-hash.js";
 
@@ -93,13 +93,14 @@ export function createNewReplicaSet(pass: Pass, old: readonly ReplicaSet[], exis
 
 /**
  * How big the new replica set may be now (Kubernetes' NewRSNewReplicas): Recreate, all of
- * spec.replicas; RollingUpdate, as many as maxSurge leaves room for above spec.replicas,
- * counting every replica set's spec.replicas, and never more than spec.replicas.
+ * spec.replicas; RollingUpdate, as many as maxSurge leaves room for above spec.replicas, and
+ * never more than spec.replicas. Kubernetes counts every set's spec.replicas; this also counts
+ * the pods a set scaled down still has (podsBound), so pods never exceed replicas + maxSurge.
  */
 export function newReplicaSetSize(d: Deployment, all: readonly ReplicaSet[], newRS: ReplicaSet): number {
   const replicas = replicasOf(d);
   if (!isRollingUpdate(d)) return replicas;
-  const current = desiredCount(all);
+  const current = podsBound(all);
   const maxTotal = replicas + maxSurge(d);
   if (current >= maxTotal) return specReplicas(newRS);
   const up = Math.min(maxTotal - current, replicas - specReplicas(newRS));

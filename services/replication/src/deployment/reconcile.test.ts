@@ -158,6 +158,16 @@ describe("rolling update decisions (replicas 10, maxSurge 25% = 3, maxUnavailabl
       want: { "demo:0": 0, "demo:1": 3 },
     },
     {
+      name: "old set scaled down a pass ago, its status not caught up (8 available, spec 5): only 2 more go, not 5",
+      sets: [rs({ image: "demo:1", replicas: 5, current: 8, available: 8, revision: 1 }), rs({ image: "demo:2", replicas: 5, revision: 2, created: "2025-01-01T00:05:00Z" })],
+      want: { "demo:1": 3 },
+    },
+    {
+      name: "pods an old set still has beyond its spec count toward the surge (8 + 3 + 2 = 13)",
+      sets: [rs({ image: "demo:1", replicas: 5, current: 8, available: 8, revision: 1 }), rs({ image: "demo:2", replicas: 3, revision: 2, created: "2025-01-01T00:05:00Z" })],
+      want: { "demo:2": 5 },
+    },
+    {
       name: "the new replica set above replicas (spec.replicas lowered): scaled down to replicas",
       sets: [rs({ image: "demo:2", replicas: 12, revision: 2, desired: 12 })],
       want: { "demo:2": 10 },

@@ -21,6 +21,24 @@ export function desiredCount(sets: readonly ReplicaSet[]): number {
   return sets.reduce((n, rs) => n + specReplicas(rs), 0);
 }
 
+/**
+ * Pods the replica sets may have right now: per set the larger of spec.replicas and
+ * status.replicas - a set just scaled down still runs its old pods until its controller has
+ * deleted them (its status shows when), so a surge is counted against those too.
+ */
+export function podsBound(sets: readonly ReplicaSet[]): number {
+  return sets.reduce((n, rs) => n + Math.max(specReplicas(rs), rs.status?.replicas ?? 0), 0);
+}
+
+/**
+ * Available pods the replica sets will still have once they reach their spec: per set the
+ * smaller of status.availableReplicas and spec.replicas (a set scaled down may delete available
+ * pods its status still counts).
+ */
+export function availableBound(sets: readonly ReplicaSet[]): number {
+  return sets.reduce((n, rs) => n + Math.min(specReplicas(rs), rs.status?.availableReplicas ?? 0), 0);
+}
+
 /** Sum of status.replicas: the pods they have. */
 export function actualCount(sets: readonly ReplicaSet[]): number {
   return sets.reduce((n, rs) => n + (rs.status?.replicas ?? 0), 0);

@@ -16,7 +16,7 @@ import type { ReplicaSet } from "@navarch/api";
 import { maxUnavailable, replicasOf } from "./fenceposts.js";
 import { createNewReplicaSet, newReplicaSetSize, type Found } from "./new-replica-set.js";
 import type { Pass } from "./pass.js";
-import { active, availableCount, byCreation, byRevision, desiredCount, specReplicas } from "./replica-sets.js";
+import { active, availableBound, byCreation, byRevision, desiredCount, specReplicas } from "./replica-sets.js";
 import { deploymentComplete, syncRolloutStatus } from "./status.js";
 
 export interface RolloutInputs {
@@ -70,7 +70,7 @@ function cleanupUnhealthyReplicas(pass: Pass, old: readonly ReplicaSet[], maxCle
   for (const rs of [...old].sort(byCreation)) {
     if (total >= maxCleanup) break;
     const size = specReplicas(rs);
-    const availableNow = rs.status?.availableReplicas ?? 0;
+    const availableNow = availableBound([rs]);
     if (size === 0 || size <= availableNow) continue;
     const down = Math.min(maxCleanup - total, size - availableNow);
     pass.scale(rs, size - down);
@@ -79,10 +79,15 @@ function cleanupUnhealthyReplicas(pass: Pass, old: readonly ReplicaSet[], maxCle
   return total;
 }
 
-/** Then available old pods, while the available pods of all sets stay at or above minAvailable. */
+/**
+ * Then available old pods, while the available pods of all sets stay at or above minAvailable.
+ * Available pods are counted as availableBound (Kubernetes sums status.availableReplicas): a set
+ * scaled down a pass ago still reports pods it is about to delete, and counting them would let
+ * two passes in a row take the same pods away twice.
+ */
 function scaleDownOldForRollingUpdate(pass: Pass, all: readonly ReplicaSet[], old: readonly ReplicaSet[]): number {
   const minAvailable = replicasOf(pass.d) - maxUnavailable(pass.d);
-  const availableNow = availableCount(all);
+  const availableNow = availableBound(all);
   if (availableNow <= minAvailable) return 0;
   const budget = availableNow - minAvailable;
   let total = 0;
