@@ -277,6 +277,18 @@ describe("FakeRuntime", () => {
     await assert.rejects(rt.exec("missing", ["echo"], 1_000), ContainerNotFoundError);
   });
 
+  test("HTTP and TCP probes are answered from the script (default: success), refused once stopped", async () => {
+    const rt = new FakeRuntime({ script: () => ({ probe: (p) => ({ ok: p.path !== "/down", output: `${p.type}:${p.port}${p.path ?? ""}` }) }) });
+    const { id } = await runningPod(rt, "probed");
+    assert.deepEqual(await rt.simulatedNetworkProbe(id, { type: "http", port: 8080, path: "/ready" }), { ok: true, output: "http:8080/ready" });
+    assert.deepEqual(await rt.simulatedNetworkProbe(id, { type: "http", port: 8080, path: "/down" }), { ok: false, output: "http:8080/down" });
+    const plain = new FakeRuntime();
+    const other = await runningPod(plain, "plain");
+    assert.deepEqual(await plain.simulatedNetworkProbe(other.id, { type: "tcp", port: 80 }), { ok: true, output: "" });
+    await rt.stopContainer(id, 0);
+    assert.equal((await rt.simulatedNetworkProbe(id, { type: "tcp", port: 8080 })).ok, false);
+  });
+
   test("unavailable: calls throw RuntimeUnavailableError and event streams end; containers survive", async () => {
     const rt = new FakeRuntime();
     const { id } = await runningPod(rt, "survivor");

@@ -26,6 +26,7 @@ import {
   type ContainerState,
   type ContainerStatus,
   type LogOptions,
+  type NetworkProbe,
   type PodRef,
   type PullPolicy,
   type RuntimeEvent,
@@ -53,6 +54,8 @@ export interface ContainerScript {
   logs?: string;
   /** Answers execs (probes); default exit code 0 and no output. */
   exec?: (command: string[]) => { exitCode: number; output: string };
+  /** Answers HTTP and TCP probes (its pod IP is made up: nothing is dialed); default success. */
+  probe?: (probe: NetworkProbe) => { ok: boolean; output: string };
 }
 
 export interface FakeRuntimeOptions {
@@ -382,6 +385,13 @@ export class FakeRuntime implements ContainerRuntime {
     if (c.state !== "running") throw new Error(`exec ${JSON.stringify(command)} in container ${id}: container ${id} is not running`);
     if (timeoutMs <= 0) throw new ExecTimeoutError(`exec ${JSON.stringify(command)} in container ${id} timed out after ${timeoutMs} ms`);
     return c.script?.exec?.(command) ?? { exitCode: 0, output: "" };
+  }
+
+  async simulatedNetworkProbe(id: string, probe: NetworkProbe): Promise<{ ok: boolean; output: string }> {
+    this.enter("probe");
+    const c = this.find(id, "probe container");
+    if (c.state !== "running") return { ok: false, output: `${probe.type} probe of container ${id}: connection refused (not running)` };
+    return c.script?.probe?.(probe) ?? { ok: true, output: "" };
   }
 
   private enter(method: string): void {

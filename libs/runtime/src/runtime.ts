@@ -185,4 +185,17 @@ export interface ContainerRuntime {
    * names whatever the runtime keeps for it. Absent on a runtime without a host (the fake one).
    */
   hostNetfilter?(owner: string): HostNetfilter;
+  /**
+   * Only for runtimes whose pod IPs are made up (the fake runtime of hollow nodes): answers an HTTP
+   * or TCP probe of a container itself, so the agent never dials an address that is not a pod.
+   * Runtimes with real pod networks leave it out and the agent connects to the pod IP.
+   */
+  simulatedNetworkProbe?(id: string, probe: NetworkProbe): Promise<{ ok: boolean; output: string }>;
+}
+
+/** An HTTP GET (path given) or a TCP connect to a port of a container, for simulatedNetworkProbe. */
+export interface NetworkProbe {
+  type: "http" | "tcp";
+  port: number;
+  path?: string | undefined;
 }

@@ -112,6 +112,23 @@ describe("prober", () => {
     assert.deepEqual(calls[0], "c1 true 1000");
   });
 
+  test("a runtime with made-up pod IPs (hollow nodes) answers HTTP and TCP probes itself: nothing is dialed", async () => {
+    const asked: string[] = [];
+    const runtime = {
+      ...noExec,
+      simulatedNetworkProbe: async (id: string, p: { type: string; port: number; path?: string | undefined }) => {
+        asked.push(`${id} ${p.type} ${p.port} ${p.path ?? ""}`);
+        return { ok: p.type === "tcp", output: p.type === "tcp" ? "" : "simulated 503" };
+      },
+    };
+    const prober = new Prober(runtime);
+    // A made-up address: were it dialed, the test would wait for the timeout (and send a packet off this machine).
+    const fake = { containerId: "c9", podIP: "10.255.255.1" };
+    assert.deepEqual(await prober.run({ action: http_("/ready", 8080), timeoutMs: 60_000 }, fake), { ok: false, output: "simulated 503" });
+    assert.deepEqual(await prober.run({ action: { type: "tcp", host: "", port: 5432 }, timeoutMs: 60_000 }, fake), { ok: true, output: "" });
+    assert.deepEqual(asked, ["c9 http 8080 /ready", "c9 tcp 5432 "]);
+  });
+
   test("no more than maxConcurrent attempts run at once; the others wait their turn", async () => {
     const release: Array<() => void> = [];
     let peak = 0;

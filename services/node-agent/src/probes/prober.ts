@@ -6,7 +6,9 @@
 //   exec   the command, run in the container through the runtime, exits 0.
 // Every attempt ends within its timeout and never throws: a failure is an outcome with the reason
 // as output (shown in the Unhealthy event). The agent reaches its pods' IPs directly, as a node's
-// kubelet does (on a Docker host the pod network's bridge is routable from the host).
+// kubelet does (on a Docker host the pod network's bridge is routable from the host) - unless the
+// runtime's pod IPs are made up (hollow nodes): then the runtime answers HTTP and TCP probes itself
+// (simulatedNetworkProbe) and nothing is dialed.
 //
 // At most `maxConcurrent` attempts run at once on a node; the others wait for a slot, and their
 // timeout starts when they run (waiting is the node's doing, not the container's). The queue is
@@ -36,13 +38,15 @@ const MAX_BODY_BYTES = 10 * 1024;
 const EXEC_SETUP_SLACK_MS = 2_000;
 export const DEFAULT_MAX_CONCURRENT_PROBES = 32;
 
+export type ProbeRuntime = Pick<ContainerRuntime, "exec" | "simulatedNetworkProbe">;
+
 export class Prober {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
   private readonly maxConcurrent: number;
 
   constructor(
-    private readonly runtime: Pick<ContainerRuntime, "exec">,
+    private readonly runtime: ProbeRuntime,
     opts: { maxConcurrent?: number } = {},
   ) {
     this.maxConcurrent = Math.max(1, opts.maxConcurrent ?? DEFAULT_MAX_CONCURRENT_PROBES);
@@ -81,7 +85,10 @@ export class Prober {
   }
 }
 
-function attempt(runtime: Pick<ContainerRuntime, "exec">, action: ProbeAction, target: ProbeTarget, timeoutMs: number): Promise<ProbeOutcome> {
+function attempt(runtime: ProbeRuntime, action: ProbeAction, target: ProbeTarget, timeoutMs: number): Promise<ProbeOutcome> {
+  if ((action.type === "http" || action.type === "tcp") && runtime.simulatedNetworkProbe) {
+    return runtime.simulatedNetworkProbe(target.containerId, { type: action.type, port: action.port, path: action.type === "http" ? action.path : undefined });
+  }
   switch (action.type) {
     case "http":
       return httpGet(action, action.host || target.podIP, timeoutMs);
@@ -153,7 +160,7 @@ export function tcpConnect(host: string, port: number, timeoutMs: number): Promi
   });
 }
 
-async function execCommand(runtime: Pick<ContainerRuntime, "exec">, containerId: string, command: string[], timeoutMs: number): Promise<ProbeOutcome> {
+async function execCommand(runtime: ProbeRuntime, containerId: string, command: string[], timeoutMs: number): Promise<ProbeOutcome> {
   if (!containerId) return { ok: false, output: "the container has no id yet" };
   let timer: ReturnType<typeof setTimeout> | undefined;
   // The runtime times the command itself; this bounds a runtime that does not answer at all.
