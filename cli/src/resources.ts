@@ -27,7 +27,7 @@ export function objectRef(info: KindInfo, name: string): string {
 }
 
 /** The kinds `navctl get all` shows, as kubectl's "all" category. */
-const ALL_CATEGORY: KindInfo[] = [KINDS.Pod, KINDS.Service, KINDS.Deployment, KINDS.ReplicaSet] as unknown as KindInfo[];
+const ALL_CATEGORY: KindInfo[] = [KINDS.Pod, KINDS.Service, KINDS.DaemonSet, KINDS.Deployment, KINDS.ReplicaSet, KINDS.Job] as unknown as KindInfo[];
 
 /**
  * Resolves what a user typed ("cm", "configmaps", "ConfigMap", "deployments.apps", "all") to

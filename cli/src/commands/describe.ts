@@ -1,7 +1,8 @@
 // navctl describe KIND [NAME...]: details of objects and the events about them.
 import * as grpc from "@grpc/grpc-js";
-import { KINDS, type Endpoints, type Event, type KindInfo, type KubeObject } from "@navarch/api";
+import { KINDS, type DaemonSet, type Endpoints, type Event, type KindInfo, type KubeObject, type Pod } from "@navarch/api";
 import { ApiError } from "../connection.js";
+import { selectorText } from "../printers/columns.js";
 import { describeObject } from "../printers/describe.js";
 import { reportError, type CommandContext } from "./context.js";
 import { noResourcesMessage, parseResourceArgs } from "./get.js";
@@ -14,6 +15,15 @@ export interface DescribeOptions {
 
 const EVENT_KIND = KINDS.Event as unknown as KindInfo;
 const ENDPOINTS_KIND = KINDS.Endpoints as unknown as KindInfo;
+const POD_KIND = KINDS.Pod as unknown as KindInfo;
+
+/** A daemon set's pods: those its selector matches that it controls (kubectl's Pods Status). */
+async function daemonSetPods(ctx: CommandContext, ds: DaemonSet): Promise<Pod[] | undefined> {
+  const selector = selectorText(ds.spec?.selector);
+  if (selector === "<none>") return [];
+  const list = await ctx.connection().list(POD_KIND, { namespace: ds.metadata?.namespace ?? "", labelSelector: selector }).catch(() => undefined);
+  return (list?.items as Pod[] | undefined)?.filter((p) => p.metadata?.ownerReferences?.some((o) => o.controller && o.uid === ds.metadata?.uid));
+}
 
 /** Whether `ev` is about `obj` (the server filters events by namespace only, so match here). */
 export function isEventFor(ev: Event, info: KindInfo, obj: KubeObject): boolean {
@@ -93,7 +103,8 @@ export async function runDescribe(ctx: CommandContext, args: string[], opts: Des
       if (spec.info.kind === "Service") {
         endpoints = (await conn.get(ENDPOINTS_KIND, obj.metadata?.namespace ?? "", obj.metadata?.name ?? "").catch(() => undefined)) as Endpoints | undefined;
       }
-      ctx.io.out((printedAny ? "\n\n" : "") + describeObject(spec.info, obj, { events: evs, endpoints }));
+      const pods = spec.info.kind === "DaemonSet" ? await daemonSetPods(ctx, obj as DaemonSet) : undefined;
+      ctx.io.out((printedAny ? "\n\n" : "") + describeObject(spec.info, obj, { events: evs, endpoints, pods }));
       printedAny = true;
     }
   }

@@ -2,9 +2,11 @@
 // kind but events; NAMESPACE (with -A) and LABELS (--show-labels) are added by the caller.
 import type {
   ConfigMap,
+  DaemonSet,
   Deployment,
   Endpoints,
   Event,
+  Job,
   KindInfo,
   KubeObject,
   Lease,
@@ -318,6 +320,77 @@ const deployments: KindColumns = {
   },
 };
 
+const daemonsets: KindColumns = {
+  named: true,
+  headers: ["DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"],
+  cells(obj, now) {
+    const ds = obj as DaemonSet;
+    const st = ds.status;
+    return [
+      String(st?.desiredNumberScheduled ?? 0),
+      String(st?.currentNumberScheduled ?? 0),
+      String(st?.numberReady ?? 0),
+      String(st?.updatedNumberScheduled ?? 0),
+      String(st?.numberAvailable ?? 0),
+      formatLabels(ds.spec?.template?.spec?.nodeSelector),
+      created(obj, now),
+    ];
+  },
+  wideHeaders: ["CONTAINERS", "IMAGES", "SELECTOR"],
+  wideCells(obj) {
+    const ds = obj as DaemonSet;
+    return [...containersAndImages(ds.spec?.template), selectorText(ds.spec?.selector)];
+  },
+};
+
+// ---- batch ----
+
+/** A job's condition of this type is True. */
+function jobHas(job: Job, type: string): boolean {
+  return job.status?.conditions?.some((c) => c.type === type && c.status === "True") ?? false;
+}
+
+/** kubectl's STATUS of a job: Complete, Failed, Terminating, Suspended or Running. */
+export function jobStatus(job: Job): string {
+  if (jobHas(job, "Complete")) return "Complete";
+  if (jobHas(job, "Failed")) return "Failed";
+  if (job.metadata?.deletionTimestamp) return "Terminating";
+  if (jobHas(job, "Suspended")) return "Suspended";
+  if (jobHas(job, "FailureTarget")) return "FailureTarget";
+  return "Running";
+}
+
+/** "2/3"; a work queue (no completions) shows "1/1 of 3" when it runs several pods at once. */
+export function jobCompletions(job: Job): string {
+  const succeeded = job.status?.succeeded ?? 0;
+  const completions = job.spec?.completions;
+  if (completions !== undefined) return `${succeeded}/${completions}`;
+  const parallelism = job.spec?.parallelism ?? 1;
+  return parallelism > 1 ? `${succeeded}/1 of ${parallelism}` : `${succeeded}/1`;
+}
+
+/** From startTime to completionTime, or to now while it runs; "" before it started. */
+export function jobDuration(job: Job, now: number): string {
+  const start = Date.parse(job.status?.startTime ?? "");
+  if (Number.isNaN(start)) return "";
+  const end = Date.parse(job.status?.completionTime ?? "");
+  return humanDuration((Number.isNaN(end) ? now : end) - start);
+}
+
+const jobs: KindColumns = {
+  named: true,
+  headers: ["STATUS", "COMPLETIONS", "DURATION", "AGE"],
+  cells(obj, now) {
+    const job = obj as Job;
+    return [jobStatus(job), jobCompletions(job), jobDuration(job, now), created(obj, now)];
+  },
+  wideHeaders: ["CONTAINERS", "IMAGES", "SELECTOR"],
+  wideCells(obj) {
+    const job = obj as Job;
+    return [...containersAndImages(job.spec?.template), selectorText(job.spec?.selector)];
+  },
+};
+
 // ---- namespaces and leases ----
 
 const namespaces: KindColumns = {
@@ -354,6 +427,8 @@ const BY_KIND: Record<string, KindColumns> = {
   Event: events,
   ReplicaSet: replicasets,
   Deployment: deployments,
+  DaemonSet: daemonsets,
+  Job: jobs,
   Namespace: namespaces,
   Lease: leases,
 };

@@ -3,9 +3,11 @@ import type {
   ConfigMap,
   Container,
   ContainerState,
+  DaemonSet,
   Deployment,
   Endpoints,
   Event,
+  Job,
   Lease,
   Namespace,
   Node,
@@ -15,7 +17,7 @@ import type {
   Secret,
   Service,
 } from "@navarch/api";
-import { formatEndpoints, nodeRoles, selectorText, NONE } from "./columns.js";
+import { formatEndpoints, formatLabels, jobDuration, nodeRoles, selectorText, NONE } from "./columns.js";
 import { formatTime, multiline, sortedEntries, type DescribeWriter } from "./describe-writer.js";
 
 // ---- kinds ----
@@ -306,6 +308,48 @@ export function describeDeployment(w: DescribeWriter, d: Deployment): void {
   }
   podTemplate(w, d.spec?.template);
   conditionsTable(w, st?.conditions, true);
+}
+
+/** "2 Running / 0 Waiting / 0 Succeeded / 0 Failed", from the daemon set's pods (kubectl's Pods Status). */
+function podPhases(pods: readonly Pod[]): string {
+  const count = (phase: string) => pods.filter((p) => (p.status?.phase || "Pending") === phase).length;
+  return `${count("Running")} Running / ${count("Pending")} Waiting / ${count("Succeeded")} Succeeded / ${count("Failed")} Failed`;
+}
+
+export function describeDaemonSet(w: DescribeWriter, ds: DaemonSet, pods: readonly Pod[] | undefined): void {
+  const st = ds.status;
+  w.line(0, `Selector:\t${selectorText(ds.spec?.selector)}`);
+  w.line(0, `Node-Selector:\t${formatLabels(ds.spec?.template?.spec?.nodeSelector)}`);
+  w.line(0, `Desired Number of Nodes Scheduled:\t${st?.desiredNumberScheduled ?? 0}`);
+  w.line(0, `Current Number of Nodes Scheduled:\t${st?.currentNumberScheduled ?? 0}`);
+  w.line(0, `Number of Nodes Scheduled with Up-to-date Pods:\t${st?.updatedNumberScheduled ?? 0}`);
+  w.line(0, `Number of Nodes Scheduled with Available Pods:\t${st?.numberAvailable ?? 0}`);
+  w.line(0, `Number of Nodes Misscheduled:\t${st?.numberMisscheduled ?? 0}`);
+  if (pods) w.line(0, `Pods Status:\t${podPhases(pods)}`);
+  const strategy = ds.spec?.updateStrategy;
+  w.line(0, `Update Strategy:\t${strategy?.type || "RollingUpdate"}`);
+  if ((strategy?.type || "RollingUpdate") === "RollingUpdate") w.line(0, `RollingUpdateStrategy:\t${strategy?.rollingUpdate?.maxUnavailable || "1"} max unavailable`);
+  podTemplate(w, ds.spec?.template);
+}
+
+export function describeJob(w: DescribeWriter, job: Job, now: number): void {
+  const spec = job.spec;
+  const st = job.status;
+  w.line(0, `Selector:\t${selectorText(spec?.selector)}`);
+  w.line(0, `Parallelism:\t${spec?.parallelism ?? 1}`);
+  w.line(0, `Completions:\t${spec?.completions ?? NONE}`);
+  w.line(0, `Completion Mode:\t${spec?.completionMode || "NonIndexed"}`);
+  w.line(0, `Suspend:\t${spec?.suspend ? "true" : "false"}`);
+  w.line(0, `Backoff Limit:\t${spec?.backoffLimit ?? 6}`);
+  if (spec?.ttlSecondsAfterFinished !== undefined) w.line(0, `TTL Seconds After Finished:\t${spec.ttlSecondsAfterFinished}`);
+  if (st?.startTime) w.line(0, `Start Time:\t${formatTime(st.startTime)}`);
+  if (st?.completionTime) w.line(0, `Completed At:\t${formatTime(st.completionTime)}`);
+  if (st?.startTime) w.line(0, `Duration:\t${jobDuration(job, now)}`);
+  if (spec?.activeDeadlineSeconds !== undefined) w.line(0, `Active Deadline Seconds:\t${spec.activeDeadlineSeconds}s`);
+  w.line(0, `Pods Statuses:\t${st?.active ?? 0} Active (${st?.ready ?? 0} Ready) / ${st?.succeeded ?? 0} Succeeded / ${st?.failed ?? 0} Failed`);
+  podTemplate(w, spec?.template);
+  const conditions = st?.conditions ?? [];
+  if (conditions.length > 0) conditionsTable(w, conditions, true);
 }
 
 export function describeLease(w: DescribeWriter, l: Lease): void {

@@ -1,6 +1,6 @@
 // navctl describe output, laid out like kubectl's: the common header (name, namespace, labels,
 // annotations, creation time), the kind's own sections, and the events about the object last.
-import type { ConfigMap, Deployment, Endpoints, Event, KindInfo, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, Service } from "@navarch/api";
+import type { ConfigMap, DaemonSet, Deployment, Endpoints, Event, Job, KindInfo, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, Service } from "@navarch/api";
 import { age } from "./age.js";
 import { NONE } from "./columns.js";
 import * as kinds from "./describe-kinds.js";
@@ -46,6 +46,8 @@ export interface DescribeExtras {
   events?: Event[] | undefined;
   /** For a Service: its Endpoints. */
   endpoints?: Endpoints | undefined;
+  /** For a DaemonSet: its pods (for Pods Status). */
+  pods?: Pod[] | undefined;
 }
 
 export function describeObject(info: KindInfo, obj: KubeObject, extras: DescribeExtras = {}, now: number = Date.now()): string {
@@ -78,6 +80,12 @@ export function describeObject(info: KindInfo, obj: KubeObject, extras: Describe
       break;
     case "Deployment":
       kinds.describeDeployment(w, obj as Deployment);
+      break;
+    case "DaemonSet":
+      kinds.describeDaemonSet(w, obj as DaemonSet, extras.pods);
+      break;
+    case "Job":
+      kinds.describeJob(w, obj as Job, now);
       break;
     case "Lease":
       kinds.describeLease(w, obj as Lease);
