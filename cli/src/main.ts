@@ -6,6 +6,7 @@ import { runApply } from "./commands/apply.js";
 import { runConfigView } from "./commands/config.js";
 import type { CommandContext } from "./commands/context.js";
 import { runCordon } from "./commands/cordon.js";
+import { registerRolloutCommands } from "./commands/rollout-register.js";
 import { runDrain } from "./commands/drain.js";
 import { runDelete } from "./commands/delete.js";
 import { runDescribe } from "./commands/describe.js";
@@ -246,6 +247,8 @@ program
       }),
     ),
   );
+
+registerRolloutCommands(program, action);
 
 program
   .command("api-resources")

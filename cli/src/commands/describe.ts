@@ -1,11 +1,12 @@
 // navctl describe KIND [NAME...]: details of objects and the events about them.
 import * as grpc from "@grpc/grpc-js";
-import { KINDS, type DaemonSet, type Endpoints, type Event, type KindInfo, type KubeObject, type Pod } from "@navarch/api";
+import { KINDS, type Deployment, type DaemonSet, type Endpoints, type Event, type KindInfo, type KubeObject, type Pod } from "@navarch/api";
 import { ApiError } from "../connection.js";
 import { selectorText } from "../printers/columns.js";
 import { describeObject } from "../printers/describe.js";
 import { reportError, type CommandContext } from "./context.js";
 import { noResourcesMessage, parseResourceArgs } from "./get.js";
+import { replicaSetsOf } from "./rollout-target.js";
 
 export interface DescribeOptions {
   selector?: string | undefined;
@@ -103,8 +104,9 @@ export async function runDescribe(ctx: CommandContext, args: string[], opts: Des
       if (spec.info.kind === "Service") {
         endpoints = (await conn.get(ENDPOINTS_KIND, obj.metadata?.namespace ?? "", obj.metadata?.name ?? "").catch(() => undefined)) as Endpoints | undefined;
       }
+      const replicaSets = spec.info.kind === "Deployment" ? await replicaSetsOf(ctx, obj as Deployment).catch(() => undefined) : undefined;
       const pods = spec.info.kind === "DaemonSet" ? await daemonSetPods(ctx, obj as DaemonSet) : undefined;
-      ctx.io.out((printedAny ? "\n\n" : "") + describeObject(spec.info, obj, { events: evs, endpoints, pods }));
+      ctx.io.out((printedAny ? "\n\n" : "") + describeObject(spec.info, obj, { events: evs, endpoints, pods, replicaSets }));
       printedAny = true;
     }
   }

@@ -182,7 +182,7 @@ function conditionsTable(w: DescribeWriter, conditions: { type: string; status: 
   for (const c of conditions) w.line(1, withReason ? `${c.type}\t${c.status}\t${c.reason ?? ""}` : `${c.type}\t${c.status}`);
 }
 
-function podTemplate(w: DescribeWriter, tpl: { metadata?: { labels?: Record<string, string> } | undefined; spec?: Pod["spec"] } | undefined): void {
+export function podTemplate(w: DescribeWriter, tpl: { metadata?: { labels?: Record<string, string> } | undefined; spec?: Pod["spec"] } | undefined): void {
   w.line(0, "Pod Template:");
   multiline(w, 1, "Labels", sortedEntries(tpl?.metadata?.labels).map(([k, v]) => `${k}=${v}`));
   w.line(1, "Containers:");
@@ -291,7 +291,7 @@ export function describeReplicaSet(w: DescribeWriter, rs: ReplicaSet): void {
   conditionsTable(w, rs.status?.conditions, true);
 }
 
-export function describeDeployment(w: DescribeWriter, d: Deployment): void {
+export function describeDeployment(w: DescribeWriter, d: Deployment, replicaSets?: ReplicaSet[]): void {
   const st = d.status;
   const desired = d.spec?.replicas ?? 1;
   w.line(0, `Selector:\t${selectorText(d.spec?.selector)}`);
@@ -308,6 +308,21 @@ export function describeDeployment(w: DescribeWriter, d: Deployment): void {
   }
   podTemplate(w, d.spec?.template);
   conditionsTable(w, st?.conditions, true);
+  if (replicaSets) deploymentReplicaSets(w, d, replicaSets);
+}
+
+/**
+ * kubectl's OldReplicaSets / NewReplicaSet lines: the new one carries the deployment's revision;
+ * old ones are listed while they still have (or are asked for) pods.
+ */
+function deploymentReplicaSets(w: DescribeWriter, d: Deployment, sets: ReplicaSet[]): void {
+  const revision = d.metadata?.annotations?.["deployment.kubernetes.io/revision"];
+  const isNew = (rs: ReplicaSet) => !!revision && rs.metadata?.annotations?.["deployment.kubernetes.io/revision"] === revision;
+  const line = (rs: ReplicaSet) => `${rs.metadata?.name ?? ""} (${rs.status?.replicas ?? 0}/${rs.spec?.replicas ?? 1} replicas created)`;
+  const old = sets.filter((rs) => !isNew(rs) && ((rs.spec?.replicas ?? 1) > 0 || (rs.status?.replicas ?? 0) > 0));
+  const fresh = sets.find(isNew);
+  w.line(0, `OldReplicaSets:\t${old.length > 0 ? old.map(line).join(", ") : NONE}`);
+  w.line(0, `NewReplicaSet:\t${fresh ? line(fresh) : NONE}`);
 }
 
 /** "2 Running / 0 Waiting / 0 Succeeded / 0 Failed", from the daemon set's pods (kubectl's Pods Status). */

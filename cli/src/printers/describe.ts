@@ -48,6 +48,15 @@ export interface DescribeExtras {
   endpoints?: Endpoints | undefined;
   /** For a DaemonSet: its pods (for Pods Status). */
   pods?: Pod[] | undefined;
+  /** For a Deployment: the replica sets it controls (old and new). */
+  replicaSets?: ReplicaSet[] | undefined;
+}
+
+/** The "Pod Template:" section on its own (rollout history --revision). */
+export function describePodTemplate(template: Parameters<typeof kinds.podTemplate>[1]): string {
+  const w = new DescribeWriter();
+  kinds.podTemplate(w, template);
+  return w.toString();
 }
 
 export function describeObject(info: KindInfo, obj: KubeObject, extras: DescribeExtras = {}, now: number = Date.now()): string {
@@ -79,7 +88,7 @@ export function describeObject(info: KindInfo, obj: KubeObject, extras: Describe
       kinds.describeReplicaSet(w, obj as ReplicaSet);
       break;
     case "Deployment":
-      kinds.describeDeployment(w, obj as Deployment);
+      kinds.describeDeployment(w, obj as Deployment, extras.replicaSets);
       break;
     case "DaemonSet":
       kinds.describeDaemonSet(w, obj as DaemonSet, extras.pods);
