@@ -5,6 +5,7 @@
 // gateway's; nothing here fills or checks them.
 import type { FieldError, KindInfo, KubeObject } from "@navarch/api";
 import { configMapRules, secretRules } from "./config.js";
+import { ingressRules } from "./ingress.js";
 import { validateObjectMeta, validateObjectMetaUpdate } from "./metadata.js";
 import { endpointsRules, eventRules, leaseRules, namespaceRules } from "./misc.js";
 import { nodeRules } from "./node.js";
@@ -42,6 +43,7 @@ const RULES: Record<string, KindRules<KubeObject>> = {
   DaemonSet: daemonSetRules,
   Job: jobRules,
   Lease: leaseRules,
+  Ingress: ingressRules,
 };
 
 /** Gateway options that admission defaults depend on. */
