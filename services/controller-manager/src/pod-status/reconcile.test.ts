@@ -38,3 +38,25 @@ test("a report for an unbound pod is refused", () => {
 test("the report of a deleted pod is dropped", () => {
   assert.equal(reconcile(undefined, report("n1")).type, "dropReport");
 });
+
+test("the scheduler's PodScheduled condition is kept over the reported one", () => {
+  const p = pod("n1");
+  const scheduled = { type: "PodScheduled", status: "True", reason: "", message: "", lastTransitionTime: "2025-01-01T00:00:00Z" };
+  p.status!.conditions = [KINDS.Pod.codec.fromPartial({ status: { conditions: [scheduled] } }).status!.conditions[0]!];
+  const r = report("n1");
+  r.status!.conditions = KINDS.Pod.codec.fromPartial({
+    status: { conditions: [{ type: "Ready", status: "True" }, { type: "PodScheduled", status: "True", lastTransitionTime: "2025-01-01T00:00:05Z" }] },
+  }).status!.conditions;
+  const d = reconcile(p, r);
+  assert.equal(d.type, "fold");
+  const conds = d.type === "fold" ? d.status.conditions : [];
+  assert.deepEqual(conds.map((c) => [c.type, c.lastTransitionTime]), [["Ready", ""], ["PodScheduled", "2025-01-01T00:00:00Z"]]);
+  assert.equal(d.type === "fold" && d.status.podIP, "172.18.0.5");
+});
+
+test("a report without PodScheduled keeps the pod's (nothing to write if the rest is equal)", () => {
+  const p = pod("n1");
+  const r = report("n1");
+  p.status = KINDS.Pod.codec.fromPartial({ status: { ...r.status, conditions: [{ type: "PodScheduled", status: "True" }] } }).status;
+  assert.equal(reconcile(p, r).type, "none");
+});

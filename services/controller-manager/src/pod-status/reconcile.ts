@@ -2,6 +2,8 @@
 // reported, for this very pod (same uid). A report from another node (a stale agent after the
 // pod moved or was replaced) or for an earlier pod of the same name is refused: fencing by
 // identity, so a stale writer cannot resurrect what the control plane changed.
+// PodScheduled is the scheduler's fact (it wrote it when it bound the pod): the Pod's own
+// condition is kept over the one in the report.
 import { KINDS, type Pod, type PodStatus } from "@navarch/api";
 import { REPORTED_BY_ANNOTATION } from "@navarch/store";
 
@@ -22,6 +24,18 @@ export function reconcile(pod: Pod | undefined, report: Pod | undefined): Decisi
   if (!pod.spec?.nodeName || reporter !== pod.spec.nodeName) {
     return { type: "none", why: `report from node "${reporter}", pod is bound to "${pod.spec?.nodeName ?? ""}"` };
   }
-  if (canonical(report.status) === canonical(pod.status)) return { type: "none", why: "up to date" };
-  return { type: "fold", status: report.status! };
+  const status = keepPodScheduled(report.status, pod.status);
+  if (canonical(status) === canonical(pod.status)) return { type: "none", why: "up to date" };
+  return { type: "fold", status };
+}
+
+/** The reported status with the pod's PodScheduled condition (if it has one) in place of the report's. */
+function keepPodScheduled(reported: PodStatus | undefined, current: PodStatus | undefined): PodStatus {
+  const status = reported ?? KINDS.Pod.codec.fromPartial({ status: {} }).status!;
+  const scheduled = current?.conditions?.find((c) => c.type === "PodScheduled");
+  if (!scheduled) return status;
+  const conditions = status.conditions.filter((c) => c.type !== "PodScheduled");
+  const at = status.conditions.findIndex((c) => c.type === "PodScheduled");
+  conditions.splice(at < 0 ? conditions.length : at, 0, scheduled);
+  return { ...status, conditions };
 }
