@@ -19,8 +19,12 @@
 //   NAVARCH_BENCH_CHANNELS  gRPC channels (HTTP/2 connections) the client spreads calls over
 //                           (default: 1 for creates, 4 for reads; see CREATE_CHANNELS)
 //   NAVARCH_BENCH_CPU_PROF  a directory: run the all-in-one(s) with --cpu-prof into it
-//   NAVARCH_BENCH_ONLY      api | pods: run one part only
+//   NAVARCH_BENCH_ONLY      api | pods | scheduler | scale (comma-separated): run those parts only;
+//                           arguments do the same: `npm run bench -- scheduler scale`. Default: all
+//                           four (quick mode: api and pods; the others' own smoke test runs them)
 //   NAVARCH_BENCH_PODS, NAVARCH_BENCH_RESTARTS, NAVARCH_BENCH_POD_ROUNDS: see pods.ts
+//   NAVARCH_BENCH_SCHED_*, NAVARCH_BENCH_SCALE_*: see scheduler.ts (hollow nodes, pods bound/s)
+//                           and scale.ts (5,000 nodes / 150,000 pods, RSS, API p99)
 //
 // The load generator shares this machine (2 cores) with the control plane, so the bench reports
 // for every phase its own CPU and event-loop delay, the CPU of the all-in-one, of nats-server and
@@ -34,6 +38,9 @@ import { ClientPool, configMap, countItems, create, get, list } from "./client.j
 import { cpuMs, disposeAll, machineBusyMs, rssBytes, startCluster } from "./cluster.js";
 import { closedLoop, openLoop, type PhaseResult } from "./load.js";
 import { cleanupPods, podBenchConfig, runPodBench, stopPods } from "./pods.js";
+import { runScaleBench, scaleBenchConfig } from "./scale.js";
+import { stopAllHollow } from "./scale-harness.js";
+import { runSchedulerBench, schedulerBenchConfig } from "./scheduler.js";
 import { mib, ms, percent, rate, RESULT_HEADERS, table } from "./report.js";
 
 /**
@@ -131,20 +138,36 @@ async function main(): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     log(`${sig}: stopping`);
     stopPods();
-    void disposeAll()
+    void Promise.all([stopAllHollow(), disposeAll()])
       .then(cleanupPods)
       .finally(() => process.exit(130));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
 
-  const only = process.env.NAVARCH_BENCH_ONLY ?? "";
-  if (only !== "" && only !== "api" && only !== "pods") throw new Error(`NAVARCH_BENCH_ONLY=${only}: expected api or pods`);
-  const podCfg = only === "api" ? undefined : podBenchConfig(cfg.quick, log, cfg.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cfg.cpuProfDir] : []);
+  const parts = selectedParts(cfg.quick);
+  const profArgs = cfg.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cfg.cpuProfDir] : [];
+  const podCfg = parts.has("pods") ? podBenchConfig(cfg.quick, log, profArgs) : undefined;
+  const schedulerCfg = parts.has("scheduler") ? schedulerBenchConfig(cfg.quick, log, profArgs) : undefined;
+  const scaleCfg = parts.has("scale") ? scaleBenchConfig(cfg.quick, log, profArgs) : undefined;
   let code = 0;
-  if (only !== "pods") code = await apiBench(cfg, log);
+  if (parts.has("api")) code = await apiBench(cfg, log);
   if (podCfg) code = Math.max(code, await runPodBench(podCfg));
+  if (schedulerCfg) code = Math.max(code, await runSchedulerBench(schedulerCfg));
+  if (scaleCfg) code = Math.max(code, await runScaleBench(scaleCfg));
   return code;
+}
+
+const PARTS = ["api", "pods", "scheduler", "scale"] as const;
+
+/** The parts named as arguments or in NAVARCH_BENCH_ONLY; by default all (quick: api and pods). */
+function selectedParts(quick: boolean): Set<string> {
+  const named = [...process.argv.slice(2), ...(process.env.NAVARCH_BENCH_ONLY ?? "").split(",")].map((s) => s.trim()).filter(Boolean);
+  for (const p of named) {
+    if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown bench part "${p}": expected ${PARTS.join(", ")}`);
+  }
+  if (named.length > 0) return new Set(named);
+  return new Set(quick ? ["api", "pods"] : PARTS);
 }
 
 /** The API phases against an all-in-one without a node agent; prints the API tables. */
