@@ -8,7 +8,9 @@
 //   navarch.e2e.node=<node name>         on node-agent containers (NOT navarch.node: that label
 //                                        marks pod containers, which an agent garbage-collects)
 // Pod containers are found by the node agents' own label navarch.node=<node name>; the private
-// network is named navarch-e2e-<pid>-<random>.
+// network is named navarch-e2e-<pid>-<random>, the pods' network the same plus "-pods". Each
+// node's service proxy leaves an nftables table navarch-<node> in the host's netfilter and a helper
+// container labelled navarch.netfilter.owner=<node> when its agent did not stop cleanly.
 import type { ContainerRuntimeClient } from "testcontainers";
 import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
@@ -24,11 +26,20 @@ export const LABEL_NODE = "navarch.e2e.node";
 /** The label the node agent puts on the containers of its pods. */
 export const POD_NODE_LABEL = "navarch.node";
 export const NETWORK_PREFIX = "navarch-e2e-";
+/** On the node agent's netfilter helper (libs/runtime docker-netfilter.ts). */
+export const NETFILTER_OWNER_LABEL = "navarch.netfilter.owner";
+
+/** A node's service proxy table (services/node-agent service-proxy/reconcile.ts tableName). */
+export function proxyTable(node: string): string {
+  return `navarch-${node.replaceAll(".", "_").replace(/[^a-zA-Z0-9_-]/g, "-")}`;
+}
 
 export interface TrackedCluster {
   id: string;
   /** Known once the network exists. */
   networkName?: string;
+  /** The pods' network (NAVARCH_POD_NETWORK of the nodes). */
+  podNetworkName?: string;
   nodeNames: string[];
   /** A temp dir of the fixture's (the client config), removed with the cluster by the exit hook. */
   home?: string;
@@ -79,15 +90,53 @@ export async function removeCluster(docker: Dockerode, cluster: TrackedCluster):
   // The agents first, so none of them starts a pod container while those are removed.
   await removeAll(`${LABEL_CLUSTER}=${cluster.id}`);
   for (const node of cluster.nodeNames) await removeAll(`${POD_NODE_LABEL}=${node}`);
-  if (cluster.networkName) {
+  for (const node of cluster.nodeNames) {
+    await removeProxyTable(docker, node).catch((e: Error) => errors.push(`nftables table ${proxyTable(node)}: ${e.message}`));
+    await removeAll(`${NETFILTER_OWNER_LABEL}=${node}`);
+  }
+  for (const network of [cluster.networkName, cluster.podNetworkName]) {
+    if (!network) continue;
     await docker
-      .getNetwork(cluster.networkName)
+      .getNetwork(network)
       .remove()
       .catch((e: Error & { statusCode?: number }) => {
-        if (e.statusCode !== 404) errors.push(`network ${cluster.networkName}: ${e.message}`);
+        if (e.statusCode !== 404) errors.push(`network ${network}: ${e.message}`);
       });
   }
   if (errors.length) throw new Error(`could not remove everything of cluster ${cluster.id}:\n${errors.join("\n")}`);
+}
+
+/**
+ * Deletes a node's service proxy table from the host's netfilter, with nft in the node's helper
+ * container when it still runs (the test process may have no nft of its own), else with the host's.
+ */
+async function removeProxyTable(docker: Dockerode, node: string): Promise<void> {
+  const table = proxyTable(node);
+  const helpers = await docker.listContainers({ all: false, filters: { label: [`${NETFILTER_OWNER_LABEL}=${node}`] } });
+  const script = `table ip ${table}\ndelete table ip ${table}\n`;
+  for (const h of helpers) {
+    const exec = await docker.getContainer(h.Id).exec({ Cmd: ["sh", "-c", `printf '${script}' | nft -f -`], AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    await new Promise<void>((resolve) => {
+      stream.on("end", () => resolve());
+      stream.on("error", () => resolve());
+      stream.resume();
+    });
+    if ((await exec.inspect()).ExitCode === 0) return;
+  }
+  hostNft(script);
+}
+
+/** nft on the host, best effort (absent, or not root: the helper's way is the main one). */
+function hostNft(script: string): void {
+  for (const nft of ["/usr/sbin/nft", "/sbin/nft"]) {
+    try {
+      execFileSync(nft, ["-f", "-"], { input: script, stdio: ["pipe", "ignore", "ignore"], timeout: 30_000 });
+      return;
+    } catch {
+      // next, or give up
+    }
+  }
 }
 
 /** The last resort on process exit: synchronous, with the docker CLI. */
@@ -98,7 +147,13 @@ export function removeAllSync(): void {
       for (const id of dockerSync(["ps", "-aq", "--filter", `label=${filter}`]).split(/\s+/)) if (id) ids.add(id);
     }
     if (ids.size) dockerSync(["rm", "-f", "-v", ...ids]);
-    if (cluster.networkName) dockerSync(["network", "rm", cluster.networkName]);
+    for (const node of cluster.nodeNames) {
+      const table = proxyTable(node);
+      hostNft(`table ip ${table}\ndelete table ip ${table}\n`);
+      const helpers = dockerSync(["ps", "-aq", "--filter", `label=${NETFILTER_OWNER_LABEL}=${node}`]).split(/\s+/).filter(Boolean);
+      if (helpers.length) dockerSync(["rm", "-f", ...helpers]);
+    }
+    for (const network of [cluster.networkName, cluster.podNetworkName]) if (network) dockerSync(["network", "rm", network]);
     if (cluster.home) rmSync(cluster.home, { recursive: true, force: true });
   }
   live.clear();
