@@ -1,7 +1,9 @@
 import { KINDS, type Node } from "@navarch/api";
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { acknowledged, fenceStep, resolveFenceSeconds } from "./fence.js";
+import { silentLogger } from "@navarch/controller";
+import { FakeRuntime, type ContainerSpec } from "@navarch/runtime";
+import { acknowledged, fenceStep, resolveFenceSeconds, stopNodeContainers } from "./fence.js";
 
 test("fence when the lease has not been renewed for fenceMs; unfence once it is again", () => {
   const cases: [boolean, number, number, number, string, boolean?][] = [
@@ -43,4 +45,27 @@ test("unfence only once the control plane counts the node Ready and not unreacha
   assert.equal(acknowledged(node("Unknown")), false);
   assert.equal(acknowledged(undefined), false, "deleted Node");
   assert.equal(acknowledged(KINDS.Node.codec.fromPartial({ metadata: { name: "n1" }, status: {} })), true, "no lifecycle controller judges it");
+});
+
+test("fencing stops every running container of this node at once (SIGKILL), keeps them, touches no other node's", async () => {
+  const runtime = new FakeRuntime({ script: () => ({ ignoresSigterm: true }) });
+  const start = async (node: string, uid: string) => {
+    const pod = { namespace: "default", name: uid, uid, node };
+    const sandbox = await runtime.runSandbox({ pod, hostname: uid, ports: [] });
+    const spec: ContainerSpec = {
+      pod, sandboxId: sandbox.id, name: "app", image: "i", command: [], args: [], env: {}, workingDir: "",
+      cpuLimitMillis: 0, memoryLimitBytes: 0, cpuRequestMillis: 0, mounts: [], attempt: 0, tty: false,
+    };
+    await runtime.startContainer(await runtime.createContainer(spec));
+  };
+  await start("n1", "a");
+  await start("n1", "b");
+  await start("n2", "c");
+  assert.equal(await stopNodeContainers(runtime, "n1", silentLogger), 2);
+  const mine = await runtime.listContainers("n1");
+  assert.equal(mine.length, 4, "stopped, not removed");
+  assert.ok(mine.every((c) => c.state === "exited"));
+  assert.deepEqual(mine.filter((c) => c.role === "app").map((c) => c.exitCode), [137, 137], "no grace period: SIGKILL");
+  assert.ok((await runtime.listContainers("n2")).every((c) => c.state === "running"), "another node's containers");
+  assert.equal(await stopNodeContainers(runtime, "n1", silentLogger), 0, "again: nothing left to stop");
 });

@@ -84,7 +84,7 @@ export async function stopNodeContainers(runtime: ContainerRuntime, node: string
     }
   };
   await Promise.all(apps.map((c) => stop(c.id, () => runtime.stopContainer(c.id, 0))));
-  await Promise.all(sandboxes.map((s) => stop(s.id, () => runtime.stopContainer(s.id, 0))));
+  await Promise.all(sandboxes.map((s) => stop(s.id, () => runtime.stopSandbox(s.id))));
   return apps.length;
 }
 
