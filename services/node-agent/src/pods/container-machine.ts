@@ -33,7 +33,7 @@
 import { ImageNotPresentError, type ContainerStatus as RuntimeContainerStatus, type PullPolicy } from "@navarch/runtime";
 import { assign, enqueueActions, fromPromise, setup, stopChild, type ActorRefFrom, type SnapshotFrom } from "xstate";
 import type { ProbeOutcome, ProbeTarget } from "../probes/prober.js";
-import { probesMachine, type ProbesEmitted } from "../probes/probes-machine.js";
+import { probesMachine, type ProbeSeed, type ProbesEmitted } from "../probes/probes-machine.js";
 import { hasProbes, type ContainerProbes, type ProbeSpec } from "../probes/spec.js";
 import { ContainerConfigError } from "./env.js";
 import { terminationReason, type ContainerView, type Termination, type ViewState } from "./pod-status.js";
@@ -76,6 +76,8 @@ export interface AdoptedContainer {
   current: RuntimeContainerStatus;
   /** The one before it, kept for `logs --previous` and lastState. */
   previous?: RuntimeContainerStatus | undefined;
+  /** `current` as the agent last reported it (started, ready), when it did: its probes go on from there. */
+  reported?: ProbeSeed | undefined;
 }
 
 export interface ContainerInput {
@@ -123,6 +125,8 @@ export interface ContainerContext {
   ready: boolean;
   /** The probe that failed and had the current container killed; it counts as a failure for restartPolicy. */
   unhealthy: "liveness" | "startup" | undefined;
+  /** The adopted container's reported probe state, used once when its probes start. */
+  probeSeed: ProbeSeed | undefined;
   adopted: AdoptedContainer | undefined;
   completed: boolean;
   finished: boolean;
@@ -259,6 +263,7 @@ export const containerMachine = setup({
         ids,
         lastTermination: previous && hasEnded(previous) ? terminationOf(previous, previous.id, context.deps.now()) : undefined,
         termination: current.state === "exited" ? terminationOf(current, current.id, context.deps.now()) : undefined,
+        probeSeed: context.adopted!.reported,
       };
     }),
     // Side effects (events, removals) are plain actions after the assignments they describe.
@@ -289,9 +294,13 @@ export const containerMachine = setup({
     reportKilling: ({ context }) => context.deps.event("Normal", "Killing", `Stopping container ${context.name}`),
     reportProbeKilling: ({ context }) =>
       context.deps.event("Normal", "Killing", `Container ${context.name} failed ${context.unhealthy} probe, will be restarted`),
-    /** A new container has not started (startup probe) nor become ready (readiness probe) yet. */
-    resetProbes: assign(({ context }) => ({ started: !context.probes?.startup, ready: !context.probes?.readiness })),
+    /** A new container has not started (startup probe) nor become ready (readiness probe) yet; an adopted one is as reported. */
+    resetProbes: assign(({ context }) => ({
+      started: !context.probes?.startup || context.probeSeed?.started === true,
+      ready: !context.probes?.readiness || context.probeSeed?.ready === true,
+    })),
     startProbes: enqueueActions(({ context, enqueue }) => {
+      if (context.probeSeed) enqueue.assign({ probeSeed: undefined });
       if (!hasProbes(context.probes)) return;
       const { deps, containerId } = context;
       const podIP = context.sandbox?.ip ?? "";
@@ -301,6 +310,7 @@ export const containerMachine = setup({
           probes: context.probes,
           // An adopted container's start is the runtime's; a new one's is our clock at start.
           startedAt: context.startedAt || deps.now(),
+          seed: context.probeSeed,
           deps: { now: deps.now, event: deps.event, run: (spec: ProbeSpec) => deps.runProbe(spec, { containerId, podIP }) },
         },
       });
@@ -431,6 +441,7 @@ export const containerMachine = setup({
     started: false,
     ready: false,
     unhealthy: undefined,
+    probeSeed: undefined,
     adopted: input.adopted,
     completed: input.completed ?? false,
     finished: input.finished ?? false,

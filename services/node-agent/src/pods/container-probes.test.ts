@@ -238,6 +238,25 @@ describe("container machine with probes", () => {
     assert.equal(h.podReady().containerStatuses[0]!.ready, false);
   });
 
+  test("an adopted running container keeps its reported readiness; its successor starts unready", async () => {
+    const now = 2_000_000;
+    const current = { ...exited("c0", 0, now - 60_000, 0), state: "running" as const, finishedAt: undefined };
+    const h = harness({
+      adopted: { current, reported: { started: true, ready: true } },
+      sandbox: { id: "sb0", ip: "10.0.0.9" },
+      probes: { startup: probe("startup"), readiness: probe("readiness", { failureThreshold: 1 }), liveness: probe("liveness", { failureThreshold: 1 }) },
+    });
+    h.healthy.startup = false;
+    await h.tick(0);
+    assert.equal(h.state(), "running");
+    assert.deepEqual([h.view().started, h.view().ready], [true, true], "as reported before the agent restarted");
+    assert.ok(!h.probed.some((p) => p.startsWith("startup")));
+    h.healthy.liveness = false;
+    await h.tick(1_000);
+    assert.equal(h.view().containerId, "c1", "killed and replaced");
+    assert.deepEqual([h.view().started, h.view().ready], [false, false], "the new container earns both again");
+  });
+
   test("a pod deleted while a probe kill is stopping the container is not restarted", async () => {
     const h = harness({ probes: { liveness: probe("liveness", { failureThreshold: 1, killGraceSeconds: 30 }) } });
     const held: Array<() => void> = [];

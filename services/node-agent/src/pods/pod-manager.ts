@@ -10,7 +10,8 @@
 // uid); only the periodic resync looks at every pod.
 //
 // Start: list the runtime's containers, adopt what belongs to our pods (adoption.ts), remove the
-// rest, then start a machine per pod. Stop: stop the machines and leave the containers running,
+// rest, then start a machine per pod. An adopted container with readiness or startup probes goes on
+// from its last reported started/ready (so an agent restart does not make its pod unready). Stop: stop the machines and leave the containers running,
 // for the next agent to adopt.
 import type { Pod, PodStatus } from "@navarch/api";
 import type { Logger } from "@navarch/controller";
@@ -87,6 +88,7 @@ export class PodManager {
     await removeAll(runtime, logger, plan.removeContainers, plan.removeSandboxes).catch((err) =>
       logger.warn({ err: String(err) }, "removing stray containers failed; the next resync tries again"),
     );
+    await this.recallProbeStates(desired, plan.adopt);
     for (const key of this.opts.informer.keys()) {
       const pod = this.opts.informer.getByKey(key)!;
       this.startPod(key, pod, plan.adopt.get(pod.metadata!.uid));
@@ -239,11 +241,38 @@ export class PodManager {
         sandboxes.filter((s) => s.pod.uid === uid),
       );
       await removeAll(runtime, logger, plan.removeContainers, plan.removeSandboxes);
+      await this.recallProbeStates([pod], plan.adopt);
       if (!this.stopped && !this.byUid.has(uid)) this.startPod(key, this.opts.informer.getByKey(key) ?? pod, plan.adopt.get(uid));
     } catch (err) {
       logger.warn({ key, err: String(err) }, "restarting a pod machine failed; trying again");
       setTimeout(() => void this.restartPod(key, uid), 5_000).unref();
     }
+  }
+
+  /**
+   * Adopted running containers with readiness or startup probes take their last reported started
+   * and ready (when the report is about that very container). A report that cannot be read only
+   * means they start over: not ready until their probes pass.
+   */
+  private async recallProbeStates(pods: Pod[], adopt: Map<string, AdoptedPod>): Promise<void> {
+    const probed = pods.filter((p) => {
+      const a = adopt.get(p.metadata!.uid);
+      return a && !a.finished && (p.spec?.containers ?? []).some((c) => c.readinessProbe || c.startupProbe);
+    });
+    await Promise.all(
+      probed.map(async (pod) => {
+        const { namespace, name, uid } = pod.metadata!;
+        const status = await this.opts.reporter.lastReported(namespace, name, uid).catch((err: unknown) => {
+          this.ctx.logger.debug({ pod: `${namespace}/${name}`, err: String(err) }, "reading the last report failed; probes start over");
+          return undefined;
+        });
+        const adopted = adopt.get(uid)!;
+        for (const cs of status?.containerStatuses ?? []) {
+          const c = adopted.containers[cs.name];
+          if (c && cs.state?.running && cs.containerID === `${this.opts.runtimeName}://${c.current.id}`) c.reported = { started: cs.started ?? false, ready: cs.ready };
+        }
+      }),
+    );
   }
 
   private finished(entry: Entry): void {

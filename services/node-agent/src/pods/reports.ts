@@ -96,6 +96,13 @@ export class StatusReporter {
     if (this.keys.get(key) === s && s?.deleted) this.keys.delete(key);
   }
 
+  /** The status this node last reported for pod uid, from the bucket (an adopting agent reads it once). */
+  async lastReported(namespace: string, name: string, uid: string): Promise<PodStatus | undefined> {
+    const existing = await this.opts.store.get(namespace, name);
+    const ours = existing?.metadata?.uid === uid && existing.metadata.annotations?.[REPORTED_BY_ANNOTATION] === this.opts.node;
+    return ours ? existing.status : undefined;
+  }
+
   /** Writes what is pending (bounded by timeoutMs) and stops. */
   async stop(timeoutMs = 2_000): Promise<void> {
     const pending: Promise<void>[] = [];

@@ -29,6 +29,8 @@ export interface ProbeLoopDeps {
 
 export interface ProbeLoopInput {
   spec: ProbeSpec;
+  /** The verdict to start from (an adopted container's last reported readiness); default initialVerdict(kind). */
+  verdict?: Verdict | undefined;
   /** ms: when the container started (initialDelaySeconds counts from there). */
   startedAt: number;
   deps: ProbeLoopDeps;
@@ -101,7 +103,7 @@ export const probeLoop = setup({
     nextAt: input.startedAt + input.spec.initialDelayMs,
     last: undefined,
     streak: 0,
-    verdict: initialVerdict(input.spec.kind),
+    verdict: input.verdict ?? initialVerdict(input.spec.kind),
     changed: false,
     output: "",
   }),

@@ -29,7 +29,7 @@ function spec(kind: ProbeKind, over: Partial<ProbeSpec> = {}): ProbeSpec {
 }
 
 /** `healthy[kind]()` answers that probe's attempts; the test flips them as it goes. */
-function harness(probes: ContainerProbes) {
+function harness(probes: ContainerProbes, seed?: { started: boolean; ready: boolean }) {
   const clock = new SimulatedClock();
   clock.set(T0);
   const healthy: Record<ProbeKind, boolean> = { startup: false, liveness: true, readiness: false };
@@ -47,7 +47,7 @@ function harness(probes: ContainerProbes) {
     invoke: {
       id: "probes",
       src: "probes",
-      input: { probes, startedAt: T0, deps: { now: () => clock.now(), run, event: (type, reason, message) => events.push(`${type} ${reason} ${message}`) } },
+      input: { probes, startedAt: T0, seed, deps: { now: () => clock.now(), run, event: (type, reason, message) => events.push(`${type} ${reason} ${message}`) } },
     },
     on: { "*": { actions: assign(({ context, event }) => ({ got: [...context.got, event] })) } },
   });
@@ -133,6 +133,28 @@ describe("probes of a container", () => {
     const h = harness({ readiness: spec("readiness", { initialDelayMs: 2_000 }) });
     await h.advance(3_000);
     assert.deepEqual(h.attempts, ["readiness@2000", "readiness@3000"]);
+  });
+
+  test("an adopted container goes on from its reported state: started skips the startup probe, ready stays until failureThreshold failures", async () => {
+    const h = harness(
+      { startup: spec("startup"), liveness: spec("liveness"), readiness: spec("readiness", { failureThreshold: 2 }) },
+      { started: true, ready: true },
+    );
+    h.healthy.readiness = true;
+    await h.advance(1_000);
+    assert.ok(!h.attempts.some((a) => a.startsWith("startup")), "started before the agent restarted: no startup probe");
+    assert.deepEqual(h.got(), [], "already ready: nothing to report");
+    h.healthy.readiness = false;
+    await h.advance(1_000);
+    assert.deepEqual(h.got(), [], "one failure is below the threshold");
+    await h.advance(1_000);
+    assert.deepEqual(h.got(), [{ type: "PROBE_READY", ready: false }]);
+  });
+
+  test("an adopted container that had not started runs its startup probe", async () => {
+    const h = harness({ startup: spec("startup"), readiness: spec("readiness") }, { started: false, ready: false });
+    await h.advance(0);
+    assert.deepEqual(h.attempts, ["startup@0"]);
   });
 
   test("stopping the probes (the container stopped) ends every loop", async () => {

@@ -10,7 +10,10 @@
 //                                failed (every loop stopped; the container machine kills the container)
 //
 // A startup probe holds liveness and readiness back until it passes (their initialDelaySeconds
-// still count from the container's start). The container machine hears:
+// still count from the container's start). A container the agent adopted after a restart starts
+// from what was last reported of it (`seed`): started, it skips its startup probe; ready, its
+// readiness stays until failureThreshold failures - an agent restart does not flap the pod's
+// Ready. The container machine hears:
 //   PROBE_STARTED                         the startup probe passed (status `started`)
 //   PROBE_READY {ready}                   the readiness verdict changed (status `ready`, pod Ready)
 //   PROBE_UNHEALTHY {probe, graceSeconds} liveness or startup failed: kill, then restartPolicy
@@ -28,6 +31,13 @@ export interface ProbesInput {
   /** ms: when the container started. */
   startedAt: number;
   deps: ProbesDeps;
+  /** An adopted container's last reported state. */
+  seed?: ProbeSeed | undefined;
+}
+
+export interface ProbeSeed {
+  started: boolean;
+  ready: boolean;
 }
 
 /** What the container machine receives from its probes. */
@@ -40,12 +50,14 @@ export interface ProbesContext {
   probes: ContainerProbes;
   startedAt: number;
   deps: ProbesDeps;
+  seed: ProbeSeed | undefined;
 }
 
 const TITLE: Record<ProbeKind, string> = { startup: "Startup", liveness: "Liveness", readiness: "Readiness" };
 
 function loopInput(context: ProbesContext, spec: ProbeSpec | undefined) {
-  return { spec: spec!, startedAt: context.startedAt, deps: context.deps };
+  const verdict = spec?.kind === "readiness" && context.seed?.ready ? ("success" as const) : undefined;
+  return { spec: spec!, startedAt: context.startedAt, deps: context.deps, verdict };
 }
 
 export const probesMachine = setup({
@@ -56,7 +68,7 @@ export const probesMachine = setup({
   },
   actors: { loop: probeLoop },
   guards: {
-    hasStartup: ({ context }) => !!context.probes.startup,
+    mustStart: ({ context }) => !!context.probes.startup && !context.seed?.started,
     hasLiveness: ({ context }) => !!context.probes.liveness,
     hasReadiness: ({ context }) => !!context.probes.readiness,
     passed: ({ event }) => event.type === "PROBE.VERDICT" && event.healthy,
@@ -79,13 +91,13 @@ export const probesMachine = setup({
   },
 }).createMachine({
   id: "probes",
-  context: ({ input }) => ({ probes: input.probes, startedAt: input.startedAt, deps: input.deps }),
+  context: ({ input }) => ({ probes: input.probes, startedAt: input.startedAt, deps: input.deps, seed: input.seed }),
   initial: "boot",
   // Attempts are counted by each loop; here a failed one only becomes an Event.
   on: { "PROBE.RESULT": { guard: "attemptFailed", actions: "recordUnhealthy" } },
   states: {
     boot: {
-      always: [{ guard: "hasStartup", target: "starting" }, { target: "started" }],
+      always: [{ guard: "mustStart", target: "starting" }, { target: "started" }],
     },
     starting: {
       invoke: { src: "loop", input: ({ context }) => loopInput(context, context.probes.startup) },

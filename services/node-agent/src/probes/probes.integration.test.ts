@@ -49,21 +49,30 @@ before(async () => {
   events = await ResourceStore.open<Event>(nc, KINDS.Event, { maxAgeMs: 3_600_000 });
   reports = new Informer(await openPodStatusReports(nc), nc);
   await reports.start();
+  await startAgent();
+});
+
+async function startAgent(): Promise<void> {
   const abort = new AbortController();
   let onReady!: (a: RunningAgent) => void;
   const ready = new Promise<RunningAgent>((r) => (onReady = r));
   const options = { nodeName: NODE, heartbeatSeconds: 0.5, resyncSeconds: 2, restartBackoffBaseMs: 1_000, restartBackoffMaxMs: 2_000 };
   const done = run({ nc, logger, signal: abort.signal, options, onReady });
   agent = { abort, done, ready: await Promise.race([ready, done.then(() => Promise.reject(new Error("run() ended before it was ready")))]) };
-});
+}
+
+/** Stops the agent; its containers keep running (the next one adopts them). */
+async function stopAgent(): Promise<void> {
+  if (!agent) return;
+  agent.abort.abort();
+  await Promise.race([agent.done, new Promise((r) => setTimeout(r, 10_000))]);
+  agent = undefined;
+}
 
 after(async () => {
   if (!dockerOk) return;
   try {
-    if (agent) {
-      agent.abort.abort();
-      await Promise.race([agent.done, new Promise((r) => setTimeout(r, 10_000))]);
-    }
+    await stopAgent();
   } finally {
     removeTestContainers();
     reports?.stop();
@@ -147,6 +156,35 @@ describe("probes on Docker", { skip }, () => {
     assert.equal(dockerId(again), id);
     const unhealthy = (await eventsOf(pod)).filter((e) => e.reason === "Unhealthy");
     assert.ok(unhealthy.some((e) => e.message === "Readiness probe failed: HTTP probe failed with statuscode: 404"), JSON.stringify(unhealthy.map((e) => e.message)));
+    watch.stop();
+  });
+
+  test("an agent restart does not make a ready pod unready (adopted containers keep their readiness)", async () => {
+    const watch = follow("ready-adopted");
+    const pod = await putPod("ready-adopted", {
+      containers: [
+        {
+          name: "web",
+          image: "navarch/demo:1",
+          // A long period: were readiness earned again after the restart, the pod would be unready for seconds.
+          readinessProbe: { httpGet: { path: "/ready", port: "8080" }, periodSeconds: 5, failureThreshold: 1 },
+          startupProbe: { tcpSocket: { port: "8080" }, periodSeconds: 1 },
+        },
+      ],
+    });
+    const ready = await watch.until("Ready", (p) => condition(p, "Ready") === "True");
+    await stopAgent();
+    const reportsBefore = watch.seen.length;
+    await startAgent();
+    const adopted = () => agent!.ready.pods.statusOf(pod.metadata!.uid);
+    assert.equal(adopted()?.containerStatuses[0]?.containerID, app(ready)!.containerID, "the same container, adopted");
+    assert.equal(adopted()?.containerStatuses[0]?.ready, true, "ready at once after the restart");
+    assert.equal(adopted()?.containerStatuses[0]?.started, true);
+    // Its probes go on: a failure still makes it unready.
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.ok(watch.seen.slice(reportsBefore).every((p) => condition(p, "Ready") === "True"), "no unready report after the restart");
+    dockerExec(dockerId(ready), "rm", "/tmp/www/ready");
+    await watch.until("not Ready after the probe failed", (p) => watch.seen.indexOf(p) >= reportsBefore && condition(p, "Ready") === "False", 20_000);
     watch.stop();
   });
 
