@@ -133,6 +133,11 @@ export interface Cluster {
   /** Runs navctl (cli/dist/main.js) on the host against this cluster. */
   navctl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<RunResult>;
   node(name: string): ClusterNode;
+  /**
+   * Starts one more node agent (default name: the next <prefix>N) and resolves once its Node has
+   * registered; it goes with the cluster on stop().
+   */
+  addNode(name?: string): Promise<ClusterNode>;
   /** Output of "nats", "control-plane" or a node's agent so far. */
   logs(which: string): string;
   /** Removes every container, pod container and the network; idempotent. */
@@ -268,34 +273,33 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     writeClientConfig({ server: apiAddr, token }, configPath);
 
     const socket = dockerSocketPath();
-    const nodes = await Promise.all(
-      names.map(async (name, i): Promise<ClusterNode> => {
-        const labels = typeof opts.nodeLabels === "function" ? opts.nodeLabels(name, i) : (opts.nodeLabels ?? {});
-        const nodeEnv = typeof opts.nodeEnv === "function" ? opts.nodeEnv(name, i) : (opts.nodeEnv ?? {});
-        const logs = tail(name);
-        const container = await new NavarchContainer(IMAGES.nodeAgent, id, "node-agent", logs)
-          .withLabels({ [LABEL_NODE]: name })
-          .withName(`${networkName}-${name}`)
-          .withHostname(name)
-          .withNetwork(network)
-          .withBindMounts([{ source: socket, target: "/var/run/docker.sock" }])
-          .withEnvironment({
-            NAVARCH_POD_NETWORK: podNetwork,
-            ...opts.env,
-            ...nodeEnv,
-            NAVARCH_NATS_URL: "nats://nats:4222",
-            NAVARCH_NODE_NAME: name,
-            NAVARCH_NODE_LABELS: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(","),
-            NAVARCH_NODE_ADDRESS: "127.0.0.1",
-            NAVARCH_DOCKER_SOCKET: "/var/run/docker.sock",
-          })
-          .withStartupTimeout(timeoutMs)
-          .start();
-        // On the pods' network too, as a node's kubelet is: HTTP and TCP probes reach pod IPs.
-        await docker.getNetwork(podNetwork).connect({ Container: container.getId() });
-        return clusterNode(docker, name, container, networkName, logs);
-      }),
-    );
+    const startNode = async (name: string, i: number): Promise<ClusterNode> => {
+      const labels = typeof opts.nodeLabels === "function" ? opts.nodeLabels(name, i) : (opts.nodeLabels ?? {});
+      const nodeEnv = typeof opts.nodeEnv === "function" ? opts.nodeEnv(name, i) : (opts.nodeEnv ?? {});
+      const logs = tail(name);
+      const container = await new NavarchContainer(IMAGES.nodeAgent, id, "node-agent", logs)
+        .withLabels({ [LABEL_NODE]: name })
+        .withName(`${networkName}-${name}`)
+        .withHostname(name)
+        .withNetwork(network)
+        .withBindMounts([{ source: socket, target: "/var/run/docker.sock" }])
+        .withEnvironment({
+          NAVARCH_POD_NETWORK: podNetwork,
+          ...opts.env,
+          ...nodeEnv,
+          NAVARCH_NATS_URL: "nats://nats:4222",
+          NAVARCH_NODE_NAME: name,
+          NAVARCH_NODE_LABELS: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(","),
+          NAVARCH_NODE_ADDRESS: "127.0.0.1",
+          NAVARCH_DOCKER_SOCKET: "/var/run/docker.sock",
+        })
+        .withStartupTimeout(timeoutMs)
+        .start();
+      // On the pods' network too, as a node's kubelet is: HTTP and TCP probes reach pod IPs.
+      await docker.getNetwork(podNetwork).connect({ Container: container.getId() });
+      return clusterNode(docker, name, container, networkName, logs);
+    };
+    const nodes: ClusterNode[] = await Promise.all(names.map(startNode));
 
     const cluster: Cluster = {
       id,
@@ -327,6 +331,15 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         const n = nodes.find((x) => x.name === name);
         if (!n) throw new Error(`no node ${name} in this cluster (it has ${names.join(", ") || "none"})`);
         return n;
+      },
+      async addNode(name = `${prefix}${nodes.length + 1}`) {
+        if (names.includes(name)) throw new Error(`node ${name} is already in this cluster`);
+        await assertNodeNamesFree(docker, [name]);
+        names.push(name); // tracked.nodeNames: its pod containers are removed with the cluster
+        const node = await startNode(name, names.length - 1);
+        nodes.push(node);
+        await waitForNodes(cluster, timeoutMs);
+        return node;
       },
       logs(which) {
         return tails.get(which)?.toString() ?? "";
