@@ -4,7 +4,7 @@
 import { KINDS, type Event, type Lease, type Node, type Pod, type Toleration } from "@navarch/api";
 import { microTime } from "@navarch/controller";
 import { NatsServerProcess } from "@navarch/nats-embedded";
-import { connectNats, Informer, NODE_LEASE_NAMESPACE, ResourceStore, timestamp } from "@navarch/store";
+import { connectNats, Informer, NODE_LEASE_NAMESPACE, openPodStatusReports, REPORTED_BY_ANNOTATION, ResourceStore, timestamp } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -179,4 +179,34 @@ test("a NoExecute taint on a reachable node evicts gracefully (the agent finishe
   });
   assert.equal(marked.metadata!.deletionGracePeriodSeconds, 5, "its own grace period");
   assert.ok(podInformer.get("default", "elsewhere")?.metadata?.deletionTimestamp, "every untolerating pod of the node");
+});
+
+test("a stale agent's report for an evicted pod resurrects nothing and cannot touch its same-name replacement", async () => {
+  const reports = await openPodStatusReports(nc);
+  const evicted = "untolerated";
+  const report = (uid: string, node: string) =>
+    KINDS.Pod.codec.fromPartial({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: evicted, namespace: "default", uid, annotations: { [REPORTED_BY_ANNOTATION]: node } },
+      status: { phase: "Running", podIP: "172.18.0.99" },
+    });
+  // What a partitioned n1 had queued and flushes once it is back: the evicted pod Running.
+  const oldUid = randomUUID();
+  await reports.create(report(oldUid, "n1"));
+  await until("the folder dropped the report of a pod that is gone", async () => ((await reports.get("default", evicted)) ? undefined : true));
+  assert.equal(await pods.get("default", evicted), undefined, "no Pod came back");
+
+  // The replacement of the same name runs on n2; n1's stale report (old uid) must not touch it.
+  await addPod(evicted, "n2");
+  const replacement = (await pods.get("default", evicted))!;
+  await reports.create(report(oldUid, "n1"));
+  await new Promise((r) => setTimeout(r, 500));
+  const after = (await pods.get("default", evicted))!;
+  assert.equal(after.metadata!.uid, replacement.metadata!.uid);
+  assert.notEqual(after.status?.podIP, "172.18.0.99", "the stale report was refused (uid and node check)");
+  // A report from the replacement's own node is folded: the check refuses only stale writers.
+  const current = (await reports.get("default", evicted))!;
+  await reports.update({ ...report(replacement.metadata!.uid, "n2"), metadata: { ...report(replacement.metadata!.uid, "n2").metadata!, resourceVersion: current.metadata!.resourceVersion } });
+  await until("the replacement's own report folded", async () => ((await pods.get("default", evicted))?.status?.podIP === "172.18.0.99" ? true : undefined));
 });
