@@ -11,6 +11,8 @@
 //   3. cordon / drain: drain refuses unmanaged pods without --force, evicts gracefully (SIGTERM,
 //      then SIGKILL after the grace period) and returns once the pods are gone; a cordoned node
 //      gets no new pods (when a scheduler is running); uncordon.
+//   4. With replication and the scheduler: a Deployment's pod on a partitioned node is replaced on
+//      another node, and the replacement's container starts only after the fenced one stopped.
 //
 // Measured times are printed (console.log) for the record; the assertions are about order and
 // outcome, not about how fast this machine is.
@@ -121,13 +123,14 @@ function podManifest(name: string, node: string, extra: Record<string, unknown> 
 }
 
 /** Docker containers of a pod by uid (all states): id -> {running, finishedAt ms}. */
-function containersOf(uid: string): { id: string; running: boolean; finishedAt: number; role: string }[] {
+function containersOf(uid: string): { id: string; running: boolean; startedAt: number; finishedAt: number; role: string }[] {
   const ids = docker(["ps", "-aq", "--no-trunc", "--filter", `label=navarch.pod.uid=${uid}`]).split("\n").filter(Boolean);
   if (ids.length === 0) return [];
-  const all = JSON.parse(docker(["inspect", ...ids])) as { Id: string; State: { Running: boolean; FinishedAt: string }; Config: { Labels: Record<string, string> } }[];
+  const all = JSON.parse(docker(["inspect", ...ids])) as { Id: string; State: { Running: boolean; StartedAt: string; FinishedAt: string }; Config: { Labels: Record<string, string> } }[];
   return all.map((c) => ({
     id: c.Id,
     running: c.State.Running,
+    startedAt: Date.parse(c.State.StartedAt.replace(/(\.\d{3})\d+/, "$1")),
     finishedAt: Date.parse(c.State.FinishedAt.replace(/(\.\d{3})\d+/, "$1")),
     role: c.Config.Labels["navarch.container.role"] ?? "",
   }));
@@ -325,6 +328,68 @@ describe("node failure on a three-node testcontainers cluster", { skip }, () => 
     const un = await cluster.navctl(["uncordon", "nf-3"]);
     assert.deepEqual([un.code, un.stdout], [0, "node/nf-3 uncordoned\n"]);
     assert.equal((await listNodes(cluster)).find((n) => n.metadata!.name === "nf-3")!.spec!.unschedulable, false);
+  });
+
+  it("4. a Deployment's pod on a partitioned node runs elsewhere, started only after the fenced one stopped", { timeout: 180_000 }, async () => {
+    const app = "nf-web";
+    await apply(
+      JSON.stringify({
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: app, namespace: "default" },
+        spec: {
+          replicas: 3,
+          selector: { matchLabels: { app } },
+          template: { metadata: { labels: { app } }, spec: { containers: [{ name: "app", image: "navarch/demo:1", imagePullPolicy: "Never" }] } },
+        },
+      }),
+    );
+    // The live pods of the Deployment as the watch shows them, by uid.
+    const live = () => {
+      const byUid = new Map<string, Pod>();
+      for (const e of pods.events) {
+        if (e.object.metadata?.labels?.app !== app) continue;
+        if (e.type === "DELETED") byUid.delete(e.object.metadata.uid);
+        else byUid.set(e.object.metadata!.uid, e.object);
+      }
+      return [...byUid.values()];
+    };
+    const first = await waitUntil("3 replicas Running", 90_000, () => {
+      const ps = live().filter(isRunning);
+      return ps.length === 3 ? ps : undefined;
+    }, () => live().map(podSummary).join("\n"));
+    const victim = first[0]!;
+    const node = victim.spec!.nodeName;
+    const others = new Set(first.map((p) => p.metadata!.uid));
+    console.log(`# deployment: replicas on ${first.map((p) => p.spec!.nodeName).join(", ")}; partitioning ${node}`);
+
+    const cutAt = Date.now();
+    await cluster.node(node).disconnect();
+    try {
+      const replacement = await waitUntil("a replacement Running on another node", 60_000, () =>
+        live().find((p) => !others.has(p.metadata!.uid) && isRunning(p)),
+        () => [...live().map(podSummary), nodeState(node)].join("\n"),
+      );
+      const runningSeen = pods.firstAt(replacement.metadata!.name, isRunning)!;
+      const deletedAt = pods.deletedAt(victim.metadata!.uid);
+      assert.ok(deletedAt, "the victim was deleted");
+      assert.notEqual(replacement.spec!.nodeName, node);
+      const fenced = containersOf(victim.metadata!.uid);
+      assert.ok(fenced.length > 0 && fenced.every((c) => !c.running), "the partitioned node stopped the victim's containers");
+      const fencedAt = Math.max(...fenced.map((c) => c.finishedAt));
+      const startedAt = Math.min(...containersOf(replacement.metadata!.uid).filter((c) => c.role === "app").map((c) => c.startedAt));
+      console.log(
+        `# node lost -> replacement: cut -> victim stopped ${fencedAt - cutAt} ms, -> victim deleted ${deletedAt! - cutAt} ms, ` +
+          `-> replacement container started ${startedAt - cutAt} ms, -> replacement Running (watch) ${runningSeen - cutAt} ms (on ${replacement.spec!.nodeName})`,
+      );
+      assert.ok(fencedAt < startedAt, `the replacement started ${startedAt - fencedAt} ms before the fenced container stopped: two live copies`);
+    } finally {
+      await cluster.node(node).reconnect();
+    }
+    await waitUntil(`${node} Ready again`, 60_000, () => (readyOf(nodes.latest(node))?.status === "True" && !unreachableTaint(nodes.latest(node)) ? true : undefined), () => nodeState(node));
+    await waitUntil("the victim's containers removed after reconnecting", 60_000, () => (containersOf(victim.metadata!.uid).length === 0 ? true : undefined));
+    const r = await cluster.navctl(["delete", "deployment", app]);
+    assert.equal(r.code, 0, r.stderr);
   });
 });
 
