@@ -307,19 +307,16 @@ export const jobRules: KindRules<Job> = {
       errs.push(...oneOf("spec.completionMode", spec.completionMode, COMPLETION_MODES));
     }
     const selectorErrs = validateSelector(spec.selector, "spec.selector", "Job");
-    errs.push(...selectorErrs);
     const uid = job.metadata?.uid ?? "";
     if (spec.manualSelector !== true && spec.selector && selectorErrs.length === 0 && uid !== "") {
-      const before = errs.length;
       // Without manualSelector the selector is the generated one; another would adopt other pods.
-      const generated = { [JOB_CONTROLLER_UID_LABEL]: uid };
       const given = LabelSelector.toJSON(spec.selector);
-      if (!isDeepStrictEqual(given, LabelSelector.toJSON({ matchLabels: generated, matchExpressions: [] }))) {
-        errs.push(invalid("spec.selector", given, "`selector` not auto-generated (set `manualSelector: true` to choose your own)"));
+      const generated = LabelSelector.toJSON({ matchLabels: { [JOB_CONTROLLER_UID_LABEL]: uid }, matchExpressions: [] });
+      if (!isDeepStrictEqual(given, generated)) {
+        selectorErrs.push(invalid("spec.selector", given, "`selector` not auto-generated (set `manualSelector: true` to choose your own)"));
       }
-      // That selector is the problem, not the template's labels.
-      if (errs.length > before) selectorErrs.push(errs[errs.length - 1]!);
     }
+    errs.push(...selectorErrs);
     const restart = spec.template?.spec?.restartPolicy ?? "";
     if (spec.template?.spec && restart === "") {
       errs.push(required("spec.template.spec.restartPolicy", `valid values: ${JOB_RESTART_POLICIES.map((p) => JSON.stringify(p)).join(", ")}`));
