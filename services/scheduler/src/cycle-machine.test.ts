@@ -26,7 +26,7 @@ class Harness {
         this.changed = false;
       },
       hasReady: () => this.queue.hasReady(this.clock.now()),
-      bindSlotFree: () => this.binds.length < this.maxBinds,
+      bindSlots: () => ({ free: this.maxBinds - this.binds.length, total: this.maxBinds }),
       bindsInFlight: () => this.binds.length,
       scheduleBatch: (max) => {
         let n = 0;

@@ -12,7 +12,8 @@
 //       │ │                                             it unschedulable)          bind results get in)
 //       │ │                                                 │ bind slots all taken       │
 //       │ │ ready pods, but every bind slot taken            ▼                           │
-//       │ └────────────────────────────────────────────▶ saturated ── BIND_DONE ──▶ idle ◀┘
+//       │ └────────────────────────────────────────────▶ saturated ── BIND_DONE, a ──▶ idle ◀┘
+//       │                                                            quarter of the slots free
 //       │ nothing ready, some pod backing off
 //       └──▶ backoff ── after(until the earliest retry) / WAKE / BIND_DONE ──▶ idle
 //
@@ -32,8 +33,8 @@ export interface CycleWork<Outcome = unknown> {
   applyClusterChanges(): void;
   /** Whether a pod is ready to be scheduled now. */
   hasReady(): boolean;
-  /** Whether another bind write may start. */
-  bindSlotFree(): boolean;
+  /** How many more bind writes may start now, and how many may be in flight at most. */
+  bindSlots(): { free: number; total: number };
   bindsInFlight(): number;
   /** Schedules up to `max` ready pods (while bind slots last); returns how many it took. */
   scheduleBatch(max: number): number;
@@ -79,9 +80,15 @@ export const cycleMachine = setup({
     }),
   },
   guards: {
-    canSchedule: ({ context }) => context.work.hasReady() && context.work.bindSlotFree(),
-    readyButSaturated: ({ context }) => context.work.hasReady() && !context.work.bindSlotFree(),
-    saturated: ({ context }) => !context.work.bindSlotFree(),
+    canSchedule: ({ context }) => context.work.hasReady() && context.work.bindSlots().free > 0,
+    readyButSaturated: ({ context }) => context.work.hasReady() && context.work.bindSlots().free === 0,
+    saturated: ({ context }) => context.work.bindSlots().free === 0,
+    // Resume once a quarter of the slots are free, so the next batch is a batch and not one pod
+    // per finished bind.
+    roomForABatch: ({ context }) => {
+      const { free, total } = context.work.bindSlots();
+      return free * 4 >= total;
+    },
     backingOff: ({ context }) => context.work.nextRetryAt() !== undefined,
     noBindsInFlight: ({ context }) => context.work.bindsInFlight() === 0,
   },
@@ -126,7 +133,12 @@ export const cycleMachine = setup({
       on: { YIELDED: "idle" },
     },
     saturated: {
-      on: { BIND_DONE: { actions: "settle", target: "idle" } },
+      on: {
+        BIND_DONE: [
+          { guard: "roomForABatch", actions: "settle", target: "idle" },
+          { actions: "settle" },
+        ],
+      },
     },
     backoff: {
       after: { untilNextRetry: "idle" },

@@ -206,7 +206,7 @@ export class Scheduler {
         this.queue.moveAllToActive(this.clock.now());
       },
       hasReady: () => this.queue.hasReady(this.clock.now()),
-      bindSlotFree: () => this.binder.slotFree,
+      bindSlots: () => ({ free: this.binder.max - this.binder.inFlight, total: this.binder.max }),
       bindsInFlight: () => this.binder.inFlight,
       nextRetryAt: () => this.queue.nextDeadline(),
       scheduleBatch: (max) => {
