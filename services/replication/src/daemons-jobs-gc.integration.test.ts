@@ -271,6 +271,22 @@ describe("Job controller (real NATS)", () => {
     assert.ok(podsOf(uid).every((p) => /^three-[a-z0-9]{5}$/.test(p.metadata!.name)));
   });
 
+  test("restarted mid-way, it carries on from the pods it finds: no extra pod, none missing", async () => {
+    const j = await jobs.create(job("resumed", "ok", { completions: 4, parallelism: 2 }));
+    const uid = j.metadata!.uid;
+    await waitFor("its first pods", () => podsOf(uid).length >= 1);
+    await stopReplication();
+    await new Promise((r) => setTimeout(r, 3 * STEP_MS));
+    startReplication();
+    const done = await waitFor("Complete", async () => {
+      const cur = await jobs.get("default", "resumed");
+      return cur?.status?.conditions.some((c) => c.type === "Complete" && c.status === "True") ? cur : undefined;
+    }, () => summary(podsOf(uid)));
+    assert.equal(done.status!.succeeded, 4);
+    assert.equal(podsOf(uid).length, 4, `exactly 4 pods were made: ${summary(podsOf(uid)).join(", ")}`);
+    assert.ok((peakActive.get(uid) ?? 0) <= 2, `at most 2 active at once (saw ${peakActive.get(uid)})`);
+  });
+
   test("a failing job stops at backoffLimit: Failed, BackoffLimitExceeded", async () => {
     const j = await jobs.create(job("doomed", "fail", { backoffLimit: 1 }));
     const failed = await waitFor("Failed", async () => {
