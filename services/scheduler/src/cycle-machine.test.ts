@@ -41,7 +41,6 @@ class Harness {
       },
       nextRetryAt: () => this.queue.nextDeadline(),
       settle: (key) => {
-        this.binds.splice(this.binds.indexOf(key), 1);
         this.bound.push(key);
         this.queue.done(key);
       },
@@ -60,8 +59,10 @@ class Harness {
     this.actor.send({ type: "WAKE" });
   }
 
+  /** The oldest bind write finished: its slot is free before the machine hears of it (as Binder does). */
   finishBind(): void {
-    this.actor.send({ type: "BIND_DONE", outcome: this.binds[0]! });
+    const key = this.binds.shift()!;
+    this.actor.send({ type: "BIND_DONE", outcome: key });
   }
 
   /** Lets the machine's yield (setImmediate) turns run. */
@@ -86,6 +87,22 @@ describe("scheduling cycle machine", () => {
     await h.settle();
     assert.deepEqual(h.bound, ["a", "b", "c"]);
     assert.equal(h.state, "idle");
+  });
+
+  test("saturated resumes only once a quarter of the bind slots are free (a batch, not one pod per bind)", async () => {
+    const h = new Harness();
+    h.maxBinds = 8;
+    for (let i = 0; i < 12; i++) h.add(`p${i}`);
+    await h.settle();
+    assert.equal(h.binds.length, 8);
+    h.finishBind();
+    await h.settle();
+    assert.equal(h.state, "saturated");
+    assert.equal(h.binds.length, 7);
+    h.finishBind();
+    await h.settle();
+    assert.equal(h.binds.length, 8); // two free slots: two more pods at once
+    assert.equal(h.queue.activeCount, 2);
   });
 
   test("a pod that does not fit waits in backoff until its deadline on the machine's clock", async () => {
