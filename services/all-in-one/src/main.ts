@@ -8,6 +8,7 @@ import { SharedInformers } from "@navarch/controller";
 import { CONTROLLER_MANAGER_OPTIONS, run as runControllerManager } from "@navarch/controller-manager";
 import { REPLICATION_OPTIONS, run as runReplication } from "@navarch/replication";
 import { ENDPOINTS_OPTIONS, run as runEndpoints } from "@navarch/endpoints";
+import { INGRESS_OPTIONS, run as runIngress } from "@navarch/ingress";
 import { SCHEDULER_OPTIONS, run as runScheduler } from "@navarch/scheduler";
 import { NODE_AGENT_OPTIONS, run as runNodeAgent } from "@navarch/node-agent";
 import { connectNats } from "@navarch/store";
@@ -18,7 +19,7 @@ import { ALL_IN_ONE_OPTIONS } from "./options.js";
 import path from "node:path";
 
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
-  console.log(`Usage: navarch (npm start)\n\nRuns a local Navarch control plane. Options (environment):\n  NAVARCH_HOME                       state and client config (default: ~/.navarch)\n  NAVARCH_LOG_FILE                   log file, "-" for stderr (default: $NAVARCH_HOME/logs/navarch.log)\n${describeOptions({ ...COMMON_OPTIONS, ...ALL_IN_ONE_OPTIONS, ...GATEWAY_OPTIONS, ...CONTROLLER_MANAGER_OPTIONS, ...SCHEDULER_OPTIONS, ...REPLICATION_OPTIONS, ...ENDPOINTS_OPTIONS })}`);
+  console.log(`Usage: navarch (npm start)\n\nRuns a local Navarch control plane. Options (environment):\n  NAVARCH_HOME                       state and client config (default: ~/.navarch)\n  NAVARCH_LOG_FILE                   log file, "-" for stderr (default: $NAVARCH_HOME/logs/navarch.log)\n${describeOptions({ ...COMMON_OPTIONS, ...ALL_IN_ONE_OPTIONS, ...GATEWAY_OPTIONS, ...CONTROLLER_MANAGER_OPTIONS, ...SCHEDULER_OPTIONS, ...REPLICATION_OPTIONS, ...ENDPOINTS_OPTIONS, ...INGRESS_OPTIONS })}`);
   process.exit(0);
 }
 
@@ -30,6 +31,7 @@ const controllerOptions = readOptions(CONTROLLER_MANAGER_OPTIONS);
 const schedulerOptions = readOptions(SCHEDULER_OPTIONS);
 const replicationOptions = readOptions(REPLICATION_OPTIONS);
 const endpointsOptions = readOptions(ENDPOINTS_OPTIONS);
+const ingressOptions = readOptions(INGRESS_OPTIONS);
 const agentOptions = readOptions(NODE_AGENT_OPTIONS);
 // The terminal shows the ready banner; the logs go to a file (NAVARCH_LOG_FILE=- for stderr).
 const logFile = process.env.NAVARCH_LOG_FILE ?? path.join(home, "logs", "navarch.log");
@@ -57,6 +59,7 @@ const services = ([
   ["scheduler", runScheduler, schedulerOptions],
   ["replication", runReplication, replicationOptions],
   ["endpoints", runEndpoints, endpointsOptions],
+  ["ingress", runIngress, ingressOptions],
 ] as const).map(([name, run, options]) =>
   (run as (p: object) => Promise<void>)({
     nc,

@@ -10,7 +10,7 @@ export const INGRESS_OPTIONS = {
     "NAVARCH_INGRESS_STATUS_ADDRESS",
     "",
     asString,
-    "address written to served Ingresses' status.loadBalancer (default: the listen host; 127.0.0.1 when it listens on every address)",
+    "address written to served Ingresses' status.loadBalancer; empty: the listen host, or 127.0.0.1 when it listens on every address",
   ),
   ingressConnectTimeoutSeconds: option("NAVARCH_INGRESS_CONNECT_TIMEOUT_SECONDS", 5, asInt, "give up connecting to a backend pod after this long (then try another, for requests that allow it)"),
   ingressBackendTimeoutSeconds: option("NAVARCH_INGRESS_BACKEND_TIMEOUT_SECONDS", 60, asInt, "answer 504 when a backend is silent this long while a request waits on it"),
