@@ -150,6 +150,9 @@ export class PodTracker {
   readonly runningAt: Float64Array;
   bound = 0;
   running = 0;
+  /** Pods seen unbound with PodScheduled=False (the scheduler found no node for them). */
+  unschedulable = 0;
+  private readonly unschedulableSeen: Uint8Array;
   /** Watch events received, and times the watch was resumed. */
   events = 0;
   resumes = 0;
@@ -167,6 +170,7 @@ export class PodTracker {
   ) {
     this.boundAt = new Float64Array(count).fill(NaN);
     this.runningAt = new Float64Array(count).fill(NaN);
+    this.unschedulableSeen = new Uint8Array(count);
     this.client = new grpc.Client(addr, grpc.credentials.createInsecure(), {
       "grpc.enable_http_proxy": 0,
       "grpc.max_receive_message_length": -1,
@@ -208,6 +212,10 @@ export class PodTracker {
     if (ev.type === "BOOKMARK" || ev.type === "DELETED" || name[0] !== "p") return;
     const i = Number(name.slice(1));
     if (!Number.isInteger(i) || i < 0 || i >= this.count) return;
+    if (!pod!.spec?.nodeName && !this.unschedulableSeen[i] && pod!.status?.conditions?.some((c) => c.type === "PodScheduled" && c.status === "False")) {
+      this.unschedulableSeen[i] = 1;
+      this.unschedulable++;
+    }
     if (pod!.spec?.nodeName && Number.isNaN(this.boundAt[i]!)) {
       this.boundAt[i] = at;
       this.bound++;
@@ -307,11 +315,12 @@ export async function createNamespaces(pool: ClientPool, names: string[]): Promi
 }
 
 /**
- * Creates pods 0..count-1 with `inFlight` calls at a time; sentAt[i] is when pod i's call started.
- * With `nodeOf`, each pod is created bound to that node (no scheduler in the path).
+ * Creates pods first..first+count-1 with `inFlight` calls at a time; sentAt[i] is when pod i's call
+ * started. With `nodeOf`, each pod is created bound to that node (no scheduler in the path).
  */
 export function createPods(
   pool: ClientPool,
+  first: number,
   count: number,
   namespaces: string[],
   inFlight: number,
@@ -319,7 +328,8 @@ export function createPods(
   nodeOf?: (i: number) => string,
 ): Promise<PhaseResult> {
   return closedLoop(
-    async (i) => {
+    async (k) => {
+      const i = first + k;
       sentAt[i] = Date.now();
       await create(pool, benchPod(i, namespaces, nodeOf?.(i)));
     },
@@ -335,7 +345,8 @@ export class CpuWindow {
   private readonly self0 = process.cpuUsage();
 
   constructor(private readonly pids: () => Record<string, number | undefined>) {
-    this.start = new Map(Object.entries(pids()).map(([k, pid]) => [k, cpuMs(pid) ?? NaN]));
+    // A process not started yet counts from zero once it runs.
+    this.start = new Map(Object.entries(pids()).map(([k, pid]) => [k, pid === undefined ? 0 : (cpuMs(pid) ?? NaN)]));
     this.machine0 = machineBusyMs() ?? NaN;
   }
 

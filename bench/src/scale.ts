@@ -177,7 +177,7 @@ export async function runScaleBench(cfg: ScaleBenchConfig): Promise<number> {
     let creates;
     try {
       const nodeOf = cfg.prebind ? (i: number) => `${NODE_PREFIX}${i % cfg.nodes}` : undefined;
-      creates = await createPods(podPool, cfg.pods, cfg.namespaces, cfg.inFlight, sentAt, nodeOf);
+      creates = await createPods(podPool, 0, cfg.pods, cfg.namespaces, cfg.inFlight, sentAt, nodeOf);
     } finally {
       clearInterval(progressTimer);
     }
