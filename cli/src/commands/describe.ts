@@ -105,7 +105,8 @@ export async function runDescribe(ctx: CommandContext, args: string[], opts: Des
         endpoints = (await conn.get(ENDPOINTS_KIND, obj.metadata?.namespace ?? "", obj.metadata?.name ?? "").catch(() => undefined)) as Endpoints | undefined;
       }
       const replicaSets = spec.info.kind === "Deployment" ? await replicaSetsOf(ctx, obj as Deployment).catch(() => undefined) : undefined;
-      const pods = spec.info.kind === "DaemonSet" ? await daemonSetPods(ctx, obj as DaemonSet) : undefined;
+      // A replica set's pods are found the same way (selector, then its controller reference).
+      const pods = spec.info.kind === "DaemonSet" || spec.info.kind === "ReplicaSet" ? await daemonSetPods(ctx, obj as DaemonSet) : undefined;
       ctx.io.out((printedAny ? "\n\n" : "") + describeObject(spec.info, obj, { events: evs, endpoints, pods, replicaSets }));
       printedAny = true;
     }

@@ -229,8 +229,23 @@ describe("navctl rollout", () => {
     assert.match(r.stdout, /StrategyType:\s+RollingUpdate/);
     assert.match(r.stdout, /OldReplicaSets:\s+<none>\n/);
     assert.match(r.stdout, /NewReplicaSet:\s+<none>\n/);
-    server.seed(REPLICA_SET, { ...replicaSet(d, "bbb", "navarch/demo:2", 2), spec: { replicas: 3, template: template("navarch/demo:2", "bbb") }, status: { replicas: 3 } } as never);
+    server.seed(REPLICA_SET, { ...replicaSet(d, "bbb", "navarch/demo:2", 2), spec: { replicas: 3, selector: { matchLabels: { app: "web", "pod-template-hash": "bbb" } }, template: template("navarch/demo:2", "bbb") }, status: { replicas: 3 } } as never);
     const again = await navctl(["describe", "deployment", "desc"]);
     assert.match(again.stdout, /NewReplicaSet:\s+desc-bbb \(3\/3 replicas created\)/);
+
+    // describe replicaset counts its pods by phase, as kubectl's Pods Status.
+    const rs = server.objects.get("ReplicaSet/default/desc-bbb")!.object as ReplicaSet;
+    const POD = KINDS.Pod as unknown as KindInfo;
+    for (const [name, phase] of [["desc-bbb-a", "Running"], ["desc-bbb-b", "Running"], ["desc-bbb-c", "Pending"]] as const) {
+      server.seed(POD, {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name, namespace: "default", labels: { app: "web", "pod-template-hash": "bbb" }, ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "desc-bbb", uid: rs.metadata!.uid, controller: true }] },
+        spec: { containers: [{ name: "app", image: "navarch/demo:2" }] },
+        status: { phase },
+      } as never);
+    }
+    const described = await navctl(["describe", "rs", "desc-bbb"]);
+    assert.match(described.stdout, /^Replicas:\s+3 current \/ 3 desired\nPods Status:\s+2 Running \/ 1 Waiting \/ 0 Succeeded \/ 0 Failed$/m);
   });
 });

@@ -283,9 +283,10 @@ export function describeNode(w: DescribeWriter, node: Node): void {
   if (node.spec?.podCIDR) w.line(0, `PodCIDR:\t${node.spec.podCIDR}`);
 }
 
-export function describeReplicaSet(w: DescribeWriter, rs: ReplicaSet): void {
+export function describeReplicaSet(w: DescribeWriter, rs: ReplicaSet, pods?: readonly Pod[]): void {
   w.line(0, `Selector:\t${selectorText(rs.spec?.selector)}`);
   w.line(0, `Replicas:\t${rs.status?.replicas ?? 0} current / ${rs.spec?.replicas ?? 1} desired`);
+  if (pods) w.line(0, `Pods Status:\t${podPhases(pods)}`);
   w.line(0, `Ready Replicas:\t${rs.status?.readyReplicas ?? 0}`);
   podTemplate(w, rs.spec?.template);
   conditionsTable(w, rs.status?.conditions, true);

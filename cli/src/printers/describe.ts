@@ -85,7 +85,7 @@ export function describeObject(info: KindInfo, obj: KubeObject, extras: Describe
       kinds.describeNode(w, obj as Node);
       break;
     case "ReplicaSet":
-      kinds.describeReplicaSet(w, obj as ReplicaSet);
+      kinds.describeReplicaSet(w, obj as ReplicaSet, extras.pods);
       break;
     case "Deployment":
       kinds.describeDeployment(w, obj as Deployment, extras.replicaSets);
