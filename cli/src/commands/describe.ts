@@ -1,9 +1,10 @@
 // navctl describe KIND [NAME...]: details of objects and the events about them.
 import * as grpc from "@grpc/grpc-js";
-import { KINDS, type Deployment, type DaemonSet, type Endpoints, type Event, type KindInfo, type KubeObject, type Pod } from "@navarch/api";
+import { KINDS, type Deployment, type DaemonSet, type Endpoints, type Event, type Ingress, type KindInfo, type KubeObject, type Pod, type Service } from "@navarch/api";
 import { ApiError } from "../connection.js";
 import { selectorText } from "../printers/columns.js";
 import { describeObject } from "../printers/describe.js";
+import { ingressServiceNames, type IngressBackends } from "../printers/ingress.js";
 import { reportError, type CommandContext } from "./context.js";
 import { noResourcesMessage, parseResourceArgs } from "./get.js";
 import { replicaSetsOf } from "./rollout-target.js";
@@ -24,6 +25,19 @@ async function daemonSetPods(ctx: CommandContext, ds: DaemonSet): Promise<Pod[] 
   if (selector === "<none>") return [];
   const list = await ctx.connection().list(POD_KIND, { namespace: ds.metadata?.namespace ?? "", labelSelector: selector }).catch(() => undefined);
   return (list?.items as Pod[] | undefined)?.filter((p) => p.metadata?.ownerReferences?.some((o) => o.controller && o.uid === ds.metadata?.uid));
+}
+
+/** The Services and Endpoints an Ingress's backends name (kubectl's describe shows their addresses). */
+async function ingressBackends(ctx: CommandContext, ing: Ingress): Promise<IngressBackends> {
+  const ns = ing.metadata?.namespace ?? "";
+  const conn = ctx.connection();
+  const known: IngressBackends = { services: new Map(), endpoints: new Map() };
+  const fetch = (kind: KindInfo, name: string) => conn.get(kind, ns, name).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+  for (const name of ingressServiceNames(ing)) {
+    known.services.set(name, (await fetch(KINDS.Service as unknown as KindInfo, name)) as Service | Error);
+    known.endpoints.set(name, (await fetch(ENDPOINTS_KIND, name)) as Endpoints | Error);
+  }
+  return known;
 }
 
 /** Whether `ev` is about `obj` (the server filters events by namespace only, so match here). */
@@ -107,7 +121,8 @@ export async function runDescribe(ctx: CommandContext, args: string[], opts: Des
       const replicaSets = spec.info.kind === "Deployment" ? await replicaSetsOf(ctx, obj as Deployment).catch(() => undefined) : undefined;
       // A replica set's pods are found the same way (selector, then its controller reference).
       const pods = spec.info.kind === "DaemonSet" || spec.info.kind === "ReplicaSet" ? await daemonSetPods(ctx, obj as DaemonSet) : undefined;
-      ctx.io.out((printedAny ? "\n\n" : "") + describeObject(spec.info, obj, { events: evs, endpoints, pods, replicaSets }));
+      const backends = spec.info.kind === "Ingress" ? await ingressBackends(ctx, obj as Ingress) : undefined;
+      ctx.io.out((printedAny ? "\n\n" : "") + describeObject(spec.info, obj, { events: evs, endpoints, pods, replicaSets, ingressBackends: backends }));
       printedAny = true;
     }
   }

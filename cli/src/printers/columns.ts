@@ -18,6 +18,7 @@ import type {
   Service,
 } from "@navarch/api";
 import { age, humanDuration } from "./age.js";
+import { ingressColumns } from "./ingress.js";
 
 export interface KindColumns {
   /** Whether the first column is NAME (false for events, which start with LAST SEEN). */
@@ -431,6 +432,7 @@ const BY_KIND: Record<string, KindColumns> = {
   Job: jobs,
   Namespace: namespaces,
   Lease: leases,
+  Ingress: ingressColumns,
 };
 
 export function columnsFor(info: KindInfo): KindColumns {

@@ -1,10 +1,11 @@
 // navctl describe output, laid out like kubectl's: the common header (name, namespace, labels,
 // annotations, creation time), the kind's own sections, and the events about the object last.
-import type { ConfigMap, DaemonSet, Deployment, Endpoints, Event, Job, KindInfo, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, Service } from "@navarch/api";
+import type { ConfigMap, DaemonSet, Deployment, Endpoints, Event, Ingress, Job, KindInfo, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, Service } from "@navarch/api";
 import { age } from "./age.js";
 import { NONE } from "./columns.js";
 import * as kinds from "./describe-kinds.js";
 import { DescribeWriter, formatTime, multiline, sortedEntries } from "./describe-writer.js";
+import { describeIngress, type IngressBackends } from "./ingress.js";
 
 export { DescribeWriter, formatTime } from "./describe-writer.js";
 
@@ -50,6 +51,8 @@ export interface DescribeExtras {
   pods?: Pod[] | undefined;
   /** For a Deployment: the replica sets it controls (old and new). */
   replicaSets?: ReplicaSet[] | undefined;
+  /** For an Ingress: its backends' Services and Endpoints. */
+  ingressBackends?: IngressBackends | undefined;
 }
 
 /** The "Pod Template:" section on its own (rollout history --revision). */
@@ -95,6 +98,9 @@ export function describeObject(info: KindInfo, obj: KubeObject, extras: Describe
       break;
     case "Job":
       kinds.describeJob(w, obj as Job, now);
+      break;
+    case "Ingress":
+      describeIngress(w, obj as Ingress, extras.ingressBackends);
       break;
     case "Lease":
       kinds.describeLease(w, obj as Lease);
