@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { bind } from "./pod-scheduled.js";
 import { run } from "./run.js";
 import type { Scheduler } from "./scheduler.js";
 import { makeNode, makePod } from "./testing.js";
@@ -142,6 +143,27 @@ describe("scheduler (real NATS)", () => {
     assert.equal(scheduled.source?.component, "default-scheduler");
     await stopScheduler(a);
     await stopScheduler(b);
+  });
+
+  test("a binding from a stale version loses: the pod is read again and skipped (or decided again)", async () => {
+    const created = await pods.create(newPod("contested"));
+    const now = new Date();
+    const first = await bind(pods, created, "node-x", now);
+    assert.equal(first.type, "bound");
+    // The loser decided from the same version: refused by the revision, then skips the pod.
+    assert.deepEqual(await bind(pods, created, "node-y", now), { type: "alreadyBound", node: "node-x" });
+    assert.equal((await pods.get("race", "contested"))?.spec?.nodeName, "node-x");
+
+    // Changed but still unbound: decide again from the fresh version.
+    const other = await pods.create(newPod("relabelled"));
+    const fresh = await pods.update({ ...other, metadata: { ...other.metadata!, labels: { x: "y" } } });
+    const changed = await bind(pods, other, "node-y", now);
+    assert.equal(changed.type, "changed");
+    assert.equal(changed.type === "changed" && changed.pod.metadata?.resourceVersion, fresh!.metadata!.resourceVersion);
+
+    // Deleted meanwhile: gone.
+    await pods.delete("race", "relabelled");
+    assert.deepEqual(await bind(pods, fresh!, "node-y", now), { type: "gone" });
   });
 
   test("a pod that fits nowhere is Unschedulable with counted reasons, and is bound at once when a node with room arrives", async () => {
