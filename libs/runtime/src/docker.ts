@@ -27,6 +27,7 @@ import {
   type ContainerSpec,
   type ContainerStatus,
   type LogOptions,
+  type PodNetwork,
   type PullPolicy,
   type RuntimeEvent,
   type RuntimeInfo,
@@ -259,6 +260,18 @@ export class DockerRuntime implements ContainerRuntime {
 
   hostNetfilter(owner: string): HostNetfilter {
     return new DockerHostNetfilter(this.docker, owner, { name: this.network, ensure: () => this.ensureNetwork() }, this.logger);
+  }
+
+  async podNetwork(): Promise<PodNetwork | undefined> {
+    const id = await this.ensureNetwork();
+    let info: { IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] } };
+    try {
+      info = (await this.docker.getNetwork(id).inspect()) as typeof info;
+    } catch (err) {
+      throw dockerError(`inspect Docker network ${this.network}`, err);
+    }
+    const ipv4 = info.IPAM?.Config?.find((c) => c.Subnet?.includes("."));
+    return ipv4?.Subnet ? { name: this.network, subnet: ipv4.Subnet, gateway: ipv4.Gateway ?? "" } : undefined;
   }
 
   /** The pod network's ID; created when missing. Memoized, and forgotten after a failure. */

@@ -27,6 +27,7 @@ import {
   type ContainerStatus,
   type LogOptions,
   type NetworkProbe,
+  type PodNetwork,
   type PodRef,
   type PullPolicy,
   type RuntimeEvent,
@@ -392,6 +393,11 @@ export class FakeRuntime implements ContainerRuntime {
     const c = this.find(id, "probe container");
     if (c.state !== "running") return { ok: false, output: `${probe.type} probe of container ${id}: connection refused (not running)` };
     return c.script?.probe?.(probe) ?? { ok: true, output: "" };
+  }
+
+  /** Made-up pod IPs are no network anyone could serve: hollow nodes run no cluster DNS. */
+  async podNetwork(): Promise<PodNetwork | undefined> {
+    return undefined;
   }
 
   private enter(method: string): void {

@@ -31,7 +31,7 @@ export interface SandboxSpec {
   hostname: string;
   /** hostPort mappings of all containers of the pod (published on hostIP, default 127.0.0.1). */
   ports: { containerPort: number; hostPort: number; protocol: "TCP" | "UDP" | "SCTP"; hostIP: string }[];
-  /** DNS settings for the pod's resolv.conf (later: cluster DNS). */
+  /** DNS settings for the pod's resolv.conf (the cluster DNS for dnsPolicy ClusterFirst); absent: the runtime's default. */
   dns?: { servers: string[]; searches: string[]; options: string[] };
 }
 
@@ -186,11 +186,23 @@ export interface ContainerRuntime {
    */
   hostNetfilter?(owner: string): HostNetfilter;
   /**
+   * The pods' network (created when missing), for the node's cluster DNS server to find the address
+   * pods reach it at. Undefined where pods have no real network (the fake runtime).
+   */
+  podNetwork?(): Promise<PodNetwork | undefined>;
+  /**
    * Only for runtimes whose pod IPs are made up (the fake runtime of hollow nodes): answers an HTTP
    * or TCP probe of a container itself, so the agent never dials an address that is not a pod.
    * Runtimes with real pod networks leave it out and the agent connects to the pod IP.
    */
   simulatedNetworkProbe?(id: string, probe: NetworkProbe): Promise<{ ok: boolean; output: string }>;
+}
+
+/** The pods' network: its IPv4 subnet and the gateway (the host's side of it). */
+export interface PodNetwork {
+  name: string;
+  subnet: string;
+  gateway: string;
 }
 
 /** An HTTP GET (path given) or a TCP connect to a port of a container, for simulatedNetworkProbe. */

@@ -56,6 +56,20 @@ export const NODE_AGENT_OPTIONS = {
   podNetwork: option("NAVARCH_POD_NETWORK", "navarch", asString, "the Docker bridge network of this node's pods (created when missing)"),
   serviceProxy: option("NAVARCH_SERVICE_PROXY", true, asBool, "program Services into the host's netfilter (one nftables table per node, through a helper container of the runtime); off for hollow nodes"),
   serviceProxyResyncSeconds: option("NAVARCH_SERVICE_PROXY_RESYNC_SECONDS", 30, asNumber, "an idle service proxy re-applies its table this often (in case something removed it)"),
+  clusterDns: option("NAVARCH_CLUSTER_DNS", true, asBool, "serve cluster DNS to this node's pods (Service names, from a DNS server in the agent, port 53); off or impossible on hollow nodes"),
+  clusterDomain: option("NAVARCH_CLUSTER_DOMAIN", "cluster.local", asString, "the cluster's DNS domain: SERVICE.NAMESPACE.svc.<domain>"),
+  clusterDnsAddress: option(
+    "NAVARCH_CLUSTER_DNS_ADDRESS",
+    "",
+    asString,
+    "the IP the cluster DNS listens on and pods are given; empty: this process's address on the pod network (the bridge's gateway on the host, the container's IP when the agent runs in a container attached to it)",
+  ),
+  clusterDnsUpstreams: option(
+    "NAVARCH_CLUSTER_DNS_UPSTREAMS",
+    "",
+    asString,
+    'where names outside the cluster domain are forwarded, "ip[:port],..."; empty: the nameservers of /etc/resolv.conf; "none": refuse them',
+  ),
 };
 
 export type NodeAgentOptions = {

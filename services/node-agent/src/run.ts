@@ -22,7 +22,9 @@ import type { AgentContext } from "./pods/pod-deps.js";
 import { PodManager } from "./pods/pod-manager.js";
 import { StatusReporter } from "./pods/reports.js";
 import { RuntimeWatch } from "./pods/runtime-watch.js";
-import { startServiceProxy, type ServiceProxy } from "./service-proxy/proxy.js";
+import { ServiceProxy } from "./service-proxy/proxy.js";
+import { ClusterDns, clusterDnsPossible } from "./cluster-dns/cluster-dns.js";
+import { openServiceInformers, type ServiceInformers } from "./cluster-dns/service-informers.js";
 
 /** Events expire from navarch-events after an hour (the gateway opens the bucket the same way). */
 const EVENT_TTL_MS = 60 * 60 * 1000;
@@ -48,6 +50,8 @@ export interface RunningAgent {
   watch: RuntimeWatch;
   /** Absent when NAVARCH_SERVICE_PROXY is off or the runtime cannot program the host's netfilter. */
   serviceProxy?: ServiceProxy | undefined;
+  /** Absent when NAVARCH_CLUSTER_DNS is off or the runtime has no pod network to serve (hollow nodes). */
+  clusterDns?: ClusterDns | undefined;
 }
 
 export async function run({ nc, logger, signal, options = {}, runtime, onReady }: RunParams): Promise<void> {
@@ -112,6 +116,7 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
     pullBackoff: { baseMs: o.imagePullBackoffBaseMs, maxMs: o.imagePullBackoffMaxMs },
     nodeAllocatable: allocatableOf(facts),
     now: Date.now,
+    podDns: async (pod) => clusterDns?.podDns(pod),
   };
   const newManager = () => new PodManager({ ctx, informer, reporter, runtimeName: info.name || "docker" });
   // Replaced by a fresh one after fencing (the closures below always reach the current one).
@@ -125,11 +130,23 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
     resync: () => manager.resync(),
   });
   let logs: LogsServer | undefined;
-  let serviceProxy: Awaited<ReturnType<typeof startServiceProxy>> | undefined;
+  let serviceProxy: ServiceProxy | undefined;
+  let serviceInformers: ServiceInformers | undefined;
+  let clusterDns: ClusterDns | undefined;
   const stopLogs = new AbortController();
   let nodeTimer: ReturnType<typeof setTimeout> | undefined;
   let fencing: { stop(): void } | undefined;
   try {
+    // One Service and one Endpoints watch, shared by the service proxy and the cluster DNS, and
+    // only when one of them runs. The DNS comes before the pods: a sandbox made from now on gets it.
+    const netfilter = o.serviceProxy ? runtime.hostNetfilter?.(node) : undefined;
+    const dns = o.clusterDns && (await clusterDnsPossible(runtime, o.clusterDnsAddress, logger));
+    if (netfilter || dns) serviceInformers = await openServiceInformers(nc, replicas, logger);
+    if (dns && serviceInformers) {
+      const { services, endpoints } = serviceInformers;
+      clusterDns = new ClusterDns({ domain: o.clusterDomain, address: o.clusterDnsAddress, upstreams: o.clusterDnsUpstreams, runtime, services, endpoints, logger });
+      clusterDns.start();
+    }
     await informer.start();
     await manager.start();
     watch.start();
@@ -141,9 +158,10 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
       signal: stopLogs.signal,
       findContainer: (namespace, name, uid, container, previous) => manager.findContainer(namespace, name, uid, container, previous),
     });
-    const netfilter = o.serviceProxy ? runtime.hostNetfilter?.(node) : undefined;
-    if (netfilter) {
-      serviceProxy = await startServiceProxy({ nc, node, nodeAddress: o.nodeAddress, netfilter, logger, replicas, resyncMs: o.serviceProxyResyncSeconds * 1000 });
+    if (netfilter && serviceInformers) {
+      const { services, endpoints } = serviceInformers;
+      serviceProxy = new ServiceProxy({ node, nodeAddress: o.nodeAddress, services, endpoints, netfilter, logger, resyncMs: o.serviceProxyResyncSeconds * 1000 });
+      serviceProxy.start();
     } else if (o.serviceProxy) {
       logger.debug({ node }, "the container runtime cannot program the host's netfilter: no service proxy on this node");
     }
@@ -160,7 +178,8 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
       reporter,
       recorder,
       watch,
-      serviceProxy: serviceProxy?.proxy,
+      serviceProxy,
+      clusterDns,
     });
 
     // The Node's registration is looked at again now and then (a Docker upgrade, a node deleted
@@ -213,7 +232,8 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
     informer.stop();
     await heartbeat.stop();
     stopLogs.abort();
-    await Promise.all([logs?.stop().catch(() => undefined), serviceProxy?.stop(), watch.stop(), reporter.stop(), recorder.stop()]);
+    await Promise.all([logs?.stop().catch(() => undefined), serviceProxy?.stop(), clusterDns?.stop(), watch.stop(), reporter.stop(), recorder.stop()]);
+    serviceInformers?.stop();
     logger.info({ node }, "node agent stopped; containers keep running");
   }
 }

@@ -4,7 +4,7 @@
 // ContainerDeps interfaces, which is what lets them be tested on simulated time.
 import type { ConfigMap, Container, Pod, Secret } from "@navarch/api";
 import type { Logger } from "@navarch/controller";
-import type { ContainerRuntime } from "@navarch/runtime";
+import type { ContainerRuntime, SandboxSpec } from "@navarch/runtime";
 import type { ResourceStore } from "@navarch/store";
 import type { EventRecorder } from "../events/recorder.js";
 import type { Prober } from "../probes/prober.js";
@@ -29,6 +29,8 @@ export interface AgentContext {
   pullBackoff: { baseMs: number; maxMs: number };
   nodeAllocatable: { cpuMillis: number; memoryBytes: number };
   now: () => number;
+  /** The DNS settings of a pod's sandbox (cluster DNS); absent or undefined: the runtime's default. */
+  podDns?: (pod: Pod) => Promise<SandboxSpec["dns"]>;
 }
 
 /** Stops and removes containers and sandboxes; ones already gone are fine. */
@@ -71,7 +73,10 @@ export function podDeps(ctx: AgentContext, current: () => Pod, prober: Prober): 
   const { runtime, logger } = ctx;
   return {
     now: ctx.now,
-    runSandbox: () => runtime.runSandbox(sandboxSpec(current(), ctx.node)),
+    runSandbox: async () => {
+      const dns = await ctx.podDns?.(current());
+      return runtime.runSandbox({ ...sandboxSpec(current(), ctx.node), ...(dns && { dns }) });
+    },
     stopSandbox: async (id) => {
       if (id) await runtime.stopSandbox(id);
     },

@@ -1,0 +1,40 @@
+// Where pods reach this node's DNS server: this process's own address on the pod network. Pure.
+//
+// - The agent on the host (all-in-one): the host's side of the pod bridge holds the network's
+//   gateway IP, and pods route to it directly.
+// - The agent in a container attached to the pod network (the e2e cluster's nodes): that
+//   container's IP on it.
+// Both are "the local interface address inside the pod network's subnet". An agent with none (in
+// a container not attached to the pod network, or driving a remote Docker engine) cannot serve
+// pods: then no cluster DNS, unless NAVARCH_CLUSTER_DNS_ADDRESS names an address.
+import type { NetworkInterfaceInfo } from "node:os";
+
+/** The first IPv4 address of a local interface inside `subnet` (a.b.c.d/n), if any. */
+export function localAddressIn(subnet: string, interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>): string | undefined {
+  const range = parseCidr(subnet);
+  if (!range) return undefined;
+  for (const name of Object.keys(interfaces).sort()) {
+    for (const info of interfaces[name] ?? []) {
+      if (info.family !== "IPv4" || info.internal) continue;
+      const ip = ipv4ToInt(info.address);
+      if (ip !== undefined && (ip & range.mask) >>> 0 === range.network) return info.address;
+    }
+  }
+  return undefined;
+}
+
+function parseCidr(cidr: string): { network: number; mask: number } | undefined {
+  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(cidr.trim());
+  if (!m) return undefined;
+  const base = ipv4ToInt(m[1]!);
+  const bits = Number(m[2]);
+  if (base === undefined || bits > 32) return undefined;
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return { network: (base & mask) >>> 0, mask };
+}
+
+function ipv4ToInt(ip: string): number | undefined {
+  const parts = ip.split(".").map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return undefined;
+  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+}
