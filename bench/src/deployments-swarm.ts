@@ -125,11 +125,12 @@ export async function closeSwarm(docker: Docker, s: SwarmSession, runId: string)
     } catch {
       // already out of it
     }
-    if (!s.gwbridgeBefore) {
+    // Leaving detaches the ingress sandbox from docker_gwbridge a little later: retry a while.
+    for (let i = 0; !s.gwbridgeBefore && i < 50 && (await networkExists(docker, GWBRIDGE)); i++) {
       await docker
         .getNetwork(GWBRIDGE)
         .remove()
-        .catch(() => undefined);
+        .catch(() => sleep(200));
     }
   }
 }

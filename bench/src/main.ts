@@ -23,6 +23,8 @@
 //                           arguments do the same: `npm run bench -- scheduler scale`. Default: all
 //                           four (quick mode: api and pods; the others' own smoke test runs them)
 //   NAVARCH_BENCH_PODS, NAVARCH_BENCH_RESTARTS, NAVARCH_BENCH_POD_ROUNDS: see pods.ts
+//   NAVARCH_BENCH_DEPLOY_REPLICAS, NAVARCH_BENCH_DEPLOY_ROUNDS: see deployments.ts (a 50-replica
+//                           Deployment vs raw Docker and a Swarm service; `npm run bench -- deployments`)
 //   NAVARCH_BENCH_SCHED_*, NAVARCH_BENCH_SCALE_*: see scheduler.ts (hollow nodes, pods bound/s)
 //                           and scale.ts (5,000 nodes / 150,000 pods, RSS, API p99)
 //
@@ -37,6 +39,7 @@ import { performance } from "node:perf_hooks";
 import { ClientPool, configMap, countItems, create, get, list } from "./client.js";
 import { cpuMs, disposeAll, machineBusyMs, rssBytes, startCluster } from "./cluster.js";
 import { closedLoop, openLoop, type PhaseResult } from "./load.js";
+import { cleanupDeployments, deploymentBenchConfig, runDeploymentBench, stopDeployments } from "./deployments.js";
 import { cleanupPods, podBenchConfig, runPodBench, stopPods } from "./pods.js";
 import { runScaleBench, scaleBenchConfig } from "./scale.js";
 import { stopAllHollow } from "./scale-harness.js";
@@ -138,8 +141,10 @@ async function main(): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     log(`${sig}: stopping`);
     stopPods();
+    stopDeployments();
     void Promise.all([stopAllHollow(), disposeAll()])
       .then(cleanupPods)
+      .then(cleanupDeployments)
       .finally(() => process.exit(130));
   };
   process.once("SIGINT", onSignal);
@@ -148,17 +153,19 @@ async function main(): Promise<number> {
   const parts = selectedParts(cfg.quick);
   const profArgs = cfg.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cfg.cpuProfDir] : [];
   const podCfg = parts.has("pods") ? podBenchConfig(cfg.quick, log, profArgs) : undefined;
+  const deploymentCfg = parts.has("deployments") ? deploymentBenchConfig(cfg.quick, log, profArgs) : undefined;
   const schedulerCfg = parts.has("scheduler") ? schedulerBenchConfig(cfg.quick, log, profArgs) : undefined;
   const scaleCfg = parts.has("scale") ? scaleBenchConfig(cfg.quick, log, profArgs) : undefined;
   let code = 0;
   if (parts.has("api")) code = await apiBench(cfg, log);
   if (podCfg) code = Math.max(code, await runPodBench(podCfg));
+  if (deploymentCfg) code = Math.max(code, await runDeploymentBench(deploymentCfg));
   if (schedulerCfg) code = Math.max(code, await runSchedulerBench(schedulerCfg));
   if (scaleCfg) code = Math.max(code, await runScaleBench(scaleCfg));
   return code;
 }
 
-const PARTS = ["api", "pods", "scheduler", "scale"] as const;
+const PARTS = ["api", "pods", "deployments", "scheduler", "scale"] as const;
 
 /** The parts named as arguments or in NAVARCH_BENCH_ONLY; by default all (quick: api and pods). */
 function selectedParts(quick: boolean): Set<string> {
