@@ -331,7 +331,13 @@ export function createPods(
     async (k) => {
       const i = first + k;
       sentAt[i] = Date.now();
-      await create(pool, benchPod(i, namespaces, nodeOf?.(i)));
+      try {
+        await create(pool, benchPod(i, namespaces, nodeOf?.(i)));
+      } catch (err) {
+        // Not counted as sent (the server may still have created it; then it counts as bound).
+        sentAt[i] = NaN;
+        throw err;
+      }
     },
     { concurrency: inFlight, durationMs: 24 * 3600_000, maxCount: count },
   );
