@@ -4,6 +4,8 @@
 //   private network navarch-e2e-<pid>-<random>
 //     nats           navarch/nats-server:dev   alias "nats"; 4222 published on 127.0.0.1
 //     control plane  navarch/control-plane:dev NAVARCH_NATS_URL=nats://nats:4222; 7443 on 127.0.0.1
+//                                              and the ingress 8080 on 127.0.0.1; also on the pod
+//                                              network, where the ingress reaches pod IPs
 //     node-1..N      navarch/node-agent:dev    NAVARCH_NODE_NAME=node-i, the host's Docker socket
 //                                              mounted: each is a distinct node driving the host's
 //                                              Docker, so its pods run as sibling containers
@@ -115,6 +117,8 @@ export interface Cluster {
   readonly token: string;
   /** NATS for the host, "nats://127.0.0.1:<port>". */
   readonly natsUrl: string;
+  /** The ingress controller's HTTP port on the host, "127.0.0.1:<port>". */
+  readonly ingressAddr: string;
   /** The Docker network of this cluster's pods. */
   readonly podNetwork: string;
   /** Where this cluster's Service cluster IPs and node ports come from. */
@@ -258,12 +262,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       .withName(`${networkName}-control-plane`)
       .withLabels({ [SERVICE_SLOT_LABEL]: String(slot) })
       .withNetwork(network)
-      .withEnvironment({ ...serviceRanges, ...opts.env, ...opts.controlPlaneEnv, NAVARCH_NATS_URL: "nats://nats:4222", NAVARCH_NODE_AGENT: "false" })
-      .withLoopbackPorts(7443)
+      .withEnvironment({ ...serviceRanges, NAVARCH_INGRESS_ADDR: "0.0.0.0:8080", ...opts.env, ...opts.controlPlaneEnv, NAVARCH_NATS_URL: "nats://nats:4222", NAVARCH_NODE_AGENT: "false" })
+      .withLoopbackPorts(7443, 8080)
       .withWaitStrategy(Wait.forLogMessage(/Navarch is ready: api=/))
       .withStartupTimeout(timeoutMs)
       .start();
     const apiAddr = `127.0.0.1:${controlPlane.getMappedPort(7443)}`;
+    const ingressAddr = `127.0.0.1:${controlPlane.getMappedPort(8080)}`;
+    await docker.getNetwork(podNetwork).connect({ Container: controlPlane.getId() });
     const natsUrl = `nats://127.0.0.1:${nats.getMappedPort(4222)}`;
 
     // The client config the control plane wrote, pointed at the published port.
@@ -306,6 +312,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       apiAddr,
       token,
       natsUrl,
+      ingressAddr,
       podNetwork,
       serviceClusterIPRange: serviceRanges.NAVARCH_SERVICE_CLUSTER_IP_RANGE,
       serviceNodePortRange: serviceRanges.NAVARCH_SERVICE_NODE_PORT_RANGE,
