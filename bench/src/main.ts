@@ -19,14 +19,16 @@
 //   NAVARCH_BENCH_CHANNELS  gRPC channels (HTTP/2 connections) the client spreads calls over
 //                           (default: 1 for creates, 4 for reads; see CREATE_CHANNELS)
 //   NAVARCH_BENCH_CPU_PROF  a directory: run the all-in-one(s) with --cpu-prof into it
-//   NAVARCH_BENCH_ONLY      api | pods | scheduler | scale (comma-separated): run those parts only;
+//   NAVARCH_BENCH_ONLY      api | pods | scheduler | scale | services (comma-separated): run those only;
 //                           arguments do the same: `npm run bench -- scheduler scale`. Default: all
-//                           four (quick mode: api and pods; the others' own smoke test runs them)
+//                           five (quick mode: api and pods; the others' own smoke test runs them)
 //   NAVARCH_BENCH_PODS, NAVARCH_BENCH_RESTARTS, NAVARCH_BENCH_POD_ROUNDS: see pods.ts
 //   NAVARCH_BENCH_DEPLOY_REPLICAS, NAVARCH_BENCH_DEPLOY_ROUNDS: see deployments.ts (a 50-replica
 //                           Deployment vs raw Docker and a Swarm service; `npm run bench -- deployments`)
 //   NAVARCH_BENCH_SCHED_*, NAVARCH_BENCH_SCALE_*: see scheduler.ts (hollow nodes, pods bound/s)
 //                           and scale.ts (5,000 nodes / 150,000 pods, RSS, API p99)
+//   NAVARCH_BENCH_SVC_*:    see services.ts (wrk through a Service vs straight to the pod;
+//                           part "services": `npm run bench -- services`)
 //
 // The load generator shares this machine (2 cores) with the control plane, so the bench reports
 // for every phase its own CPU and event-loop delay, the CPU of the all-in-one, of nats-server and
@@ -44,6 +46,7 @@ import { cleanupPods, podBenchConfig, runPodBench, stopPods } from "./pods.js";
 import { runScaleBench, scaleBenchConfig } from "./scale.js";
 import { stopAllHollow } from "./scale-harness.js";
 import { runSchedulerBench, schedulerBenchConfig } from "./scheduler.js";
+import { cleanupServices, runServiceBench, serviceBenchConfig } from "./services.js";
 import { mib, ms, percent, rate, RESULT_HEADERS, table } from "./report.js";
 
 /**
@@ -145,6 +148,7 @@ async function main(): Promise<number> {
     void Promise.all([stopAllHollow(), disposeAll()])
       .then(cleanupPods)
       .then(cleanupDeployments)
+      .then(cleanupServices)
       .finally(() => process.exit(130));
   };
   process.once("SIGINT", onSignal);
@@ -156,16 +160,18 @@ async function main(): Promise<number> {
   const deploymentCfg = parts.has("deployments") ? deploymentBenchConfig(cfg.quick, log, profArgs) : undefined;
   const schedulerCfg = parts.has("scheduler") ? schedulerBenchConfig(cfg.quick, log, profArgs) : undefined;
   const scaleCfg = parts.has("scale") ? scaleBenchConfig(cfg.quick, log, profArgs) : undefined;
+  const servicesCfg = parts.has("services") ? serviceBenchConfig(cfg.quick, log, profArgs) : undefined;
   let code = 0;
   if (parts.has("api")) code = await apiBench(cfg, log);
   if (podCfg) code = Math.max(code, await runPodBench(podCfg));
   if (deploymentCfg) code = Math.max(code, await runDeploymentBench(deploymentCfg));
   if (schedulerCfg) code = Math.max(code, await runSchedulerBench(schedulerCfg));
   if (scaleCfg) code = Math.max(code, await runScaleBench(scaleCfg));
+  if (servicesCfg) code = Math.max(code, await runServiceBench(servicesCfg));
   return code;
 }
 
-const PARTS = ["api", "pods", "deployments", "scheduler", "scale"] as const;
+const PARTS = ["api", "pods", "deployments", "scheduler", "scale", "services"] as const;
 
 /** The parts named as arguments or in NAVARCH_BENCH_ONLY; by default all (quick: api and pods). */
 function selectedParts(quick: boolean): Set<string> {
