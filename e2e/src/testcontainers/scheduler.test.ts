@@ -116,7 +116,7 @@ describe("scheduler, default profile (spread)", { skip, timeout: 600_000 }, () =
     async () => {
       cluster = await startCluster({ nodes: 2, nodeNamePrefix: "sch-", nodeEnv: NODE_ENV });
     },
-    { timeout: 180_000 },
+    { timeout: 300_000 },
   );
 
   it("1. a pod too big for any node is Unschedulable with the counted reasons, shown by navctl describe pod", { timeout: 120_000 }, async () => {
@@ -191,7 +191,7 @@ describe("scheduler, binpack profile", { skip, timeout: 600_000 }, () => {
       await stopAllClusters(); // one cluster at a time on this machine
       cluster = await startCluster({ nodes: 2, nodeNamePrefix: "sch-bp-", nodeEnv: NODE_ENV, controlPlaneEnv: { NAVARCH_SCHEDULER_PROFILE: "binpack" } });
     },
-    { timeout: 180_000 },
+    { timeout: 300_000 },
   );
 
   it("4. pods with requests pack onto one node", { timeout: 180_000 }, async () => {
