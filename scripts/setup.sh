@@ -4,7 +4,7 @@
 # under 2 s. Target: Debian 12 as root, Go at /usr/local/go/bin, npm with any Node >= 20.
 #
 #   bash scripts/setup.sh          npm packages (Node 24 comes from the `node` devDependency), nats-server
-#   bash scripts/setup.sh --test   also the nats CLI, python grpcio/grpcio-tools/pytest, Docker, busybox-static
+#   bash scripts/setup.sh --test   also the nats CLI, python grpcio/grpcio-tools/pytest, Docker, busybox-static, wrk
 #
 # Env: NAVARCH_TOOLS (default ~/.navarch/tools/bin) is where nats-server and nats are built to.
 set -euo pipefail
@@ -184,6 +184,10 @@ EOF
   if command -v dpkg-query >/dev/null && ! deb_installed busybox-static; then
     say "installing busybox-static (apt-get; static binary for locally built images)"
     apt_install busybox-static || warn "could not install busybox-static"
+  fi
+  if ! command -v wrk >/dev/null; then
+    say "installing wrk (apt-get; load tool of npm run bench -- services)"
+    apt_install wrk || warn "could not install wrk; the services benchmark will skip"
   fi
 fi
 
