@@ -2,6 +2,7 @@ export * from "./errors.js";
 export * from "./kinds.js";
 export * from "./labels.js";
 export * from "./names.js";
+export * from "./placement.js";
 export * from "./quantity.js";
 export * from "./schema.js";
 export * from "./manifest.js";
