@@ -6,7 +6,9 @@
 // tolerations for them with the gateway's tolerationSeconds, so the taint eviction controller
 // moves it off a lost node after that long (docs/adr/0006-fencing-and-eviction.md). As in
 // Kubernetes this runs on create and update, so an update that leaves them out does not remove them.
-import { PodSpec, type FieldError, type Pod, type Toleration } from "@navarch/api";
+// The defaults live in @navarch/api (placement.ts): the replication controllers apply the same ones
+// to the pods they write straight to the store.
+import { addDefaultTolerations, DEFAULT_TOLERATION_SECONDS, PodSpec, requestsFromLimits, type FieldError, type Pod, type Toleration } from "@navarch/api";
 import { isDeepStrictEqual } from "node:util";
 import { forbidden, invalid } from "./errors.js";
 import type { KindRules } from "./index.js";
@@ -16,25 +18,9 @@ const UPDATE_FORBIDDEN =
   "pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, " +
   "`spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations)";
 
-export const TAINT_NOT_READY = "node.kubernetes.io/not-ready";
-export const TAINT_UNREACHABLE = "node.kubernetes.io/unreachable";
-/** Seconds a pod stays bound to a not-ready / unreachable node (Kubernetes: 300; here the aim is a lost node's pods running elsewhere within 10 s). */
-export const DEFAULT_TOLERATION_SECONDS = 2;
-
 export interface PodDefaults {
   defaultNotReadyTolerationSeconds?: number | undefined;
   defaultUnreachableTolerationSeconds?: number | undefined;
-}
-
-/** Adds the not-ready / unreachable NoExecute tolerations a pod lacks (an empty key or effect covers them). */
-export function addDefaultTolerations(spec: PodSpec, notReadySeconds: number, unreachableSeconds: number): void {
-  const covers = (key: string) => spec.tolerations.some((t) => (t.key === key || t.key === "") && (t.effect === "NoExecute" || t.effect === ""));
-  for (const [key, seconds] of [
-    [TAINT_NOT_READY, notReadySeconds],
-    [TAINT_UNREACHABLE, unreachableSeconds],
-  ] as const) {
-    if (!covers(key)) spec.tolerations.push({ key, operator: "Exists", value: "", effect: "NoExecute", tolerationSeconds: seconds });
-  }
 }
 
 export function podRulesWith(defaults: PodDefaults = {}): KindRules<Pod> {
@@ -54,14 +40,8 @@ export const podRules: KindRules<Pod> = {
   default(pod) {
     pod.spec ??= PodSpec.fromPartial({});
     defaultPodSpec(pod.spec);
-    // As in Kubernetes (for pods, not templates): a limit without a request requests the limit,
-    // so the scheduler packs by what the container may actually use.
-    for (const c of [...pod.spec.initContainers, ...pod.spec.containers]) {
-      if (!c.resources) continue;
-      for (const [name, limit] of Object.entries(c.resources.limits)) {
-        if (!(name in c.resources.requests)) c.resources.requests[name] = limit;
-      }
-    }
+    // For pods, not templates (the replication controllers do the same for the pods they create).
+    requestsFromLimits(pod.spec);
   },
 
   validate(pod) {
