@@ -7,6 +7,4 @@ export function evictionMessage(namespace: string, name: string): string {
   return `Marking for deletion Pod ${namespace}/${name}`;
 }
 
-/** The taint that makes an eviction a force deletion: the node's agent cannot confirm a graceful one. */
-export const TAINT_UNREACHABLE = "node.kubernetes.io/unreachable";
 export const NO_EXECUTE = "NoExecute";

@@ -1,12 +1,11 @@
-import { KINDS, type Node, type Pod, type Taint, type Toleration } from "@navarch/api";
+import { KINDS, TAINT_NOT_READY, TAINT_UNREACHABLE, type Node, type Pod, type Taint, type Toleration } from "@navarch/api";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { reconcile } from "./reconcile.js";
-import { toleratedSeconds, tolerates } from "./tolerations.js";
 
 const now = new Date("2026-11-22T10:00:10Z");
-const UNREACHABLE = "node.kubernetes.io/unreachable";
-const NOT_READY = "node.kubernetes.io/not-ready";
+const UNREACHABLE = TAINT_UNREACHABLE;
+const NOT_READY = TAINT_NOT_READY;
 const taint = (key: string, timeAdded = "2026-11-22T10:00:09Z", effect = "NoExecute", value = ""): Taint => ({ key, value, effect, timeAdded });
 const node = (...taints: Taint[]): Node => KINDS.Node.codec.fromPartial({ metadata: { name: "n1" }, spec: { taints } });
 const tol = (key: string, seconds?: number, operator = "Exists", effect = "NoExecute", value = ""): Toleration => ({ key, operator, value, effect, tolerationSeconds: seconds });
@@ -52,16 +51,3 @@ for (const row of rows) {
     assert.equal(got, row.want, JSON.stringify(plan));
   });
 }
-
-test("toleration matching as Kubernetes: effect, Exists, Equal with value", () => {
-  const t = taint("dedicated", undefined, "NoExecute", "db");
-  assert.equal(tolerates(tol("dedicated", undefined, "Equal", "NoExecute", "db"), t), true);
-  assert.equal(tolerates(tol("dedicated", undefined, "", "NoExecute", "db"), t), true, "empty operator is Equal");
-  assert.equal(tolerates(tol("dedicated", undefined, "Equal", "NoExecute", "web"), t), false);
-  assert.equal(tolerates(tol("dedicated", undefined, "Exists", ""), t), true, "empty effect matches every effect");
-  assert.equal(tolerates(tol("dedicated", undefined, "Exists", "NoSchedule"), t), false);
-  assert.equal(tolerates(tol("other"), t), false);
-  assert.equal(toleratedSeconds([], t), 0);
-  assert.equal(toleratedSeconds([tol("dedicated")], t), Infinity);
-  assert.equal(toleratedSeconds([tol("dedicated"), tol("", 7)], t), 7);
-});

@@ -11,9 +11,8 @@
 //     so the pod is force-deleted. That is safe only because an agent that lost its lease has
 //     fenced itself - stopped its containers - before the toleration runs out (docs/adr/0006).
 //   - A pod already terminating on a reachable node is left to its agent.
-import type { Node, Pod, Taint } from "@navarch/api";
-import { NO_EXECUTE, TAINT_UNREACHABLE } from "./reasons.js";
-import { toleratedSeconds } from "./tolerations.js";
+import { TAINT_UNREACHABLE, toleratedSeconds, type Node, type Pod, type Taint } from "@navarch/api";
+import { NO_EXECUTE } from "./reasons.js";
 
 export type EvictionPlan =
   | { type: "none"; why: string }
