@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { localAddressIn } from "./address.js";
+import { isLocalAddress, localAddressIn } from "./address.js";
 
 describe("the DNS server's address", () => {
   const lo = { address: "127.0.0.1", netmask: "255.0.0.0", family: "IPv4", mac: "00:00:00:00:00:00", internal: true, cidr: "127.0.0.1/8" } as const;
@@ -18,5 +18,10 @@ describe("the DNS server's address", () => {
   test("not on the pod network (a container not attached, a remote engine): none", () => {
     assert.equal(localAddressIn("172.25.0.0/16", { lo: [lo], eth0: [iface("172.18.0.4", 16)] }), undefined);
     assert.equal(localAddressIn("not a subnet", { eth0: [iface("172.25.0.1", 16)] }), undefined);
+  });
+
+  test("an address of this machine is local; one of no interface here is not", async () => {
+    assert.equal(await isLocalAddress("127.0.0.1"), true);
+    assert.equal(await isLocalAddress("203.0.113.77"), false, "TEST-NET-3 is on no interface here");
   });
 });

@@ -1,12 +1,16 @@
-// Where pods reach this node's DNS server: this process's own address on the pod network. Pure.
+// Where pods reach this node's DNS server: this process's own address on the pod network.
 //
 // - The agent on the host (all-in-one): the host's side of the pod bridge holds the network's
 //   gateway IP, and pods route to it directly.
 // - The agent in a container attached to the pod network (the e2e cluster's nodes): that
 //   container's IP on it.
-// Both are "the local interface address inside the pod network's subnet". An agent with none (in
-// a container not attached to the pod network, or driving a remote Docker engine) cannot serve
-// pods: then no cluster DNS, unless NAVARCH_CLUSTER_DNS_ADDRESS names an address.
+// Both are "the local interface address inside the pod network's subnet". But Node lists only
+// interfaces that are up and running, and a bridge without a pod attached is down: so on the host
+// the gateway is also tried by binding to it (an address of this machine binds, down or not). An
+// agent with neither (in a container not attached to the pod network, or driving a remote Docker
+// engine) cannot serve pods: then no cluster DNS, unless NAVARCH_CLUSTER_DNS_ADDRESS names one.
+import dgram from "node:dgram";
+import { isIPv6 } from "node:net";
 import type { NetworkInterfaceInfo } from "node:os";
 
 /** The first IPv4 address of a local interface inside `subnet` (a.b.c.d/n), if any. */
@@ -21,6 +25,21 @@ export function localAddressIn(subnet: string, interfaces: NodeJS.Dict<NetworkIn
     }
   }
   return undefined;
+}
+
+/** Whether `ip` is an address of this machine (of this network namespace): it can be bound. */
+export function isLocalAddress(ip: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket(isIPv6(ip) ? "udp6" : "udp4");
+    socket.once("error", () => {
+      socket.close();
+      resolve(false);
+    });
+    socket.bind(0, ip, () => {
+      socket.close();
+      resolve(true);
+    });
+  });
 }
 
 function parseCidr(cidr: string): { network: number; mask: number } | undefined {

@@ -15,7 +15,7 @@ import type { Informer } from "@navarch/store";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { networkInterfaces } from "node:os";
-import { localAddressIn } from "./address.js";
+import { isLocalAddress, localAddressIn } from "./address.js";
 import { Forwarder, nameserversOf, parseUpstreams, type Upstream } from "./forward.js";
 import { podDns, type PodDns } from "./pod-dns.js";
 import { DnsServer } from "./server.js";
@@ -151,7 +151,10 @@ export class ClusterDns {
 
   private async detect(): Promise<string | undefined> {
     const network = await this.o.runtime.podNetwork?.();
-    return network ? localAddressIn(network.subnet, networkInterfaces()) : undefined;
+    if (!network) return undefined;
+    const attached = localAddressIn(network.subnet, networkInterfaces());
+    if (attached) return attached;
+    return network.gateway && (await isLocalAddress(network.gateway)) ? network.gateway : undefined;
   }
 
   private makeForwarder(ownAddress: string): Forwarder | undefined {
