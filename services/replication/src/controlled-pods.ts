@@ -1,8 +1,20 @@
-// Creating and deleting the pods of a controller (DaemonSet, Job): the pod made from the owner's
-// template with its controller ownerReference, creations in slow-start batches, and deletions
-// the way the gateway deletes a pod. Every write is a create or a compare-and-swap update, and
+// Creating and deleting the pods of a controller (ReplicaSet, DaemonSet, Job): the pod made from
+// the owner's template with its controller ownerReference and the gateway's pod defaults,
+// creations in slow-start batches, and deletions the way the gateway deletes a pod. Every write is a create or a compare-and-swap update, and
 // each written revision is reported (for the expectations of the next pass).
-import { AlreadyExistsError, ConflictError, KINDS, NotFoundError, type ObjectMeta, type OwnerReference, type Pod, type PodTemplateSpec } from "@navarch/api";
+import {
+  addDefaultTolerations,
+  AlreadyExistsError,
+  ConflictError,
+  DEFAULT_TOLERATION_SECONDS,
+  KINDS,
+  NotFoundError,
+  requestsFromLimits,
+  type ObjectMeta,
+  type OwnerReference,
+  type Pod,
+  type PodTemplateSpec,
+} from "@navarch/api";
 import type { ResourceStore } from "@navarch/store";
 import { timestamp } from "@navarch/store";
 import { randomUUID } from "node:crypto";
@@ -28,6 +40,21 @@ export function controllerReference(apiVersion: string, kind: string, meta: Obje
   return { apiVersion, kind, name: meta.name, uid: meta.uid, controller: true, blockOwnerDeletion: true };
 }
 
+/**
+ * The pod defaults the gateway gives a client's pod that a pod made here must get too, since it
+ * is written straight to the store: the tolerationSeconds of the not-ready / unreachable NoExecute
+ * tolerations (the replication service's options, the same as the gateway's).
+ */
+export interface PodDefaults {
+  notReadyTolerationSeconds: number;
+  unreachableTolerationSeconds: number;
+}
+
+export const DEFAULT_POD_DEFAULTS: PodDefaults = {
+  notReadyTolerationSeconds: DEFAULT_TOLERATION_SECONDS,
+  unreachableTolerationSeconds: DEFAULT_TOLERATION_SECONDS,
+};
+
 export interface NewPod {
   namespace: string;
   name: string;
@@ -38,12 +65,20 @@ export interface NewPod {
   labels?: Record<string, string>;
   /** Changes to the template's spec (a daemon pod's nodeName and tolerations). */
   spec?: Partial<Pod["spec"]>;
+  defaults: PodDefaults;
 }
 
-/** A Pod as the gateway would store it (server-managed metadata filled, status Pending). */
+/**
+ * A Pod as the gateway would store it: server-managed metadata filled, status Pending, and the
+ * gateway's pod defaults - requests from limits (the scheduler packs by them) and the default
+ * not-ready / unreachable tolerations (without them the taint eviction controller would evict the
+ * pod the moment its node is lost). The defaults come after `spec`, so tolerations given there
+ * (a daemon pod's, without seconds) count as covering those taints.
+ */
 export function podFromTemplate(p: NewPod): Pod {
   const t = p.template;
-  return KINDS.Pod.codec.fromPartial({
+  // fromPartial copies deeply: the defaults below never touch the owner's cached template.
+  const pod = KINDS.Pod.codec.fromPartial({
     apiVersion: "v1",
     kind: "Pod",
     metadata: {
@@ -60,6 +95,9 @@ export function podFromTemplate(p: NewPod): Pod {
     spec: { ...(t?.spec ?? {}), ...(p.spec ?? {}) },
     status: { phase: "Pending" },
   });
+  requestsFromLimits(pod.spec!);
+  addDefaultTolerations(pod.spec!, p.defaults.notReadyTolerationSeconds, p.defaults.unreachableTolerationSeconds);
+  return pod;
 }
 
 export interface CreateResult {

@@ -50,6 +50,8 @@ function startReplication(): void {
       retryPeriodSeconds: 1,
       leaderElectIdentity: "replication-dsj-test",
       jobPodFailureBackoffSeconds: 1,
+      defaultNotReadyTolerationSeconds: 4,
+      defaultUnreachableTolerationSeconds: 6,
     },
   });
   running = { abort, done };
@@ -206,7 +208,9 @@ describe("DaemonSet controller (real NATS)", () => {
     assert.equal(pod.metadata!.ownerReferences[0]!.controller, true);
     assert.equal(pod.metadata!.ownerReferences[0]!.blockOwnerDeletion, true);
     assert.match(pod.metadata!.labels[REVISION_HASH_LABEL]!, /^[0-9a-f]{10}$/);
-    assert.ok(pod.spec!.tolerations.some((t) => t.key === "node.kubernetes.io/unreachable" && t.effect === "NoExecute" && t.tolerationSeconds === undefined));
+    // Its own not-ready / unreachable tolerations (for ever) and none of the defaults with seconds.
+    const noExecute = pod.spec!.tolerations.filter((t) => t.effect === "NoExecute").map((t) => `${t.key}:${t.tolerationSeconds ?? "-"}`);
+    assert.deepEqual(noExecute, ["node.kubernetes.io/not-ready:-", "node.kubernetes.io/unreachable:-"]);
 
     await waitFor("status: 2 desired, 2 available", async () => {
       const s = (await daemonSets.get("default", "agent"))?.status;
@@ -269,6 +273,11 @@ describe("Job controller (real NATS)", () => {
     assert.equal(podsOf(uid).filter((p) => p.status?.phase === "Succeeded").length, 3, "exactly 3 pods ran");
     assert.ok((peakActive.get(uid) ?? 0) <= 2, `at most 2 active at once (saw ${peakActive.get(uid)})`);
     assert.ok(podsOf(uid).every((p) => /^three-[a-z0-9]{5}$/.test(p.metadata!.name)));
+    // The gateway's pod defaults with this service's seconds (the pods are not written through the gateway).
+    for (const p of podsOf(uid)) {
+      const noExecute = p.spec!.tolerations.filter((t) => t.effect === "NoExecute").map((t) => `${t.key}:${t.tolerationSeconds ?? "-"}`);
+      assert.deepEqual(noExecute, ["node.kubernetes.io/not-ready:4", "node.kubernetes.io/unreachable:6"]);
+    }
   });
 
   test("restarted mid-way, it carries on from the pods it finds: no extra pod, none missing", async () => {

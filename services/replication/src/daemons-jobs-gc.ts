@@ -5,6 +5,7 @@
 import { KINDS, type DaemonSet, type Job, type Namespace, type Node, type Pod } from "@navarch/api";
 import { ObjectEventRecorder, type Controller, type Logger, type SharedInformers } from "@navarch/controller";
 import type { Informer } from "@navarch/store";
+import type { PodDefaults } from "./controlled-pods.js";
 import { daemonSetController } from "./daemonset/controller.js";
 import { COMPONENT as DAEMONSET_COMPONENT } from "./daemonset/reasons.js";
 import { garbageCollector } from "./garbage-collector/controller.js";
@@ -20,6 +21,7 @@ export interface DaemonsJobsGcOptions {
   jobPodFailureBackoffSeconds: number;
   jobPodFailureBackoffMaxSeconds: number;
   garbageCollectorWorkers: number;
+  podDefaults: PodDefaults;
 }
 
 export async function prepareDaemonsJobsGc(shared: SharedInformers, logger: Logger, o: DaemonsJobsGcOptions): Promise<() => Controller[]> {
@@ -38,8 +40,8 @@ export async function prepareDaemonsJobsGc(shared: SharedInformers, logger: Logg
   const jobEvents = new ObjectEventRecorder({ store: events, component: JOB_COMPONENT, logger });
   const backoff = { baseMs: o.jobPodFailureBackoffSeconds * 1000, maxMs: o.jobPodFailureBackoffMaxSeconds * 1000 };
   return () => [
-    daemonSetController({ informers: { daemonSets, pods, nodes, namespaces }, podIndex, events: daemonSetEvents, workers: o.daemonSetWorkers, logger }),
-    jobController({ informers: { jobs, pods, namespaces }, podIndex, events: jobEvents, workers: o.jobWorkers, backoff, logger }),
+    daemonSetController({ informers: { daemonSets, pods, nodes, namespaces }, podIndex, events: daemonSetEvents, workers: o.daemonSetWorkers, podDefaults: o.podDefaults, logger }),
+    jobController({ informers: { jobs, pods, namespaces }, podIndex, events: jobEvents, workers: o.jobWorkers, backoff, podDefaults: o.podDefaults, logger }),
     garbageCollector({ byKind, index: dependents, workers: o.garbageCollectorWorkers, logger }),
   ];
 }

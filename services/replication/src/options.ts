@@ -1,6 +1,7 @@
 // The replication service's options, declared once (env var, default, doc).
 import { asBool, asInt, option } from "@navarch/config";
 import { LEADER_ELECTION_OPTIONS } from "@navarch/controller";
+import { DEFAULT_TOLERATION_SECONDS } from "@navarch/api";
 
 export const REPLICATION_OPTIONS = {
   ...LEADER_ELECTION_OPTIONS,
@@ -12,6 +13,10 @@ export const REPLICATION_OPTIONS = {
   jobPodFailureBackoffSeconds: option("NAVARCH_JOB_POD_FAILURE_BACKOFF_SECONDS", 10, asInt, "a Job waits this long after its first failed pod before a replacement, doubling with each failure (Kubernetes: 10)"),
   jobPodFailureBackoffMaxSeconds: option("NAVARCH_JOB_POD_FAILURE_BACKOFF_MAX_SECONDS", 360, asInt, "the longest that wait gets (Kubernetes: 360)"),
   garbageCollectorWorkers: option("NAVARCH_GC_WORKERS", 4, asInt, "objects the garbage collector handles at once"),
+  // The same options as the gateway's (same names, same meaning): the pods the controllers create
+  // are written straight to the store and get the gateway's pod defaults here.
+  defaultNotReadyTolerationSeconds: option<number>("NAVARCH_DEFAULT_NOT_READY_TOLERATION_SECONDS", DEFAULT_TOLERATION_SECONDS, asInt, "tolerationSeconds of the node.kubernetes.io/not-ready:NoExecute toleration added to pods without one"),
+  defaultUnreachableTolerationSeconds: option<number>("NAVARCH_DEFAULT_UNREACHABLE_TOLERATION_SECONDS", DEFAULT_TOLERATION_SECONDS, asInt, "tolerationSeconds of the node.kubernetes.io/unreachable:NoExecute toleration added to pods without one: how long a lost node's pods wait before they are evicted"),
 };
 
 export type ReplicationOptions = {

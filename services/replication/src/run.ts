@@ -34,8 +34,9 @@ export async function run({ nc, logger, signal, options = {}, shared }: RunParam
     shared,
     kvReplicas: options.kvReplicas,
     prepare: async (informers) => {
-      const rollouts = await prepareRollouts(informers, logger, o);
-      const daemonsJobsGc = await prepareDaemonsJobsGc(informers, logger, o);
+      const podDefaults = { notReadyTolerationSeconds: o.defaultNotReadyTolerationSeconds, unreachableTolerationSeconds: o.defaultUnreachableTolerationSeconds };
+      const rollouts = await prepareRollouts(informers, logger, { ...o, podDefaults });
+      const daemonsJobsGc = await prepareDaemonsJobsGc(informers, logger, { ...o, podDefaults });
       return () => [...rollouts(), ...daemonsJobsGc()];
     },
   });

@@ -14,7 +14,7 @@
 import { ConflictError, fromLabelSelector, matches, NotFoundError, type DaemonSet, type DaemonSetStatus, type Pod } from "@navarch/api";
 import type { InvolvedObject, Logger, ObjectEventRecorder } from "@navarch/controller";
 import type { Informer, ResourceStore } from "@navarch/store";
-import { controllerReference, createPods, deletePod, forEachLimited, isNameClash, podFromTemplate, podName } from "../controlled-pods.js";
+import { controllerReference, createPods, deletePod, forEachLimited, isNameClash, podFromTemplate, podName, type PodDefaults } from "../controlled-pods.js";
 import type { Deleted, Expectations } from "../replicaset/expectations.js";
 import { controllerRef, isActive } from "../replicaset/pod-state.js";
 import { daemonTolerations } from "./nodes.js";
@@ -29,6 +29,7 @@ export interface ApplyDeps {
   logger: Logger;
   now: () => Date;
   suffix?: () => string;
+  podDefaults: PodDefaults;
 }
 
 const DELETE_CONCURRENCY = 32;
@@ -38,8 +39,12 @@ export function involved(ds: DaemonSet): InvolvedObject {
   return { kind: "DaemonSet", apiVersion: "apps/v1", namespace: m.namespace, name: m.name, uid: m.uid };
 }
 
-/** The daemon pod for one node. */
-export function daemonPod(ds: DaemonSet, node: string, name: string, now: Date): Pod {
+/**
+ * The daemon pod for one node. Its own NoExecute tolerations of not-ready and unreachable (no
+ * seconds: it stays for ever) are in place before podFromTemplate's defaults, which therefore add
+ * none with seconds.
+ */
+export function daemonPod(ds: DaemonSet, node: string, name: string, now: Date, defaults: PodDefaults): Pod {
   const template = ds.spec?.template;
   return podFromTemplate({
     namespace: ds.metadata!.namespace,
@@ -49,6 +54,7 @@ export function daemonPod(ds: DaemonSet, node: string, name: string, now: Date):
     now,
     labels: { [REVISION_HASH_LABEL]: templateHash(ds) },
     spec: { nodeName: node, tolerations: daemonTolerations(template?.spec?.tolerations ?? []) },
+    defaults,
   });
 }
 
@@ -69,7 +75,7 @@ export async function applyPlan(ds: DaemonSet, plan: Plan, deps: ApplyDeps): Pro
     await claim(ds, plan, deps, wrote);
     if (plan.create.length > 0) {
       const now = deps.now();
-      const pods = plan.create.map((node) => daemonPod(ds, node, podName(ds.metadata!.name, deps.suffix), now));
+      const pods = plan.create.map((node) => daemonPod(ds, node, podName(ds.metadata!.name, deps.suffix), now, deps.podDefaults));
       const r = await createPods(deps.pods, pods, wrote);
       result.created = r.created.length;
       for (const p of r.created) deps.events.record(involved(ds), "Normal", SuccessfulCreate, `Created pod: ${p.metadata!.name}`);

@@ -1,7 +1,7 @@
 import { KINDS, type Node, type PodSpec } from "@navarch/api";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { daemonTolerations, DAEMON_TOLERATIONS, placement, tolerates } from "./nodes.js";
+import { daemonTolerations, DAEMON_TOLERATIONS, placement } from "./nodes.js";
 
 function node(name: string, labels: Record<string, string> = {}, spec: Record<string, unknown> = {}): Node {
   return KINDS.Node.codec.fromPartial({ metadata: { name, labels }, spec });
@@ -94,11 +94,4 @@ test("daemonTolerations adds the daemon tolerations once, keeping the pod's own"
     ],
   );
   assert.ok(got.slice(1).every((t) => t.operator === "Exists" && t.tolerationSeconds === undefined));
-});
-
-test("tolerates: an empty key with Exists tolerates everything; effect must match when given", () => {
-  const taint = { key: "a", value: "b", effect: "NoSchedule", timeAdded: "" };
-  assert.ok(tolerates({ key: "", operator: "Exists", value: "", effect: "" }, taint));
-  assert.ok(!tolerates({ key: "a", operator: "Exists", value: "", effect: "NoExecute" }, taint));
-  assert.ok(tolerates({ key: "a", operator: "", value: "b", effect: "" }, taint), "an empty operator is Equal");
 });

@@ -4,6 +4,7 @@
 import { KINDS, type Deployment, type Namespace, type Pod, type ReplicaSet } from "@navarch/api";
 import { ObjectEventRecorder, type Controller, type Logger, type SharedInformers } from "@navarch/controller";
 import type { Informer } from "@navarch/store";
+import type { PodDefaults } from "../controlled-pods.js";
 import { replicaSetController } from "../replicaset/controller.js";
 import { OwnerIndex } from "../replicaset/owner-index.js";
 import { COMPONENT as RS_COMPONENT } from "../replicaset/reasons.js";
@@ -13,6 +14,7 @@ import { COMPONENT as DEPLOYMENT_COMPONENT } from "./reasons.js";
 export interface RolloutOptions {
   replicaSetWorkers: number;
   deploymentWorkers: number;
+  podDefaults: PodDefaults;
 }
 
 export async function prepareRollouts(shared: SharedInformers, logger: Logger, o: RolloutOptions): Promise<() => Controller[]> {
@@ -34,6 +36,7 @@ export async function prepareRollouts(shared: SharedInformers, logger: Logger, o
       podIndex,
       events: rsEvents,
       workers: o.replicaSetWorkers,
+      podDefaults: o.podDefaults,
       logger,
     }),
     deploymentController({

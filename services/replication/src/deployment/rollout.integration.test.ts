@@ -41,7 +41,14 @@ function startReplication(): void {
     logger: quiet,
     signal: abort.signal,
     // The same identity as the last run: a restarted replication service takes its lease back at once.
-    options: { leaseDurationSeconds: 3, renewDeadlineSeconds: 2, retryPeriodSeconds: 1, leaderElectIdentity: "replication-test" },
+    options: {
+      leaseDurationSeconds: 3,
+      renewDeadlineSeconds: 2,
+      retryPeriodSeconds: 1,
+      leaderElectIdentity: "replication-test",
+      defaultNotReadyTolerationSeconds: 4,
+      defaultUnreachableTolerationSeconds: 6,
+    },
   });
   running = { abort, done };
 }
@@ -188,6 +195,9 @@ describe("replica sets (real NATS)", () => {
       assert.deepEqual(p.metadata!.ownerReferences, [
         { apiVersion: "apps/v1", kind: "ReplicaSet", name: "plain", uid: rs.metadata!.uid, controller: true, blockOwnerDeletion: true },
       ]);
+      // The gateway's pod defaults with this service's seconds (the pods are not written through the gateway).
+      const noExecute = p.spec!.tolerations.filter((t) => t.effect === "NoExecute").map((t) => `${t.key}:${t.tolerationSeconds ?? "-"}`);
+      assert.deepEqual(noExecute, ["node.kubernetes.io/not-ready:4", "node.kubernetes.io/unreachable:6"]);
     }
     const status = await waitFor("status", async () => {
       const s = (await replicaSets.get("default", "plain"))?.status;

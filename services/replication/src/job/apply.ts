@@ -6,7 +6,7 @@
 import { NotFoundError, type Job, type JobStatus, type Pod } from "@navarch/api";
 import type { InvolvedObject, Logger, ObjectEventRecorder } from "@navarch/controller";
 import { requestDeletion, type Informer, type ResourceStore } from "@navarch/store";
-import { controllerReference, createPods, deletePod, forEachLimited, isNameClash, podFromTemplate, podName } from "../controlled-pods.js";
+import { controllerReference, createPods, deletePod, forEachLimited, isNameClash, podFromTemplate, podName, type PodDefaults } from "../controlled-pods.js";
 import type { Deleted, Expectations } from "../replicaset/expectations.js";
 import { FailedCreate, FailedDelete, SuccessfulCreate, SuccessfulDelete } from "./reasons.js";
 import type { Plan } from "./reconcile.js";
@@ -19,6 +19,7 @@ export interface ApplyDeps {
   logger: Logger;
   now: () => Date;
   suffix?: () => string;
+  podDefaults: PodDefaults;
 }
 
 const DELETE_CONCURRENCY = 32;
@@ -28,13 +29,14 @@ export function involved(job: Job): InvolvedObject {
   return { kind: "Job", apiVersion: "batch/v1", namespace: m.namespace, name: m.name, uid: m.uid };
 }
 
-export function jobPod(job: Job, name: string, now: Date): Pod {
+export function jobPod(job: Job, name: string, now: Date, defaults: PodDefaults): Pod {
   return podFromTemplate({
     namespace: job.metadata!.namespace,
     name,
     template: job.spec?.template,
     owner: controllerReference("batch/v1", "Job", job.metadata!),
     now,
+    defaults,
   });
 }
 
@@ -49,7 +51,7 @@ export async function applyPods(job: Job, plan: Plan, deps: ApplyDeps): Promise<
   try {
     if (plan.create > 0) {
       const now = deps.now();
-      const pods = Array.from({ length: plan.create }, () => jobPod(job, podName(job.metadata!.name, deps.suffix), now));
+      const pods = Array.from({ length: plan.create }, () => jobPod(job, podName(job.metadata!.name, deps.suffix), now, deps.podDefaults));
       const r = await createPods(deps.pods, pods, wrote);
       created = r.created.length;
       for (const p of r.created) deps.events.record(involved(job), "Normal", SuccessfulCreate, `Created pod: ${p.metadata!.name}`);

@@ -5,6 +5,7 @@
 import type { Namespace, Pod } from "@navarch/api";
 import { Controller, silentLogger, type Clock, type Logger, type ObjectEventRecorder } from "@navarch/controller";
 import type { Informer } from "@navarch/store";
+import { DEFAULT_POD_DEFAULTS, type PodDefaults } from "../controlled-pods.js";
 import { Expectations } from "../replicaset/expectations.js";
 import type { OwnerIndex } from "../replicaset/owner-index.js";
 import { applyPods, deleteJob, involved, writeStatus } from "./apply.js";
@@ -26,6 +27,8 @@ export interface JobControllerOptions {
   clock?: Clock;
   /** Pod names' random part (tests). */
   suffix?: () => string;
+  /** The gateway's pod defaults for the pods made here (default: the gateway's defaults). */
+  podDefaults?: PodDefaults;
 }
 
 export function jobController(opts: JobControllerOptions): Controller {
@@ -41,6 +44,7 @@ export function jobController(opts: JobControllerOptions): Controller {
     logger,
     now,
     ...(opts.suffix ? { suffix: opts.suffix } : {}),
+    podDefaults: opts.podDefaults ?? DEFAULT_POD_DEFAULTS,
   };
   const controller: Controller = new Controller({
     name: "job",

@@ -10,10 +10,10 @@
 //   - what was written is remembered in the expectations before the pass ends;
 //   - the status last, when it changed, and the pass waits until the replica set cache has it
 //     (the next pass reads its own write instead of conflicting with it).
-import { ConflictError, KINDS, NotFoundError, AlreadyExistsError, type OwnerReference, type Pod, type ReplicaSet, type ReplicaSetStatus } from "@navarch/api";
+import { ConflictError, NotFoundError, AlreadyExistsError, type OwnerReference, type Pod, type ReplicaSet, type ReplicaSetStatus } from "@navarch/api";
 import type { InvolvedObject, Logger, ObjectEventRecorder } from "@navarch/controller";
 import { timestamp, type Informer, type ResourceStore } from "@navarch/store";
-import { randomUUID } from "node:crypto";
+import { podFromTemplate, podName, type PodDefaults } from "../controlled-pods.js";
 import type { Deleted, Expectations } from "./expectations.js";
 import { controllerRef, isActive } from "./pod-state.js";
 import { FailedCreate, FailedDelete, SuccessfulCreate, SuccessfulDelete } from "./reasons.js";
@@ -29,18 +29,10 @@ export interface ApplyDeps {
   now: () => Date;
   /** Pod names' random part (tests may fix it). */
   suffix?: () => string;
+  podDefaults: PodDefaults;
 }
 
-/** Kubernetes keeps generated names within 63 characters: a 58-character base and 5 random ones. */
-const MAX_NAME_BASE = 58;
-const SUFFIX_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789";
 const DELETE_CONCURRENCY = 32;
-
-export function randomSuffix(): string {
-  let s = "";
-  for (let i = 0; i < 5; i++) s += SUFFIX_CHARS[Math.floor(Math.random() * SUFFIX_CHARS.length)];
-  return s;
-}
 
 export function ownerReferenceTo(rs: ReplicaSet): OwnerReference {
   return { apiVersion: "apps/v1", kind: "ReplicaSet", name: rs.metadata!.name, uid: rs.metadata!.uid, controller: true, blockOwnerDeletion: true };
@@ -52,26 +44,8 @@ export function involved(rs: ReplicaSet): InvolvedObject {
 }
 
 /** A new pod of the replica set, from its template. */
-export function podFromTemplate(rs: ReplicaSet, name: string, now: Date): Pod {
-  const t = rs.spec?.template;
-  const m = rs.metadata!;
-  return KINDS.Pod.codec.fromPartial({
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: {
-      name,
-      namespace: m.namespace,
-      uid: randomUUID(),
-      creationTimestamp: timestamp(now),
-      generation: 1,
-      labels: { ...(t?.metadata?.labels ?? {}) },
-      annotations: { ...(t?.metadata?.annotations ?? {}) },
-      finalizers: [...(t?.metadata?.finalizers ?? [])],
-      ownerReferences: [ownerReferenceTo(rs)],
-    },
-    spec: t?.spec ?? {},
-    status: { phase: "Pending" },
-  });
+export function replicaSetPod(rs: ReplicaSet, name: string, now: Date, defaults: PodDefaults): Pod {
+  return podFromTemplate({ namespace: rs.metadata!.namespace, name, template: rs.spec?.template, owner: ownerReferenceTo(rs), now, defaults });
 }
 
 export interface PodsResult {
@@ -144,8 +118,6 @@ async function claim(rs: ReplicaSet, plan: Plan, deps: ApplyDeps, wrote: (p: Pod
 }
 
 async function create(rs: ReplicaSet, count: number, deps: ApplyDeps, wrote: (p: Pod | undefined) => void, result: PodsResult): Promise<void> {
-  const base = rs.metadata!.name.slice(0, MAX_NAME_BASE);
-  const suffix = deps.suffix ?? randomSuffix;
   let left = count;
   for (let batch = 1; left > 0; batch *= 2) {
     const n = Math.min(batch, left);
@@ -153,9 +125,9 @@ async function create(rs: ReplicaSet, count: number, deps: ApplyDeps, wrote: (p:
     const errors: unknown[] = [];
     await Promise.all(
       Array.from({ length: n }, async () => {
-        const name = `${base}-${suffix()}`;
+        const name = podName(rs.metadata!.name, deps.suffix);
         try {
-          const pod = await deps.pods.create(podFromTemplate(rs, name, deps.now()));
+          const pod = await deps.pods.create(replicaSetPod(rs, name, deps.now(), deps.podDefaults));
           wrote(pod);
           result.created++;
           deps.events.record(involved(rs), "Normal", SuccessfulCreate, `Created pod: ${name}`);

@@ -3,6 +3,7 @@
 import type { Namespace, Pod } from "@navarch/api";
 import { Controller, silentLogger, type Clock, type Logger, type ObjectEventRecorder } from "@navarch/controller";
 import type { Informer } from "@navarch/store";
+import { DEFAULT_POD_DEFAULTS, type PodDefaults } from "../controlled-pods.js";
 import { applyPods, writeStatus } from "./apply.js";
 import { Expectations } from "./expectations.js";
 import type { OwnerIndex } from "./owner-index.js";
@@ -22,6 +23,8 @@ export interface ReplicaSetControllerOptions {
   clock?: Clock;
   /** Pod names' random part (tests). */
   suffix?: () => string;
+  /** The gateway's pod defaults for the pods made here (default: the gateway's defaults). */
+  podDefaults?: PodDefaults;
 }
 
 export function replicaSetController(opts: ReplicaSetControllerOptions): Controller {
@@ -37,6 +40,7 @@ export function replicaSetController(opts: ReplicaSetControllerOptions): Control
     logger,
     now,
     ...(opts.suffix ? { suffix: opts.suffix } : {}),
+    podDefaults: opts.podDefaults ?? DEFAULT_POD_DEFAULTS,
   };
   const controller: Controller = new Controller({
     name: "replicaset",
