@@ -1,14 +1,25 @@
 // One store and one informer per kind, shared by every controller of a process: one KV watch per
 // bucket, never one per controller or per object.
 import type { KindInfo, KubeObject } from "@navarch/api";
-import { Informer, ResourceStore, type OpenOptions } from "@navarch/store";
+import { EVENT_TTL_MS, Informer, ResourceStore, type OpenOptions } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { silentLogger, type Logger } from "./logger.js";
 
 export interface SharedInformersOptions {
-  /** Bucket options per kind (replicas, max age), used when this process is the first to open it. */
+  /**
+   * Bucket options per kind (replicas, max age), used when this process is the first to open it.
+   * Without a maxAgeMs the kind's default applies (defaultOpenOptions: Events expire).
+   */
   openOptions?: (info: KindInfo) => OpenOptions;
   logger?: Logger;
+}
+
+/**
+ * What a bucket gets unless the caller says otherwise: the Event bucket drops entries after
+ * EVENT_TTL_MS, whichever service happens to create it (the gateway opens it the same way).
+ */
+export function defaultOpenOptions(info: KindInfo): OpenOptions {
+  return info.kind === "Event" ? { maxAgeMs: EVENT_TTL_MS } : {};
 }
 
 export class SharedInformers {
@@ -31,7 +42,9 @@ export class SharedInformers {
   store<T extends KubeObject>(info: KindInfo<T>): Promise<ResourceStore<T>> {
     let s = this.stores.get(info.kind);
     if (!s) {
-      s = ResourceStore.open(this.nc, info, this.opts.openOptions?.(info as KindInfo) ?? {});
+      const given = this.opts.openOptions?.(info as KindInfo) ?? {};
+      const defaults = defaultOpenOptions(info as KindInfo);
+      s = ResourceStore.open(this.nc, info, { ...defaults, ...given, maxAgeMs: given.maxAgeMs ?? defaults.maxAgeMs });
       this.stores.set(info.kind, s);
       s.catch(() => this.stores.delete(info.kind));
     }

@@ -31,6 +31,12 @@ export interface OpenOptions {
 
 export const DEFAULT_MAX_OBJECT_BYTES = 1024 * 1024 - 4096;
 
+/**
+ * How long an Event is kept (Kubernetes' default --event-ttl, 1 h): the max age of the Event
+ * bucket. Whichever process creates the bucket first sets it, so every opener of that kind passes it.
+ */
+export const EVENT_TTL_MS = 60 * 60 * 1000;
+
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
