@@ -3,7 +3,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { ALL_KINDS, AlreadyExistsError, KINDS, type Namespace, type Secret } from "@navarch/api";
 import type { Logger } from "@navarch/config";
-import { AddressClaims, Informer, ResourceStore, SYSTEM_NAMESPACES } from "@navarch/store";
+import { AddressClaims, EVENT_TTL_MS, Informer, ResourceStore, SYSTEM_NAMESPACES } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { TokenAuthenticator } from "./auth.js";
 import { GatewayContext } from "./context.js";
@@ -12,9 +12,6 @@ import type { GatewayOptions } from "./options.js";
 import { createGateway } from "./server.js";
 import { parseClusterIPRange, parseNodePortRange } from "./service-address-ranges.js";
 import { ServiceAddresses } from "./service-addresses.js";
-
-/** Events are kept for an hour, as Kubernetes does by default. */
-const EVENT_TTL_MS = 60 * 60 * 1000;
 
 export interface RunningGateway {
   /** host:port actually bound. */

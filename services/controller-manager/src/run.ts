@@ -3,7 +3,7 @@
 // (see runElected). The all-in-one calls run() with its own connection; main.ts calls it standalone.
 import { KINDS, type Event, type Lease, type Node, type Pod } from "@navarch/api";
 import { runElected, type Logger, type SharedInformers } from "@navarch/controller";
-import { Informer, ResourceStore, openNodePods, openPodStatusReports } from "@navarch/store";
+import { EVENT_TTL_MS, Informer, ResourceStore, openNodePods, openPodStatusReports } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { namespaceController } from "./namespace/controller.js";
 import { namespaceInformers } from "./namespace/watches.js";
@@ -14,8 +14,6 @@ import { taintEvictionController } from "./taint-eviction/controller.js";
 import { defaultOptions, type ControllerManagerOptions } from "./options.js";
 
 export const LEASE_NAME = "controller-manager";
-/** Events expire from navarch-events after an hour (as the gateway and the agents open the bucket). */
-const EVENT_TTL_MS = 60 * 60 * 1000;
 
 export interface RunParams {
   nc: NatsConnection;

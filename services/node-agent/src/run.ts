@@ -9,7 +9,7 @@
 import { KINDS, bytesOf, milliCpu, type ConfigMap, type Event, type Lease, type Node, type Pod, type Secret } from "@navarch/api";
 import type { Logger } from "@navarch/config";
 import { DockerRuntime, type ContainerRuntime, type RuntimeInfo } from "@navarch/runtime";
-import { Informer, ResourceStore, openNodePods, openPodStatusReports } from "@navarch/store";
+import { EVENT_TTL_MS, Informer, ResourceStore, openNodePods, openPodStatusReports } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { EventRecorder } from "./events/recorder.js";
 import { serveLogs, type LogsServer } from "./logs/serve.js";
@@ -25,9 +25,6 @@ import { RuntimeWatch } from "./pods/runtime-watch.js";
 import { ServiceProxy } from "./service-proxy/proxy.js";
 import { ClusterDns, clusterDnsPossible } from "./cluster-dns/cluster-dns.js";
 import { openServiceInformers, type ServiceInformers } from "./cluster-dns/service-informers.js";
-
-/** Events expire from navarch-events after an hour (the gateway opens the bucket the same way). */
-const EVENT_TTL_MS = 60 * 60 * 1000;
 
 export interface RunParams {
   nc: NatsConnection;
