@@ -16,7 +16,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startServiceProxy } from "./proxy.js";
+import { openServiceInformers, type ServiceInformers } from "../cluster-dns/service-informers.js";
+import { ServiceProxy } from "./proxy.js";
 import { tableName } from "./reconcile.js";
 import { endpoints, service } from "./testing.js";
 
@@ -58,7 +59,8 @@ describe("service proxy on the host's netfilter", { skip }, () => {
   let nc: NatsConnection;
   let services: ResourceStore<Service>;
   let eps: ResourceStore<Endpoints>;
-  let proxy: Awaited<ReturnType<typeof startServiceProxy>> | undefined;
+  let informers: ServiceInformers | undefined;
+  let proxy: ServiceProxy | undefined;
   const runtime = new DockerRuntime({ network: NETWORK });
 
   before(async () => {
@@ -71,6 +73,7 @@ describe("service proxy on the host's netfilter", { skip }, () => {
 
   after(async () => {
     await proxy?.stop().catch(() => undefined);
+    informers?.stop();
     await nc?.close();
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -83,7 +86,10 @@ describe("service proxy on the host's netfilter", { skip }, () => {
     await services.create(service("default", "web", { clusterIP: "10.254.250.10", type: "NodePort", ports: [{ name: "http", port: 80, nodePort: 30777 }] }));
     await eps.create(endpoints("default", "web", [{ ready: ["172.31.250.2"], ports: [{ name: "http", port: 8080 }] }]));
 
-    proxy = await startServiceProxy({ nc, node: NODE, nodeAddress: "127.0.0.1", netfilter: runtime.hostNetfilter(NODE), logger, replicas: 1, resyncMs: 2_000 });
+    informers = await openServiceInformers(nc, 1, logger);
+    const { services: serviceInformer, endpoints: endpointsInformer } = informers;
+    proxy = new ServiceProxy({ node: NODE, nodeAddress: "127.0.0.1", services: serviceInformer, endpoints: endpointsInformer, netfilter: runtime.hostNetfilter(NODE), logger, resyncMs: 2_000 });
+    proxy.start();
     const first = await until("the first table", 30_000, () => (/dnat (ip )?to 172\.31\.250\.2:8080/.test(hostTable()) ? hostTable() : undefined));
     assert.match(first, /10\.254\.250\.10 \. tcp \. 80 : goto svc_default_web_http_tcp/);
     assert.match(first, /tcp \. 30777 : goto svc_default_web_http_tcp/);

@@ -5,11 +5,10 @@
 //
 // A clean stop removes the table and the runtime's helper, so a stopped node leaves nothing in the
 // host's netfilter; pods keep running without their services until an agent starts again.
-import { KINDS, type Endpoints, type Service } from "@navarch/api";
+import type { Endpoints, Service } from "@navarch/api";
 import type { Logger } from "@navarch/config";
 import type { HostNetfilter, PodBridge } from "@navarch/runtime";
-import { Informer, ResourceStore } from "@navarch/store";
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { Informer } from "@navarch/store";
 import { createActor, type Actor } from "xstate";
 import { proxyMachine } from "./machine.js";
 import { reconcile, removalScript, type ProxyPlan } from "./reconcile.js";
@@ -118,36 +117,4 @@ export class ServiceProxy {
       throw err;
     }
   }
-}
-
-export interface StartServiceProxy {
-  nc: NatsConnection;
-  node: string;
-  nodeAddress: string;
-  netfilter: HostNetfilter;
-  logger: Logger;
-  replicas: number;
-  resyncMs?: number;
-}
-
-/** Opens the Service and Endpoints informers (all namespaces), waits for their replay, starts the proxy. */
-export async function startServiceProxy(p: StartServiceProxy): Promise<{ proxy: ServiceProxy; stop(): Promise<void> }> {
-  const [serviceStore, endpointsStore] = await Promise.all([
-    ResourceStore.open<Service>(p.nc, KINDS.Service, { replicas: p.replicas }),
-    ResourceStore.open<Endpoints>(p.nc, KINDS.Endpoints, { replicas: p.replicas }),
-  ]);
-  const onWatchError = (kind: string) => (err: unknown) => p.logger.warn({ err: String(err) }, `watch of ${kind} failed; retrying`);
-  const services = new Informer<Service>(serviceStore, p.nc, { historySize: 0, onWatchError: onWatchError("Services") });
-  const endpoints = new Informer<Endpoints>(endpointsStore, p.nc, { historySize: 0, onWatchError: onWatchError("Endpoints") });
-  await Promise.all([services.start(), endpoints.start()]);
-  const proxy = new ServiceProxy({ node: p.node, nodeAddress: p.nodeAddress, services, endpoints, netfilter: p.netfilter, logger: p.logger, resyncMs: p.resyncMs });
-  proxy.start();
-  return {
-    proxy,
-    async stop() {
-      services.stop();
-      endpoints.stop();
-      await proxy.stop();
-    },
-  };
 }
