@@ -8,3 +8,4 @@ export * from "./shared-informers.js";
 export * from "./workqueue.js";
 export * from "./elected-run.js";
 export * from "./event-recorder.js";
+export * from "./service-main.js";

@@ -1,39 +1,7 @@
 #!/usr/bin/env node
-// The endpoints service on its own: options -> signals -> connect -> run.
-import { COMMON_OPTIONS, createLogger, describeOptions, readOptions } from "@navarch/config";
-import { connectNats } from "@navarch/store";
+// The endpoints service on its own, against an external NATS (the all-in-one runs it in-process).
+import { serviceMain } from "@navarch/controller";
 import { ENDPOINTS_OPTIONS } from "./options.js";
 import { run } from "./run.js";
 
-const SPECS = { ...COMMON_OPTIONS, ...ENDPOINTS_OPTIONS };
-if (process.argv.includes("--help") || process.argv.includes("-h")) {
-  console.log(`Usage: endpoints\n\nOptions (environment):\n${describeOptions(SPECS)}`);
-  process.exit(0);
-}
-const options = readOptions(SPECS);
-if (!options.natsUrl) {
-  console.error("endpoints: NAVARCH_NATS_URL is required (the all-in-one starts its own NATS; this does not)");
-  process.exit(2);
-}
-const logger = createLogger("endpoints", options.logLevel);
-
-const abort = new AbortController();
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.on(sig, () => {
-    if (abort.signal.aborted) process.exit(130); // a second signal: do not wait
-    logger.info({ signal: sig }, "shutting down");
-    abort.abort();
-  });
-}
-
-const nc = await connectNats({ url: options.natsUrl, name: "navarch-endpoints", credsFile: options.natsCreds || undefined, replicas: options.kvReplicas });
-try {
-  await run({ nc, logger, signal: abort.signal, options });
-} catch (err) {
-  logger.fatal({ err }, "endpoints failed");
-  process.exitCode = 1;
-} finally {
-  await nc.drain().catch(() => undefined);
-}
-// Nothing is left to do; do not wait for stray timers or sockets to let the process end.
-process.exit();
+await serviceMain({ name: "endpoints", options: ENDPOINTS_OPTIONS, run });
