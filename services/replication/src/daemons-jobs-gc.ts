@@ -5,7 +5,7 @@
 import { KINDS, type DaemonSet, type Job, type Namespace, type Node, type Pod } from "@navarch/api";
 import { ObjectEventRecorder, type Controller, type Logger, type SharedInformers } from "@navarch/controller";
 import type { Informer } from "@navarch/store";
-import type { PodDefaults } from "./controlled-pods.js";
+import type { PodDefaults } from "./pod-ownership/controlled-pods.js";
 import { daemonSetController } from "./daemonset/controller.js";
 import { COMPONENT as DAEMONSET_COMPONENT } from "./daemonset/reasons.js";
 import { garbageCollector } from "./garbage-collector/controller.js";
@@ -13,7 +13,7 @@ import { DependentIndex } from "./garbage-collector/dependents.js";
 import { collectorInformers } from "./garbage-collector/watches.js";
 import { jobController } from "./job/controller.js";
 import { COMPONENT as JOB_COMPONENT } from "./job/reasons.js";
-import { OwnerIndex } from "./replicaset/owner-index.js";
+import { OwnerIndex } from "./pod-ownership/owner-index.js";
 
 export interface DaemonsJobsGcOptions {
   daemonSetWorkers: number;

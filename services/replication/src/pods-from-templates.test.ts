@@ -4,7 +4,7 @@
 import { KINDS, TAINT_NOT_READY, TAINT_UNREACHABLE, type DaemonSet, type Job, type Pod, type Toleration } from "@navarch/api";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { DEFAULT_POD_DEFAULTS, podName, type PodDefaults } from "./controlled-pods.js";
+import { DEFAULT_POD_DEFAULTS, podName, type PodDefaults } from "./pod-ownership/controlled-pods.js";
 import { daemonPod } from "./daemonset/apply.js";
 import { jobPod } from "./job/apply.js";
 import { replicaSetPod } from "./replicaset/apply.js";

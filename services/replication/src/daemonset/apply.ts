@@ -14,9 +14,9 @@
 import { ConflictError, fromLabelSelector, matches, NotFoundError, type DaemonSet, type DaemonSetStatus, type Pod } from "@navarch/api";
 import type { InvolvedObject, Logger, ObjectEventRecorder } from "@navarch/controller";
 import type { Informer, ResourceStore } from "@navarch/store";
-import { controllerReference, createPods, deletePod, forEachLimited, isNameClash, podFromTemplate, podName, type PodDefaults } from "../controlled-pods.js";
-import type { Deleted, Expectations } from "../replicaset/expectations.js";
-import { controllerRef, isActive } from "../replicaset/pod-state.js";
+import { controllerReference, createPods, deletePod, forEachLimited, isNameClash, podFromTemplate, podName, type PodDefaults } from "../pod-ownership/controlled-pods.js";
+import type { Deleted, Expectations } from "../pod-ownership/expectations.js";
+import { controllerRef, isActive } from "../pod-ownership/pod-state.js";
 import { daemonTolerations } from "./nodes.js";
 import { FailedCreate, FailedDaemonPod, FailedDelete, SuccessfulCreate, SuccessfulDelete } from "./reasons.js";
 import { REVISION_HASH_LABEL, templateHash, type Plan } from "./reconcile.js";

@@ -3,9 +3,9 @@
 import type { Namespace, Pod } from "@navarch/api";
 import { Controller, silentLogger, type Clock, type Logger, type ObjectEventRecorder } from "@navarch/controller";
 import type { Informer } from "@navarch/store";
-import { DEFAULT_POD_DEFAULTS, type PodDefaults } from "../controlled-pods.js";
-import { Expectations } from "../replicaset/expectations.js";
-import type { OwnerIndex } from "../replicaset/owner-index.js";
+import { DEFAULT_POD_DEFAULTS, type PodDefaults } from "../pod-ownership/controlled-pods.js";
+import { Expectations } from "../pod-ownership/expectations.js";
+import type { OwnerIndex } from "../pod-ownership/owner-index.js";
 import { applyPlan, writeStatus } from "./apply.js";
 import { reconcile, statusChanged } from "./reconcile.js";
 import { daemonSetWatches, type DaemonSetInformers } from "./watches.js";

@@ -24,7 +24,7 @@
 // nothing but status is done for a daemon set being deleted.
 import { createHash } from "node:crypto";
 import { fromLabelSelector, matches, PodTemplateSpec, type DaemonSet, type DaemonSetStatus, type Node, type Pod, type Requirement } from "@navarch/api";
-import { availability, controllerRef, isActive, isReady } from "../replicaset/pod-state.js";
+import { availability, controllerRef, isActive, isReady } from "../pod-ownership/pod-state.js";
 import { placement } from "./nodes.js";
 
 /** The label Kubernetes puts on a daemon pod: the hash of the template it was made from. */

@@ -7,7 +7,7 @@ import { fromLabelSelector, matches, type DaemonSet, type Node, type Pod } from 
 import { watch, type Watch } from "@navarch/controller";
 import type { Informer, StoreEvent } from "@navarch/store";
 import { isDeepStrictEqual } from "node:util";
-import { controllerRef, isActive } from "../replicaset/pod-state.js";
+import { controllerRef, isActive } from "../pod-ownership/pod-state.js";
 
 export interface DaemonSetInformers {
   daemonSets: Informer<DaemonSet>;

@@ -16,7 +16,7 @@ import {
 import type { InvolvedObject, Logger, ObjectEventRecorder } from "@navarch/controller";
 import { timestamp, type Informer } from "@navarch/store";
 import { randomUUID } from "node:crypto";
-import { controllerRef } from "../replicaset/pod-state.js";
+import { controllerRef } from "../pod-ownership/pod-state.js";
 import type { Plan, Step } from "./pass.js";
 import { FailedCreate } from "./reasons.js";
 

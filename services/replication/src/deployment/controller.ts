@@ -3,7 +3,7 @@
 import type { Deployment, Namespace, Pod, ReplicaSet } from "@navarch/api";
 import { Controller, silentLogger, type Clock, type Logger, type ObjectEventRecorder } from "@navarch/controller";
 import type { Informer } from "@navarch/store";
-import type { OwnerIndex } from "../replicaset/owner-index.js";
+import type { OwnerIndex } from "../pod-ownership/owner-index.js";
 import { apply } from "./apply.js";
 import { reconcile } from "./reconcile.js";
 import { deploymentWatches, type DeploymentInformers } from "./watches.js";

@@ -4,9 +4,9 @@
 import { KINDS, type Deployment, type Namespace, type Pod, type ReplicaSet } from "@navarch/api";
 import { ObjectEventRecorder, type Controller, type Logger, type SharedInformers } from "@navarch/controller";
 import type { Informer } from "@navarch/store";
-import type { PodDefaults } from "../controlled-pods.js";
+import type { PodDefaults } from "../pod-ownership/controlled-pods.js";
 import { replicaSetController } from "../replicaset/controller.js";
-import { OwnerIndex } from "../replicaset/owner-index.js";
+import { OwnerIndex } from "../pod-ownership/owner-index.js";
 import { COMPONENT as RS_COMPONENT } from "../replicaset/reasons.js";
 import { deploymentController } from "./controller.js";
 import { COMPONENT as DEPLOYMENT_COMPONENT } from "./reasons.js";

@@ -17,7 +17,7 @@ import { isScalingEvent, syncScaleOnly } from "./proportional.js";
 import { SelectingAll } from "./reasons.js";
 import { rolloutRecreate, rolloutRolling, type RolloutInputs } from "./rollout.js";
 import { checkPausedConditions, syncDeploymentStatus } from "./status.js";
-import { controllerRef } from "../replicaset/pod-state.js";
+import { controllerRef } from "../pod-ownership/pod-state.js";
 
 export type { Plan, Step } from "./pass.js";
 

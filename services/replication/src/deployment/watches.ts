@@ -5,7 +5,7 @@
 import { fromLabelSelector, matches, type Deployment, type Pod, type ReplicaSet } from "@navarch/api";
 import { watch, type Watch } from "@navarch/controller";
 import type { Informer, StoreEvent } from "@navarch/store";
-import { controllerRef } from "../replicaset/pod-state.js";
+import { controllerRef } from "../pod-ownership/pod-state.js";
 
 export interface DeploymentInformers {
   deployments: Informer<Deployment>;

@@ -4,7 +4,7 @@
 // lookup): the caches of different kinds follow different buckets, and one may lag behind.
 import { ConflictError, NotFoundError, type KubeObject, type OwnerReference, type Pod } from "@navarch/api";
 import { requestDeletion, timestamp, type Informer, type ResourceStore } from "@navarch/store";
-import { deletePod } from "../controlled-pods.js";
+import { deletePod } from "../pod-ownership/controlled-pods.js";
 import { FOREGROUND_DELETION, ORPHAN, type Dependent } from "./reconcile.js";
 
 export interface ApplyDeps {

@@ -6,8 +6,8 @@
 import { NotFoundError, type Job, type JobStatus, type Pod } from "@navarch/api";
 import type { InvolvedObject, Logger, ObjectEventRecorder } from "@navarch/controller";
 import { requestDeletion, type Informer, type ResourceStore } from "@navarch/store";
-import { controllerReference, createPods, deletePod, forEachLimited, isNameClash, podFromTemplate, podName, type PodDefaults } from "../controlled-pods.js";
-import type { Deleted, Expectations } from "../replicaset/expectations.js";
+import { controllerReference, createPods, deletePod, forEachLimited, isNameClash, podFromTemplate, podName, type PodDefaults } from "../pod-ownership/controlled-pods.js";
+import type { Deleted, Expectations } from "../pod-ownership/expectations.js";
 import { FailedCreate, FailedDelete, SuccessfulCreate, SuccessfulDelete } from "./reasons.js";
 import type { Plan } from "./reconcile.js";
 

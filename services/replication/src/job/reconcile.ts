@@ -17,7 +17,7 @@
 //     only when the cache has seen the previous pass's writes (expectations).
 import { type Condition, type Job, type JobStatus, type Pod } from "@navarch/api";
 import { timestamp } from "@navarch/store";
-import { controllerRef, deletionOrder, isActive, isReady } from "../replicaset/pod-state.js";
+import { controllerRef, deletionOrder, isActive, isReady } from "../pod-ownership/pod-state.js";
 import { BackoffLimitExceeded, CompletionsReached, DeadlineExceeded, JobResumed, JobSuspended } from "./reasons.js";
 
 export const COMPLETE = "Complete";

@@ -4,7 +4,7 @@
 import type { Job, Pod } from "@navarch/api";
 import { watch, type Watch } from "@navarch/controller";
 import type { Informer, StoreEvent } from "@navarch/store";
-import { controllerRef } from "../replicaset/pod-state.js";
+import { controllerRef } from "../pod-ownership/pod-state.js";
 
 export interface JobInformers {
   jobs: Informer<Job>;

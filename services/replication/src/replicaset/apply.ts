@@ -13,9 +13,9 @@
 import { ConflictError, NotFoundError, AlreadyExistsError, type OwnerReference, type Pod, type ReplicaSet, type ReplicaSetStatus } from "@navarch/api";
 import type { InvolvedObject, Logger, ObjectEventRecorder } from "@navarch/controller";
 import { timestamp, type Informer, type ResourceStore } from "@navarch/store";
-import { podFromTemplate, podName, type PodDefaults } from "../controlled-pods.js";
-import type { Deleted, Expectations } from "./expectations.js";
-import { controllerRef, isActive } from "./pod-state.js";
+import { podFromTemplate, podName, type PodDefaults } from "../pod-ownership/controlled-pods.js";
+import type { Deleted, Expectations } from "../pod-ownership/expectations.js";
+import { controllerRef, isActive } from "../pod-ownership/pod-state.js";
 import { FailedCreate, FailedDelete, SuccessfulCreate, SuccessfulDelete } from "./reasons.js";
 import { selectorOf, type Failure, type Plan } from "./reconcile.js";
 import { matches } from "@navarch/api";

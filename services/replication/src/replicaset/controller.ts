@@ -3,10 +3,10 @@
 import type { Namespace, Pod } from "@navarch/api";
 import { Controller, silentLogger, type Clock, type Logger, type ObjectEventRecorder } from "@navarch/controller";
 import type { Informer } from "@navarch/store";
-import { DEFAULT_POD_DEFAULTS, type PodDefaults } from "../controlled-pods.js";
+import { DEFAULT_POD_DEFAULTS, type PodDefaults } from "../pod-ownership/controlled-pods.js";
 import { applyPods, writeStatus } from "./apply.js";
-import { Expectations } from "./expectations.js";
-import type { OwnerIndex } from "./owner-index.js";
+import { Expectations } from "../pod-ownership/expectations.js";
+import type { OwnerIndex } from "../pod-ownership/owner-index.js";
 import { computeStatus, reconcile, statusChanged } from "./reconcile.js";
 import { replicaSetWatches, type ReplicaSetInformers } from "./watches.js";
 

@@ -1,8 +1,8 @@
 import type { Pod } from "@navarch/api";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { Expectations } from "./expectations.js";
-import { deletionOrder } from "./pod-state.js";
+import { Expectations } from "../pod-ownership/expectations.js";
+import { deletionOrder } from "../pod-ownership/pod-state.js";
 import { BURST_REPLICAS, computeStatus, reconcile, statusChanged, type ReplicaSetState } from "./reconcile.js";
 import { pod, replicaSet } from "./testing.js";
 

@@ -14,7 +14,7 @@
 //      pod becomes available), observedGeneration, and ReplicaFailure while creates or deletes fail.
 import { fromLabelSelector, matches, type Condition, type LabelSelector, type Requirement, type Pod, type ReplicaSet, type ReplicaSetStatus } from "@navarch/api";
 import { timestamp } from "@navarch/store";
-import { availability, controllerRef, deletionOrder, isActive, isReady } from "./pod-state.js";
+import { availability, controllerRef, deletionOrder, isActive, isReady } from "../pod-ownership/pod-state.js";
 import { ReplicaFailure } from "./reasons.js";
 
 /** At most this many pods are created or deleted in one pass (as Kubernetes' burstReplicas). */

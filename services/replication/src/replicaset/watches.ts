@@ -7,7 +7,7 @@ import type { Pod, ReplicaSet } from "@navarch/api";
 import { matches } from "@navarch/api";
 import { watch, type Watch } from "@navarch/controller";
 import type { Informer, StoreEvent } from "@navarch/store";
-import { controllerRef, isActive } from "./pod-state.js";
+import { controllerRef, isActive } from "../pod-ownership/pod-state.js";
 import { selectorOf } from "./reconcile.js";
 
 export interface ReplicaSetInformers {
