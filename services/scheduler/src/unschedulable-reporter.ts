@@ -1,7 +1,9 @@
 // Tells users why a pod is not scheduled: the PodScheduled=False/Unschedulable condition (written
 // only when its message changes) and a FailedScheduling event. Retries of a pod that keeps failing
-// the same way do not spam: the event is recorded when the message changes, and otherwise at most
-// once per `repeatEveryMs` (the recorder then counts the repeat on the same Event).
+// do not spam: a pod gets at most one event per `minEventIntervalMs` (10 s) even while its message
+// changes (nodes coming up: 0/5, 0/17 ... nodes), and the same message at most once per
+// `repeatEveryMs` (a minute; the recorder counts the repeat on the same Event). A message held
+// back is recorded by a later attempt (a failing pod is tried at least every 10 s).
 //
 // Writes are background work: at most `maxWrites` at once, and a pod with a write pending gets
 // only its newest message written.
@@ -19,7 +21,20 @@ export interface ReporterOptions {
   now: () => number;
   maxWrites?: number;
   repeatEveryMs?: number;
+  minEventIntervalMs?: number;
   logger?: Logger;
+}
+
+/** Whether a FailedScheduling event with `message` is due, given the pod's last one (pure). */
+export function eventDue(
+  last: { message: string; at: number } | undefined,
+  message: string,
+  now: number,
+  repeatEveryMs: number,
+  minEventIntervalMs: number,
+): boolean {
+  if (!last) return true;
+  return now - last.at >= (last.message === message ? repeatEveryMs : minEventIntervalMs);
 }
 
 export class UnschedulableReporter {
@@ -28,12 +43,14 @@ export class UnschedulableReporter {
   private readonly lastEvent = new Map<string, { message: string; at: number }>();
   private readonly maxWrites: number;
   private readonly repeatEveryMs: number;
+  private readonly minEventIntervalMs: number;
   private readonly logger: Logger;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: ReporterOptions) {
     this.maxWrites = opts.maxWrites ?? 16;
     this.repeatEveryMs = opts.repeatEveryMs ?? 60_000;
+    this.minEventIntervalMs = opts.minEventIntervalMs ?? 10_000;
     this.logger = opts.logger ?? silentLogger;
   }
 
@@ -59,7 +76,7 @@ export class UnschedulableReporter {
     const uid = pod.metadata?.uid ?? "";
     const now = this.opts.now();
     const last = this.lastEvent.get(uid);
-    if (last && last.message === message && now - last.at < this.repeatEveryMs) return;
+    if (!eventDue(last, message, now, this.repeatEveryMs, this.minEventIntervalMs)) return;
     this.lastEvent.set(uid, { message, at: now });
     const m = pod.metadata;
     this.opts.recorder?.record({ kind: "Pod", apiVersion: "v1", namespace: m?.namespace ?? "", name: m?.name ?? "", uid }, "Warning", FAILED_SCHEDULING, message);
