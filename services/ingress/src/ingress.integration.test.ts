@@ -44,7 +44,9 @@ async function startPod(name: string): Promise<Pod> {
   pod.server = http.createServer((req, res) => {
     req.resume();
     const reply = () => res.end(`${name} ${req.url}`);
-    if (pod.held) pod.held.push(reply);
+    // Only the requests meant to be held wait: a probe that reaches the pod before the route
+    // change is answered at once.
+    if (pod.held && req.url?.startsWith("/held")) pod.held.push(reply);
     else reply();
   });
   await new Promise<void>((r) => pod.server.listen(0, "127.0.0.1", r));
