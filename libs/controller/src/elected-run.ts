@@ -8,7 +8,6 @@ import { asBool, asInt, asString, option } from "@navarch/config";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import type { Controller } from "./controller.js";
 import { LeaderElector } from "./lease.js";
 import type { Logger } from "./logger.js";
 import { SharedInformers } from "./shared-informers.js";
@@ -30,6 +29,12 @@ export interface LeaderElectionSettings {
   retryPeriodSeconds: number;
 }
 
+/** What a service runs while it leads: a Controller, or anything else that starts and stops (the scheduler). */
+export interface Runnable {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 export interface ElectedRunParams {
   nc: NatsConnection;
   logger: Logger;
@@ -44,7 +49,7 @@ export interface ElectedRunParams {
    * Asks `shared` for the informers the controllers need (before the caches sync) and returns
    * what builds the controllers each time this process starts leading.
    */
-  prepare(shared: SharedInformers): Promise<() => Controller[]>;
+  prepare(shared: SharedInformers): Promise<() => Runnable[]>;
   /** Called once the caches have synced (before any election). */
   onSynced?: () => void;
 }
@@ -61,7 +66,7 @@ export async function runElected(p: ElectedRunParams): Promise<void> {
     logger.info({ service: p.leaseName }, "caches synced");
     p.onSynced?.();
 
-    let controllers: Controller[] = [];
+    let controllers: Runnable[] = [];
     const e = p.election;
     const elector = new LeaderElector({
       store: leases,

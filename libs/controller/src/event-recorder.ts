@@ -66,6 +66,7 @@ export class ObjectEventRecorder {
   private draining: Promise<void> | undefined;
   private stopped = false;
   dropped = 0;
+  private lastDropWarning = -Infinity;
   written = 0;
   failed = 0;
 
@@ -78,7 +79,14 @@ export class ObjectEventRecorder {
   record(object: InvolvedObject, type: ObjectEventType, reason: string, message: string): void {
     if (this.stopped) return;
     if (this.queue.length >= this.maxQueue) {
-      if (this.dropped++ % 100 === 0) this.logger.warn({ dropped: this.dropped }, "event queue full; dropping events");
+      this.dropped++;
+      // One line per 10 s at most: under a burst (a scheduler binding thousands of pods) a line
+      // per drop, or per hundred, would flood the log with the same news.
+      const t = this.now();
+      if (t - this.lastDropWarning >= 10_000) {
+        this.lastDropWarning = t;
+        this.logger.warn({ dropped: this.dropped }, "event queue full; dropping events (events are best effort)");
+      }
       return;
     }
     this.queue.push({ object, type, reason, message, at: this.now() });

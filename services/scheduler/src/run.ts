@@ -2,7 +2,7 @@
 // navarch-system/scheduler (see runElected). The all-in-one calls run() with its own connection
 // and shared informers; main.ts calls it standalone.
 import { KINDS, type Event, type Node, type Pod } from "@navarch/api";
-import { ObjectEventRecorder, runElected, type Controller, type Logger, type SharedInformers } from "@navarch/controller";
+import { ObjectEventRecorder, runElected, type Logger, type SharedInformers } from "@navarch/controller";
 import { ResourceStore, type Informer } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { defaultOptions, type SchedulerOptions } from "./options.js";
@@ -54,7 +54,7 @@ export async function run({ nc, logger, signal, options = {}, shared, onSchedule
         onScheduler?.(scheduler);
         // runElected only calls start() and stop(), which the scheduler has; it is not a
         // key-per-worker Controller (its queue backs off per pod and moves on cluster changes).
-        return [scheduler as unknown as Controller];
+        return [scheduler];
       };
     },
   });

@@ -1,6 +1,6 @@
 // NodeAffinity: spec.nodeSelector (every label equal) and the required node affinity (one of its
 // terms matches) must both hold. Kubernetes gives one reason for either.
-import { anyTermMatches } from "../node-selector.js";
+import { anyTermMatches } from "@navarch/api";
 import type { Check } from "./check.js";
 
 export const AFFINITY_MISMATCH = "node(s) didn't match Pod's node affinity/selector";

@@ -1,6 +1,6 @@
 // NodeUnschedulable: a cordoned node (spec.unschedulable) takes no new pods, unless the pod
 // tolerates node.kubernetes.io/unschedulable:NoSchedule.
-import { TAINT_UNSCHEDULABLE, toleratedByAny } from "../taints.js";
+import { TAINT_UNSCHEDULABLE, toleratedByAny } from "@navarch/api";
 import type { Check } from "./check.js";
 
 export const UNSCHEDULABLE = "node(s) were unschedulable";

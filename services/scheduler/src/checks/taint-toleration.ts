@@ -1,7 +1,8 @@
 // TaintToleration: every NoSchedule and NoExecute taint of the node must be tolerated by the pod;
 // the first one that is not names the reason. PreferNoSchedule taints only lower the score
 // (rankers/prefer-no-schedule.ts).
-import { taintText, toleratedByAny } from "../taints.js";
+import { taintText } from "../taints.js";
+import { toleratedByAny } from "@navarch/api";
 import type { Check } from "./check.js";
 
 export const untoleratedTaint = (key: string, value: string) => `node(s) had untolerated taint ${taintText({ key, value })}`;

@@ -1,6 +1,6 @@
 // TaintToleration (score): each PreferNoSchedule taint the pod does not tolerate counts against
 // the node; the node with the most scores 0, a node with none 100.
-import { toleratedByAny } from "../taints.js";
+import { toleratedByAny } from "@navarch/api";
 import { normalizeToMax, type Ranker } from "./ranker.js";
 
 export const preferNoScheduleTaints: Ranker = {

@@ -1,6 +1,6 @@
 // NodeAffinity (preferred): the weights of the pod's preferred terms that the node matches, added
 // up and scaled so the best node scores 100.
-import { termMatches } from "../node-selector.js";
+import { termMatches } from "@navarch/api";
 import { normalizeToMax, type Ranker } from "./ranker.js";
 
 export const preferredNodeAffinity: Ranker = {
