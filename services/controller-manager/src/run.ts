@@ -55,7 +55,7 @@ export async function run({ nc, logger, signal, options = {}, shared }: RunParam
             logger,
           }),
           podProjector({ nc, informers: { pods, projections }, logger, kvReplicas: replicas }),
-          podStatusFolder({ pods, reports, logger }),
+          podStatusFolder({ pods, reports, nodes, events, logger }),
           nodeLifecycleController({ nodes, leases, gracePeriodMs: o.nodeMonitorGraceSeconds * 1000, events, logger }),
           taintEvictionController({ pods, nodes, events, logger }),
         ];
