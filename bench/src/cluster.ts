@@ -53,6 +53,8 @@ export async function startCluster(opts: { nodeArgs?: string[]; env?: Record<str
       env: childEnv({
         NAVARCH_HOME: home,
         NAVARCH_API_ADDR: "127.0.0.1:0",
+      // Concurrent local clusters must not compete for the ingress port either.
+      NAVARCH_INGRESS_ADDR: "127.0.0.1:0",
         NAVARCH_NATS_HOST: "127.0.0.1",
         NAVARCH_NATS_PORT: "0",
         NAVARCH_LOG_LEVEL: "warn",

@@ -83,6 +83,8 @@ export async function startLocalCluster(opts: StartOptions = {}): Promise<LocalC
     env: childEnv({
       NAVARCH_HOME: home,
       NAVARCH_API_ADDR: "127.0.0.1:0",
+      // Concurrent local clusters must not compete for the ingress port either.
+      NAVARCH_INGRESS_ADDR: "127.0.0.1:0",
       NAVARCH_NATS_HOST: "127.0.0.1",
       NAVARCH_NATS_PORT: String(opts.natsPort ?? 0),
       NAVARCH_LOG_LEVEL: "warn",

@@ -54,6 +54,10 @@ const abort = new AbortController();
 const leaderElect = (configured: boolean) => (process.env.NAVARCH_LEADER_ELECT ? configured : nats === undefined);
 // The controller services share one cache per kind (the gateway keeps its own, with watch history).
 const shared = new SharedInformers(nc, { logger, openOptions: () => ({ replicas: common.kvReplicas }) });
+// The ingress controller reports where it listens (it keeps retrying a busy port, see its log).
+let ingressLine = ingressOptions.ingressAddr ? `not listening yet on ${ingressOptions.ingressAddr} (see the log)` : "off (NAVARCH_INGRESS_ADDR is empty)";
+let ingressListening!: () => void;
+const ingressReady = new Promise<void>((resolve) => (ingressListening = resolve));
 const services = ([
   ["controller-manager", runControllerManager, controllerOptions],
   ["scheduler", runScheduler, schedulerOptions],
@@ -67,6 +71,10 @@ const services = ([
     signal: abort.signal,
     shared,
     options: { ...options, leaderElect: leaderElect(options.leaderElect), kvReplicas: common.kvReplicas },
+    onListening: (a: { host: string; port: number }) => {
+      ingressLine = `http://${a.host || "0.0.0.0"}:${a.port}`;
+      ingressListening();
+    },
   }).catch((err: unknown) => {
     logger.fatal({ err }, `${name} failed`);
     void shutdown(1);
@@ -98,6 +106,7 @@ if (local.nodeAgent) {
   }
 }
 
+if (ingressOptions.ingressAddr) await Promise.race([ingressReady, new Promise((r) => setTimeout(r, 5_000))]);
 const configPath = clientConfigPath(home);
 const { issued } = await ensureAdminConfig(nc, configPath, gateway.address);
 
@@ -105,6 +114,7 @@ console.log(`Navarch control plane
   NATS:    ${natsUrl}${nats ? ` (embedded nats-server ${nats.version}, JetStream store ${home}/nats)` : ""}
   API:     ${gateway.address} (gRPC)
   Node:    ${nodeLine}
+  Ingress: ${ingressLine}
   Config:  ${configPath}${issued ? " (new admin token written)" : ""}
   Logs:    ${logFile === "-" ? "stderr" : logFile}
   Try:     npx navctl get namespaces
