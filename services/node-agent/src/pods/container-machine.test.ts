@@ -38,6 +38,7 @@ function harness(over: Partial<ContainerInput> = {}, depsOver: Partial<Container
     remove: (id) => removed.push(id),
     event: (type, reason) => events.push(`${type} ${reason}`),
     runProbe: async () => ({ ok: true, output: "" }),
+    runHook: async () => ({ ok: true }),
     backoff: DEFAULT_BACKOFF,
     pullBackoff: { baseMs: 10_000, maxMs: 300_000 },
     podDescription: "web_default(u1)",

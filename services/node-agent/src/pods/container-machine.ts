@@ -3,7 +3,7 @@
 // (restart-policy.ts); this machine only sequences runtime calls and keeps deadlines.
 //
 //                 ┌───────────── PROCEED{sandbox} (sandbox ready, earlier containers started)
-//   pulling ──▶ ready ──▶ creating ──▶ running ──OBSERVED exit / GONE──▶ exited ──┐
+//   pulling ──▶ ready ──▶ creating ──▶ [postStarting] ──▶ running ──OBSERVED exit / GONE──▶ exited ──┐
 //     │   ▲                 │  ▲                                                  │ nextAction():
 //     ▼   │                 ▼  │                                                  │  now   ─▶ pulling
 //   pullBackoff          createBackoff                                            │  later ─▶ backoff ─▶ pulling
@@ -11,8 +11,16 @@
 //       ErrImageNeverPull      CreateContainerError                               │
 //    .backingOff: ImagePullBackOff                                                ▼ (CrashLoopBackOff)
 //
+//   postStarting (a postStart hook, hooks.ts): shown waiting/ContainerCreating, and the pod's next
+//                  container waits for it (firstAttemptDone); ok ─▶ running; failed ─▶ stopping ─▶
+//                  exited (FailedPostStartHook; restarted per restartPolicy like any exit)
 //   TERMINATE{grace}: running ─▶ stopping ─▶ terminated (SIGTERM, grace, SIGKILL); a create in
 //                     flight finishes first, then its container is stopped; elsewhere ─▶ terminated
+//   stopping: [preStop] ─▶ signalling. Every stop with a grace runs the preStop hook first, until it
+//             returns or the grace is over (FailedPreStopHook when it fails); the SIGTERM then gets
+//             what is left of the grace, at least 2 s (the kubelet's minimum window). A shorter
+//             TERMINATE (force delete) cuts both short; a repeated one changes nothing but that
+//             nothing starts after the stop.
 //   SANDBOX_LOST{restart}: running ─▶ stopping ─▶ ready (waits for the new sandbox) or terminated
 //   IMAGE_CHANGED: running ─▶ stopping ─▶ pulling (the new image; restartCount + 1); elsewhere the
 //                  next container just uses it
@@ -36,6 +44,7 @@ import type { ProbeOutcome, ProbeTarget } from "../probes/prober.js";
 import { probesMachine, type ProbeSeed, type ProbesEmitted } from "../probes/probes-machine.js";
 import { hasProbes, type ContainerProbes, type ProbeSpec } from "../probes/spec.js";
 import { ContainerConfigError } from "./env.js";
+import { hookFailureMessage, NO_HOOK_TIMEOUT_MS, type ContainerHooks, type HookAction, type HookOutcome } from "./hooks.js";
 import { terminationReason, type ContainerView, type Termination, type ViewState } from "./pod-status.js";
 import { backoffDelay, nextAction, type BackoffOptions, type CrashHistory, type RestartDecision, type RestartPolicy } from "./restart-policy.js";
 
@@ -53,6 +62,8 @@ export interface ContainerDeps {
   event(type: "Normal" | "Warning", reason: string, message: string): void;
   /** One probe attempt against a container of this pod (never rejects; see probes/prober.ts). */
   runProbe(spec: ProbeSpec, target: ProbeTarget): Promise<ProbeOutcome>;
+  /** Runs a lifecycle hook against a container of this pod (never rejects; see hooks.ts). */
+  runHook(action: HookAction, target: ProbeTarget, timeoutMs: number): Promise<HookOutcome>;
   backoff: BackoffOptions;
   pullBackoff: { baseMs: number; maxMs: number };
   /** "web_default(uid)", for Kubernetes-style messages. */
@@ -88,6 +99,8 @@ export interface ContainerInput {
   deps: ContainerDeps;
   /** Liveness, readiness and startup probes (app containers only). */
   probes?: ContainerProbes | undefined;
+  /** postStart and preStop hooks (app containers only). */
+  hooks?: ContainerHooks | undefined;
   adopted?: AdoptedContainer | undefined;
   /** Known at spawn for an adopted pod; otherwise PROCEED brings it. */
   sandbox?: SandboxRef | undefined;
@@ -119,6 +132,7 @@ export interface ContainerContext {
   policy: RestartPolicy;
   deps: ContainerDeps;
   probes: ContainerProbes | undefined;
+  hooks: ContainerHooks | undefined;
   /** The current container passed its startup probe (or has none). */
   started: boolean;
   /** The current container's readiness verdict (true without a readiness probe). */
@@ -152,6 +166,10 @@ export interface ContainerContext {
   createFailures: number;
   waiting: { reason: string; message: string };
   stopGrace: number;
+  /** Absolute end of the current stop's grace period (the preStop hook runs until then at most). */
+  stopDeadline: number;
+  /** The current stop ran a preStop hook: its SIGTERM gets the rest of the grace (at least 2 s). */
+  preStopRan: boolean;
   /** terminated (deleted pod), ready (sandbox recreated: wait for it), pulling (new image), exited (killed by a probe). */
   afterStop: "terminated" | "ready" | "pulling" | "exited";
   /** The image changed while a create was in flight. */
@@ -167,6 +185,15 @@ export interface ContainerContext {
 }
 
 const CREATING = { reason: "ContainerCreating", message: "" };
+/** The kubelet's minimum window between a preStop hook and SIGKILL. */
+export const MIN_GRACE_AFTER_PRESTOP_SECONDS = 2;
+
+/** The SIGTERM's grace: the stop's own, or after a preStop hook what is left of it (at least 2 s). */
+export function signalGrace(ctx: Pick<ContainerContext, "stopGrace" | "stopDeadline" | "preStopRan">, now: number): number {
+  if (!ctx.preStopRan) return ctx.stopGrace;
+  const left = Math.max(0, Math.ceil((ctx.stopDeadline - now) / 1000));
+  return Math.max(left, Math.min(ctx.stopGrace, MIN_GRACE_AFTER_PRESTOP_SECONDS));
+}
 
 /** A runtime container that ran and ended: exited, or created but failed to start (StartError). */
 export function hasEnded(c: RuntimeContainerStatus | undefined): boolean {
@@ -218,6 +245,9 @@ export const containerMachine = setup({
     createAndStart: fromPromise<CreateResult, { deps: ContainerDeps; attempt: number; sandbox: SandboxRef }>(async ({ input }) =>
       input.deps.createAndStart(input.attempt, input.sandbox),
     ),
+    hook: fromPromise<HookOutcome, { deps: ContainerDeps; action: HookAction; containerId: string; podIP: string; timeoutMs: number }>(async ({ input }) =>
+      input.deps.runHook(input.action, { containerId: input.containerId, podIP: input.podIP }, input.timeoutMs),
+    ),
     stop: fromPromise<Termination, { deps: ContainerDeps; id: string; grace: number; startedAt: number }>(async ({ input }) => {
       const status = await input.deps.stop(input.id, input.grace);
       return terminationOf(status, input.id, input.deps.now(), input.startedAt);
@@ -242,11 +272,16 @@ export const containerMachine = setup({
     stopThenPull: ({ context }) => context.afterStop === "pulling",
     stopThenExit: ({ context }) => context.afterStop === "exited",
     restartRequested: ({ context }) => context.restartRequested,
+    shorterGrace: ({ context, event }) => event.type === "TERMINATE" && event.graceSeconds < context.stopGrace,
+    hasPostStart: ({ context }) => !!context.hooks?.postStart,
+    runsPreStop: ({ context }) => !!context.hooks?.preStop && context.stopGrace > 0 && context.containerId !== "",
+    hookFailed: ({ event }) => (event as { output?: HookOutcome }).output?.ok === false,
   },
   delays: {
     untilRetry: ({ context }) => Math.max(0, context.retryAt - context.deps.now()),
     /** ErrImagePull is shown this long before it turns into ImagePullBackOff (or until the retry). */
     showPullError: ({ context }) => Math.max(0, Math.min(1_000, context.retryAt - context.deps.now())),
+    untilStopDeadline: ({ context }) => Math.max(0, context.stopDeadline - context.deps.now()),
   },
   actions: {
     adopt: assign(({ context }) => {
@@ -367,7 +402,11 @@ export const containerMachine = setup({
         nextAttempt: context.nextAttempt + 1,
         ids: ids.slice(-2),
         createFailures: 0,
-        firstAttemptDone: true,
+        // Probes have not judged the new container (resetProbes sets them when it runs).
+        started: false,
+        ready: false,
+        // The pod's next container waits for this one's postStart hook (postStarting's exit).
+        firstAttemptDone: context.firstAttemptDone || !willPostStart(context, out),
         termination:
           out.startError === undefined
             ? undefined
@@ -428,6 +467,26 @@ export const containerMachine = setup({
       termination: context.termination ?? terminationOf(undefined, context.containerId, context.deps.now(), context.startedAt),
     })),
     lostSandbox: assign({ sandbox: undefined }),
+    beginStopClock: assign(({ context }) => ({ stopDeadline: context.deps.now() + context.stopGrace * 1000, preStopRan: false })),
+    /** A shorter grace (a force delete): the stop ends sooner, and nothing starts after it. */
+    tightenStop: assign(({ context, event }) => {
+      const grace = (event as Extract<ContainerEvent, { type: "TERMINATE" }>).graceSeconds;
+      return { stopGrace: grace, stopDeadline: Math.min(context.stopDeadline, context.deps.now() + grace * 1000), afterStop: "terminated" as const };
+    }),
+    /** A repeated TERMINATE (the pod updated while it is deleted): the stop goes on as it was, and nothing starts after it. */
+    stopForGood: assign({ afterStop: "terminated" as const }),
+    postStartFailed: assign(({ context }) => ({ stopGrace: context.hooks!.killGraceSeconds, afterStop: "exited" as const })),
+    reportPostStartFailure: ({ context, event }) => {
+      const out = (event as unknown as { output: HookOutcome }).output;
+      const error = out.ok ? "" : out.error;
+      context.deps.event("Warning", "FailedPostStartHook", hookFailureMessage(context.hooks!.postStart!, context.name, context.deps.podDescription, error));
+      context.deps.event("Normal", "Killing", "FailedPostStartHook");
+    },
+    reportPreStopFailure: ({ context, event }) => {
+      const out = (event as unknown as { output: HookOutcome }).output;
+      const error = out.ok ? "" : out.error;
+      context.deps.event("Warning", "FailedPreStopHook", hookFailureMessage(context.hooks!.preStop!, context.name, context.deps.podDescription, error));
+    },
   },
 }).createMachine({
   id: "container",
@@ -438,6 +497,7 @@ export const containerMachine = setup({
     policy: input.policy,
     deps: input.deps,
     probes: input.probes,
+    hooks: input.hooks,
     started: false,
     ready: false,
     unhealthy: undefined,
@@ -461,6 +521,8 @@ export const containerMachine = setup({
     createFailures: 0,
     waiting: CREATING,
     stopGrace: 0,
+    stopDeadline: 0,
+    preStopRan: false,
     afterStop: "terminated",
     restartRequested: false,
     terminateRequested: false,
@@ -521,6 +583,7 @@ export const containerMachine = setup({
           },
           { guard: "restartRequested", target: "stopping", actions: ["removeOldContainers", "created", "reportCreated", "reportDefinitionChanged"] },
           { guard: "startFailed", target: "exited", actions: ["removeOldContainers", "created", "reportCreated"] },
+          { guard: "hasPostStart", target: "postStarting", actions: ["removeOldContainers", "created", "reportCreated"] },
           { target: "running", actions: ["removeOldContainers", "created", "reportCreated"] },
         ],
         onError: [
@@ -545,6 +608,32 @@ export const containerMachine = setup({
       after: { untilRetry: "ready" },
       // A new sandbox (after the old one died, e.g. with the Docker daemon) is worth a try now.
       on: { PROCEED: { target: "ready", actions: assign(({ event }) => ({ sandbox: event.sandbox, proceed: true })) } },
+    },
+    postStarting: {
+      exit: assign({ firstAttemptDone: true }),
+      invoke: {
+        src: "hook",
+        input: ({ context }) => ({
+          deps: context.deps,
+          action: context.hooks!.postStart!,
+          containerId: context.containerId,
+          podIP: context.sandbox?.ip ?? "",
+          timeoutMs: NO_HOOK_TIMEOUT_MS,
+        }),
+        onDone: [{ guard: "hookFailed", target: "stopping", actions: ["postStartFailed", "reportPostStartFailure"] }, { target: "running" }],
+        // runHook never rejects; should a runtime binding, the container is not held back for it.
+        onError: { target: "running" },
+      },
+      on: {
+        OBSERVED: { guard: "isCurrentExit", target: "exited", actions: "observedExit" },
+        GONE: { guard: "isCurrentGone", target: "exited", actions: "observedExit" },
+        TERMINATE: { target: "stopping", actions: ["beginStop", "reportKilling"] },
+        IMAGE_CHANGED: {
+          target: "stopping",
+          actions: ["newImage", assign(({ event }) => ({ stopGrace: event.graceSeconds, afterStop: "pulling" as const })), "reportDefinitionChanged"],
+        },
+        SANDBOX_LOST: { target: "stopping", actions: "beginStop" },
+      },
     },
     running: {
       entry: ["resetProbes", "startProbes"],
@@ -576,32 +665,72 @@ export const containerMachine = setup({
       after: { untilRetry: "pulling" },
     },
     stopping: {
-      invoke: {
-        src: "stop",
-        input: ({ context }) => ({ deps: context.deps, id: context.containerId, grace: context.stopGrace, startedAt: context.startedAt }),
-        onDone: [
-          { guard: "stopThenReady", target: "ready", actions: "stopped" },
-          { guard: "stopThenPull", target: "pulling", actions: "stopped" },
-          { guard: "stopThenExit", target: "exited", actions: "stopped" },
-          { target: "terminated", actions: "stopped" },
-        ],
-        onError: [
-          { guard: "stopThenReady", target: "ready", actions: "stopped" },
-          { guard: "stopThenPull", target: "pulling", actions: "stopped" },
-          { guard: "stopThenExit", target: "exited", actions: "stopped" },
-          { target: "terminated", actions: "stopped" },
-        ],
+      entry: "beginStopClock",
+      initial: "choosing",
+      states: {
+        choosing: {
+          always: [{ guard: "runsPreStop", target: "preStop" }, { target: "signalling" }],
+        },
+        preStop: {
+          entry: assign({ preStopRan: true }),
+          invoke: {
+            src: "hook",
+            input: ({ context }) => ({
+              deps: context.deps,
+              action: context.hooks!.preStop!,
+              containerId: context.containerId,
+              podIP: context.sandbox?.ip ?? "",
+              timeoutMs: Math.max(1, context.stopDeadline - context.deps.now()),
+            }),
+            onDone: [{ guard: "hookFailed", target: "signalling", actions: "reportPreStopFailure" }, { target: "signalling" }],
+            onError: { target: "signalling" },
+          },
+          // The grace is over: the hook is left running (the SIGTERM follows; Docker cannot kill an exec).
+          initial: "timing",
+          states: {
+            timing: {
+              after: { untilStopDeadline: "#container.stopping.signalling" },
+              on: {
+                // Re-entering `timing` (not preStop) re-arms the deadline without running the hook again.
+                TERMINATE: [{ guard: "shorterGrace", target: "timing", reenter: true, actions: "tightenStop" }, { actions: "stopForGood" }],
+              },
+            },
+          },
+          on: {
+            // It died during its hook: nothing left to wait for.
+            OBSERVED: { guard: "isCurrentExit", target: "signalling" },
+          },
+        },
+        signalling: {
+          invoke: {
+            src: "stop",
+            input: ({ context }) => ({ deps: context.deps, id: context.containerId, grace: signalGrace(context, context.deps.now()), startedAt: context.startedAt }),
+            onDone: [
+              { guard: "stopThenReady", target: "#container.ready", actions: "stopped" },
+              { guard: "stopThenPull", target: "#container.pulling", actions: "stopped" },
+              { guard: "stopThenExit", target: "#container.exited", actions: "stopped" },
+              { target: "#container.terminated", actions: "stopped" },
+            ],
+            onError: [
+              { guard: "stopThenReady", target: "#container.ready", actions: "stopped" },
+              { guard: "stopThenPull", target: "#container.pulling", actions: "stopped" },
+              { guard: "stopThenExit", target: "#container.exited", actions: "stopped" },
+              { target: "#container.terminated", actions: "stopped" },
+            ],
+          },
+          on: {
+            // Already signalled: a shorter grace (a force delete) is a second, harder stop.
+            TERMINATE: [
+              {
+                guard: "shorterGrace",
+                actions: [({ context, event }) => void context.deps.stop(context.containerId, event.graceSeconds).catch(() => undefined), "tightenStop"],
+              },
+              { actions: "stopForGood" },
+            ],
+          },
+        },
       },
       on: {
-        // Already stopping: a shorter grace (a force delete) is a second, harder stop, and nothing
-        // starts after it (a larger grace goes to the root handler: terminated at once).
-        TERMINATE: {
-          guard: ({ context, event }) => event.graceSeconds < context.stopGrace,
-          actions: [
-            ({ context, event }) => void context.deps.stop(context.containerId, event.graceSeconds).catch(() => undefined),
-            assign(({ event }) => ({ stopGrace: event.graceSeconds, afterStop: "terminated" as const })),
-          ],
-        },
         // A container started after this stop must wait for the new sandbox.
         SANDBOX_LOST: { actions: "lostSandbox" },
         OBSERVED: {},
@@ -615,6 +744,11 @@ export const containerMachine = setup({
 
 export type ContainerActor = ActorRefFrom<typeof containerMachine>;
 export type ContainerSnapshot = SnapshotFrom<typeof containerMachine>;
+
+/** A container just created will run its postStart hook (it started, and nothing stops it first). */
+function willPostStart(ctx: ContainerContext, out: CreateResult): boolean {
+  return !!ctx.hooks?.postStart && out.startError === undefined && !ctx.terminateRequested && !ctx.sandboxLostDuringCreate && !ctx.restartRequested;
+}
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -76,6 +76,7 @@ function harness(over: Partial<ContainerInput> = {}) {
       probed.push(`${spec.kind} ${target.containerId} ${target.podIP}`);
       return healthy[spec.kind] ? { ok: true, output: "ok" } : { ok: false, output: "HTTP probe failed with statuscode: 503" };
     },
+    runHook: async () => ({ ok: true }),
     backoff: DEFAULT_BACKOFF,
     pullBackoff: { baseMs: 10_000, maxMs: 300_000 },
     podDescription: "web_default(u1)",
@@ -266,7 +267,7 @@ describe("container machine with probes", () => {
     deps.stop = (id, grace) => new Promise((resolve) => held.push(() => void stop(id, grace).then(resolve)));
     h.healthy.liveness = false;
     await h.tick(0);
-    assert.equal(h.state(), "stopping");
+    assert.equal(h.state(), JSON.stringify({ stopping: "signalling" }));
     h.actor.send({ type: "TERMINATE", graceSeconds: 2 });
     await h.tick(0);
     assert.equal(held.length, 2, "the deletion's shorter grace is a second, harder stop");

@@ -12,6 +12,7 @@ import type { ContainerDeps, SandboxRef } from "./container-machine.js";
 import { containerSpec } from "./container-spec.js";
 import { deletePodObject } from "./delete-pod.js";
 import { envSources, resolveEnv } from "./env.js";
+import { runHook } from "./hooks.js";
 import type { PodDeps } from "./pod-machine.js";
 import type { BackoffOptions } from "./restart-policy.js";
 import { sandboxSpec } from "./sandbox.js";
@@ -149,6 +150,8 @@ function containerDeps(ctx: AgentContext, current: () => Pod, container: Contain
       void runtime.removeContainer(id).catch((err) => logger.debug({ container: id, err: String(err) }, "removing an old container failed")),
     event,
     runProbe: (spec, target) => prober.run(spec, target),
+    // Not through the prober's concurrency bound: a long preStop must not hold back probes.
+    runHook: (action, target, timeoutMs) => runHook(runtime, action, target, timeoutMs),
     backoff: ctx.backoff,
     pullBackoff: ctx.pullBackoff,
     podDescription: `${meta.name}_${meta.namespace}(${meta.uid})`,

@@ -62,6 +62,7 @@ function harness(p: Pod, opts: { holdSandbox?: boolean; holdCreate?: string; ado
     remove: (id) => log.push(`remove old ${id}`),
     event: () => undefined,
     runProbe: async () => ({ ok: true, output: "" }),
+    runHook: async () => ({ ok: true }),
     backoff: DEFAULT_BACKOFF,
     pullBackoff: { baseMs: 10_000, maxMs: 300_000 },
     podDescription: "web_default(u1)",

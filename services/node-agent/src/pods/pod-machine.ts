@@ -37,6 +37,7 @@ import {
   type SandboxRef,
 } from "./container-machine.js";
 import { containerProbes } from "../probes/spec.js";
+import { containerHooks } from "./hooks.js";
 import type { ContainerView } from "./pod-status.js";
 import { backoffDelay, normalizePolicy } from "./restart-policy.js";
 
@@ -305,6 +306,8 @@ export const podMachine = setup({
           deps: input.deps.containerDeps(c),
           // Init containers run to completion; the gateway refuses probes on them.
           probes: init ? undefined : containerProbes(c, input.pod),
+          // The gateway refuses lifecycle hooks on init containers too.
+          hooks: init ? undefined : containerHooks(c, input.pod),
           adopted: input.adopted?.containers[c.name],
           sandbox: adoptedSandbox ? ref(adoptedSandbox) : undefined,
           // An adopted pod got past its init containers before the agent restarted; nothing of a
