@@ -10,7 +10,7 @@ describe("parseResourceArgs", () => {
     assert.deepEqual(show(["ConfigMap", "a", "b"]), ["ConfigMap:a+b"]);
     assert.deepEqual(show(["deployments.apps", "web"]), ["Deployment:web"]);
     assert.deepEqual(show(["cm,secrets,po"]), ["ConfigMap:", "Secret:", "Pod:"]);
-    assert.deepEqual(show(["all"]), ["Pod:", "Service:", "Deployment:", "ReplicaSet:"]);
+    assert.deepEqual(show(["all"]), ["Pod:", "Service:", "DaemonSet:", "Deployment:", "ReplicaSet:", "Job:"]);
   });
   it("takes KIND/NAME pairs", () => {
     assert.deepEqual(show(["cm/a", "deploy/web", "configmap/b"]), ["ConfigMap:a+b", "Deployment:web"]);

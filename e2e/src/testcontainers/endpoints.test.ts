@@ -1,7 +1,7 @@
 // Services and Endpoints end to end on a one-node testcontainers cluster (node "ep-1", real
 // containers): `navctl apply` of an ordinary v1 Service and pods, then what navctl shows.
 //
-//   1. a ClusterIP Service gets a cluster IP from 10.96.0.0/16; `navctl get svc` prints TYPE,
+//   1. a ClusterIP Service gets a cluster IP from the cluster's range (10.96.0.0/16 by default); `navctl get svc` prints TYPE,
 //      CLUSTER-IP, EXTERNAL-IP and PORT(S) as kubectl does; applying the same manifest again
 //      keeps the address
 //   2. `navctl get endpoints` lists the ready pod's IP with the resolved named target port; a
@@ -117,7 +117,9 @@ describe("services and endpoints on a testcontainers cluster", { skip }, () => {
     await navctl(["apply", "-f", "-"], MANIFEST);
     const svc = await json<Service>(["get", "svc", "web"]);
     const ip = svc.spec!.clusterIP;
-    assert.match(ip, /^10\.96\.\d+\.\d+$/, "from the default range 10.96.0.0/16");
+    // The fixture gives each cluster its own range (clusters share this host's netfilter).
+    const prefix = cluster.serviceClusterIPRange.split(".").slice(0, 2).join(".");
+    assert.ok(ip.startsWith(`${prefix}.`), `${ip} from the cluster's range ${cluster.serviceClusterIPRange}`);
     assert.deepEqual(svc.spec!.clusterIPs, [ip]);
 
     const { header, row } = await table("svc", "web");
@@ -171,18 +173,20 @@ describe("services and endpoints on a testcontainers cluster", { skip }, () => {
     await navctl(["apply", "-f", "-"], service("web-np", { type: "NodePort" }));
     const np = await json<Service>(["get", "svc", "web-np"]);
     const nodePort = np.spec!.ports[0]!.nodePort!;
-    assert.ok(nodePort >= 30000 && nodePort <= 32767, `node port ${nodePort}`);
+    const [low, high] = cluster.serviceNodePortRange.split("-").map(Number);
+    assert.ok(nodePort >= low! && nodePort <= high!, `node port ${nodePort} in ${cluster.serviceNodePortRange}`);
     const { row } = await table("svc", "web-np");
     assert.deepEqual(row.slice(0, 5), ["web-np", "NodePort", np.spec!.clusterIP, "<none>", `80:${nodePort}/TCP`]);
 
-    await navctl(["apply", "-f", "-"], service("dns-a", { clusterIP: "10.96.0.10" }));
-    const taken = await cluster.navctl(["apply", "-f", "-"], { input: service("dns-b", { clusterIP: "10.96.0.10" }) });
+    const dnsIP = `${cluster.serviceClusterIPRange.split(".").slice(0, 2).join(".")}.0.10`;
+    await navctl(["apply", "-f", "-"], service("dns-a", { clusterIP: dnsIP }));
+    const taken = await cluster.navctl(["apply", "-f", "-"], { input: service("dns-b", { clusterIP: dnsIP }) });
     assert.notEqual(taken.code, 0, "a second Service with the same cluster IP must be refused");
-    assert.match(taken.stderr, /spec\.clusterIP: Invalid value: "10\.96\.0\.10": provided IP is already allocated/);
+    assert.match(taken.stderr, new RegExp(`spec\\.clusterIP: Invalid value: "${dnsIP.replaceAll(".", "\\.")}": provided IP is already allocated`));
 
     await navctl(["delete", "svc", "dns-a"]);
-    await navctl(["apply", "-f", "-"], service("dns-b", { clusterIP: "10.96.0.10" }));
-    assert.equal((await json<Service>(["get", "svc", "dns-b"])).spec!.clusterIP, "10.96.0.10", "the freed address is given to the next Service");
+    await navctl(["apply", "-f", "-"], service("dns-b", { clusterIP: dnsIP }));
+    assert.equal((await json<Service>(["get", "svc", "dns-b"])).spec!.clusterIP, dnsIP, "the freed address is given to the next Service");
 
     await navctl(["delete", "svc", "web"]);
     await waitUntil("the Endpoints to go with their Service", 30_000, async () => {
