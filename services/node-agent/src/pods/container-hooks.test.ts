@@ -118,7 +118,7 @@ describe("preStop", () => {
     h.actor.send({ type: "TERMINATE", graceSeconds: 10 });
     await h.advance(0);
     assert.equal(h.state(), JSON.stringify({ stopping: { preStop: "timing" } }));
-    assert.deepEqual(h.log.slice(1), ["hook sh -c sleep 5 on c1 10.0.0.2 timeout 10000"], "the hook runs in the container, bounded by the grace");
+    assert.deepEqual(h.log.slice(1), ["hook sh -c sleep 5 on c1 10.0.0.2 timeout 11000"], "the hook runs in the container, bounded by the grace (and a second: our deadline comes first)");
     assert.equal(h.stops.length, 0, "no SIGTERM while the hook runs");
     assert.equal(h.view().state.kind, "running", "the container still runs (and serves) during its preStop");
 
@@ -141,11 +141,12 @@ describe("preStop", () => {
     assert.equal(h.stops.length, 0, "still within the grace");
     await h.advance(500);
     assert.deepEqual(h.log.slice(2), ["stop c1 2 at +4000"]);
-    // The hook finishing later changes nothing.
-    h.hooks[0]!.settle({ ok: true });
+    // The hook ending later (the exec's stream breaks as the container dies) changes nothing.
+    h.hooks[0]!.settle({ ok: false, error: "error: command 'sh -c sleep 5' timed out" });
     await h.finishStop(137);
     assert.equal(h.state(), "terminated");
     assert.equal(h.log.filter((l) => l.startsWith("stop")).length, 1);
+    assert.ok(!h.events.some((e) => e.includes("FailedPreStopHook")), "a hook the grace ran out on did not fail");
   });
 
   test("a failed hook is a FailedPreStopHook Warning, and the SIGTERM follows at once", async () => {
@@ -193,7 +194,7 @@ describe("preStop", () => {
     const h = harness({ probes: { liveness } });
     await h.advance(1_000);
     assert.equal(h.state(), JSON.stringify({ stopping: { preStop: "timing" } }));
-    assert.match(h.log[1]!, /^hook sh -c sleep 5 on c1 10\.0\.0\.2 timeout 6000$/);
+    assert.match(h.log[1]!, /^hook sh -c sleep 5 on c1 10\.0\.0\.2 timeout 7000$/);
     await h.advance(2_000);
     h.hooks[0]!.settle({ ok: true });
     await h.advance(0);
@@ -259,7 +260,7 @@ describe("postStart", () => {
       h.events.join("\n"),
     );
     assert.equal(h.actor.getSnapshot().context.firstAttemptDone, true, "the next container may go");
-    assert.match(h.log[2]!, /^hook sh -c sleep 5 on c1 10\.0\.0\.2 timeout 8000$/, "killed with the pod's grace, preStop first");
+    assert.match(h.log[2]!, /^hook sh -c sleep 5 on c1 10\.0\.0\.2 timeout 9000$/, "killed with the pod's grace, preStop first");
     assert.equal(h.view().ready, false);
     h.hooks[1]!.settle({ ok: true });
     await h.advance(0);

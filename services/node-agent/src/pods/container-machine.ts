@@ -680,7 +680,9 @@ export const containerMachine = setup({
               action: context.hooks!.preStop!,
               containerId: context.containerId,
               podIP: context.sandbox?.ip ?? "",
-              timeoutMs: Math.max(1, context.stopDeadline - context.deps.now()),
+              // A second past the deadline: at the deadline our timer moves on, quietly (a hook the
+              // grace ran out on has not failed, and Kubernetes reports nothing for it).
+              timeoutMs: Math.max(0, context.stopDeadline - context.deps.now()) + 1_000,
             }),
             onDone: [{ guard: "hookFailed", target: "signalling", actions: "reportPreStopFailure" }, { target: "signalling" }],
             onError: { target: "signalling" },

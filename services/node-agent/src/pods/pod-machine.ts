@@ -14,7 +14,7 @@
 //          sandboxBackoff                  │     (restartPolicy Never, something ran: ─▶ completed)
 //                                          │
 //   DELETE{grace, deleteObject} from any state (a sandbox being created is waited for first):
-//     ─▶ terminating (TERMINATE{grace} to every container: SIGTERM, grace, SIGKILL)
+//     ─▶ terminating (TERMINATE{grace} to every container: preStop hook, SIGTERM, grace, SIGKILL)
 //     ─▶ cleaning (remove every app container and sandbox of the pod)
 //     ─▶ deletingObject (graceful deletion only: delete the Pod from navarch-pods, uid-checked;
 //        retried with backoff while NATS is away)
