@@ -239,10 +239,12 @@ function validateProbe(probe: Probe, path: string, c: Container, field: ProbeFie
   return errs;
 }
 
-/** Probes and lifecycle hooks: exactly one of exec, httpGet, tcpSocket. */
+/** Probes and lifecycle hooks: exactly one of exec, httpGet, tcpSocket (and sleep, for hooks). */
 function validateHandler(h: LifecycleHandler | Probe, path: string, c: Container): FieldError[] {
   const errs: FieldError[] = [];
-  const set = (["exec", "httpGet", "tcpSocket"] as const).filter((f) => h[f]);
+  const sleep = "sleep" in h ? h.sleep : undefined;
+  const set = (["exec", "httpGet", "tcpSocket", "sleep"] as const).filter((f) => (f === "sleep" ? sleep : h[f]));
+  if (sleep && sleep.seconds < 0) errs.push(invalid(child(child(path, "sleep"), "seconds"), sleep.seconds, "must be greater than or equal to 0"));
   if (set.length === 0) errs.push(required(path, "must specify a handler type"));
   for (const extra of set.slice(1)) errs.push(forbidden(child(path, extra), "may not specify more than 1 handler type"));
   if (h.exec && h.exec.command.length === 0) errs.push(required(child(child(path, "exec"), "command")));

@@ -161,6 +161,13 @@ invalidCases(Pod_, pod, [
     path: `${c0}.livenessProbe.tcpSocket`,
     phrase: "more than 1 handler type",
   },
+  { name: "preStop sleep negative", edit: (m) => (m.spec.containers[0].lifecycle = { preStop: { sleep: { seconds: -1 } } }), path: `${c0}.lifecycle.preStop.sleep.seconds`, phrase: "greater than or equal to 0" },
+  {
+    name: "preStop with sleep and exec",
+    edit: (m) => (m.spec.containers[0].lifecycle = { preStop: { exec: { command: ["true"] }, sleep: { seconds: 2 } } }),
+    path: `${c0}.lifecycle.preStop.sleep`,
+    phrase: "more than 1 handler type",
+  },
   { name: "probe period negative", edit: (m) => (m.spec.containers[0].livenessProbe.periodSeconds = -5), path: `${c0}.livenessProbe.periodSeconds`, phrase: "greater than or equal to 1" },
   { name: "probe failureThreshold negative", edit: (m) => (m.spec.containers[0].readinessProbe.failureThreshold = -1), path: `${c0}.readinessProbe.failureThreshold`, phrase: "greater than or equal to 1" },
   { name: "liveness successThreshold not 1", edit: (m) => (m.spec.containers[0].livenessProbe.successThreshold = 2), path: `${c0}.livenessProbe.successThreshold`, phrase: "must be 1" },

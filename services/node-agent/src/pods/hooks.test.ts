@@ -110,3 +110,18 @@ describe("running a hook", () => {
     );
   });
 });
+
+describe("sleep hooks", () => {
+  test("a sleep preStop waits its seconds, cut short by the hook's time limit", async () => {
+    const action = containerHooks(container({ preStop: { sleep: { seconds: 5 } } }), pod())!.preStop!;
+    assert.deepEqual(action, { type: "sleep", seconds: 5 });
+    const runtime = {} as ProbeRuntime;
+    const t0 = Date.now();
+    assert.deepEqual(await runHook(runtime, action, { containerId: "c1", podIP: "127.0.0.1" } as never, 150), { ok: true });
+    const took = Date.now() - t0;
+    assert.ok(took >= 140 && took < 4_000, `waited ${took} ms: until the limit, not the 5 s`);
+    const short = Date.now();
+    assert.deepEqual(await runHook(runtime, { type: "sleep", seconds: 0 }, { containerId: "c1", podIP: "127.0.0.1" } as never, 10_000), { ok: true });
+    assert.ok(Date.now() - short < 1_000);
+  });
+});

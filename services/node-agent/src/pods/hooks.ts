@@ -6,15 +6,15 @@
 //              liveness or startup probe, a changed image); it counts against the grace period.
 // Handlers: exec (in the container, through the runtime) and httpGet (the prober's request, so a
 // 2xx/3xx answer is a success), with the probes' named-port resolution. tcpSocket is accepted by
-// the API for compatibility but, as in Kubernetes, never run: such a hook fails. The kubelet's
-// `sleep` handler has no field in our Lifecycle proto yet. Neither hook has a timeout of its own:
+// the API for compatibility but, as in Kubernetes, never run: such a hook fails. sleep waits its
+// seconds (cut short by the grace period like any hook). Neither hook has a timeout of its own:
 // preStop ends with the grace period, postStart when it returns or the container is stopped.
 import type { Container, LifecycleHandler, Pod } from "@navarch/api";
 import { ExecTimeoutError } from "@navarch/runtime";
 import { httpGet, type ProbeRuntime, type ProbeTarget } from "../probes/prober.js";
 import { resolvePort, type ProbeAction } from "../probes/spec.js";
 
-export type HookAction = ProbeAction;
+export type HookAction = ProbeAction | { type: "sleep"; seconds: number };
 
 export interface ContainerHooks {
   postStart?: HookAction | undefined;
@@ -42,6 +42,7 @@ export function containerHooks(container: Container, pod: Pod): ContainerHooks |
 
 export function hookAction(h: LifecycleHandler, container: Container): HookAction {
   if (h.exec) return { type: "exec", command: h.exec.command };
+  if (h.sleep) return { type: "sleep", seconds: h.sleep.seconds };
   if (h.httpGet) {
     const g = h.httpGet;
     // An empty port is 80 for hooks (the kubelet's rule; probes must name one).
@@ -57,7 +58,7 @@ export function hookAction(h: LifecycleHandler, container: Container): HookActio
     };
   }
   if (h.tcpSocket) return { type: "invalid", message: "invalid handler: TCPSocket is not supported as a lifecycle handler" };
-  return { type: "invalid", message: "invalid handler: no exec or httpGet" };
+  return { type: "invalid", message: "invalid handler: no exec, httpGet or sleep" };
 }
 
 /** Runs one hook to its end (or timeoutMs); never rejects. */
@@ -76,6 +77,10 @@ export async function runHook(runtime: ProbeRuntime, action: HookAction, target:
           : await httpGet(action, action.host || target.podIP, timeoutMs);
         return outcome.ok ? { ok: true } : { ok: false, error: `error: ${clip(outcome.output)}` };
       }
+      case "sleep":
+        // unref: a hook cut short by a force delete must not keep the agent alive.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(action.seconds * 1000, timeoutMs)).unref());
+        return { ok: true };
       case "tcp":
         return { ok: false, error: "invalid handler: TCPSocket is not supported as a lifecycle handler" };
       case "invalid":

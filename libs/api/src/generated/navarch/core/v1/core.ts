@@ -366,6 +366,12 @@ export interface LifecycleHandler {
   exec?: ExecAction | undefined;
   httpGet?: HTTPGetAction | undefined;
   tcpSocket?: TCPSocketAction | undefined;
+  sleep?: SleepAction | undefined;
+}
+
+/** SleepAction waits (lifecycle hooks only), e.g. a preStop that lets endpoints drop the pod first. */
+export interface SleepAction {
+  seconds: number;
 }
 
 /** SecurityContext holds the user and privileges a container runs with. */
@@ -6302,7 +6308,7 @@ export const Lifecycle: MessageFns<Lifecycle> = {
 };
 
 function createBaseLifecycleHandler(): LifecycleHandler {
-  return { exec: undefined, httpGet: undefined, tcpSocket: undefined };
+  return { exec: undefined, httpGet: undefined, tcpSocket: undefined, sleep: undefined };
 }
 
 export const LifecycleHandler: MessageFns<LifecycleHandler> = {
@@ -6315,6 +6321,9 @@ export const LifecycleHandler: MessageFns<LifecycleHandler> = {
     }
     if (message.tcpSocket !== undefined) {
       TCPSocketAction.encode(message.tcpSocket, writer.uint32(26).fork()).join();
+    }
+    if (message.sleep !== undefined) {
+      SleepAction.encode(message.sleep, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -6356,6 +6365,14 @@ export const LifecycleHandler: MessageFns<LifecycleHandler> = {
             message.tcpSocket = TCPSocketAction.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sleep = SleepAction.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6381,6 +6398,7 @@ export const LifecycleHandler: MessageFns<LifecycleHandler> = {
         : isSet(object.tcp_socket)
         ? TCPSocketAction.fromJSON(object.tcp_socket)
         : undefined,
+      sleep: isSet(object.sleep) ? SleepAction.fromJSON(object.sleep) : undefined,
     };
   },
 
@@ -6394,6 +6412,9 @@ export const LifecycleHandler: MessageFns<LifecycleHandler> = {
     }
     if (message.tcpSocket !== undefined) {
       obj.tcpSocket = TCPSocketAction.toJSON(message.tcpSocket);
+    }
+    if (message.sleep !== undefined) {
+      obj.sleep = SleepAction.toJSON(message.sleep);
     }
     return obj;
   },
@@ -6412,6 +6433,76 @@ export const LifecycleHandler: MessageFns<LifecycleHandler> = {
     message.tcpSocket = (object.tcpSocket !== undefined && object.tcpSocket !== null)
       ? TCPSocketAction.fromPartial(object.tcpSocket)
       : undefined;
+    message.sleep = (object.sleep !== undefined && object.sleep !== null)
+      ? SleepAction.fromPartial(object.sleep)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSleepAction(): SleepAction {
+  return { seconds: 0 };
+}
+
+export const SleepAction: MessageFns<SleepAction> = {
+  encode(message: SleepAction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seconds !== 0) {
+      writer.uint32(8).int64(message.seconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SleepAction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSleepAction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seconds = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SleepAction {
+    return { seconds: isSet(object.seconds) ? globalThis.Number(object.seconds) : 0 };
+  },
+
+  toJSON(message: SleepAction): unknown {
+    const obj: any = {};
+    if (message.seconds !== 0) {
+      obj.seconds = Math.round(message.seconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SleepAction>, I>>(base?: I): SleepAction {
+    return SleepAction.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SleepAction>, I>>(object: I): SleepAction {
+    const message = createBaseSleepAction();
+    message.seconds = object.seconds ?? 0;
     return message;
   },
 };
@@ -13724,6 +13815,42 @@ export const protoMetadata: ProtoMetadata = {
         "jsonName": "tcpSocket",
         "options": undefined,
         "proto3Optional": false,
+      }, {
+        "name": "sleep",
+        "number": 4,
+        "label": 1,
+        "type": 11,
+        "typeName": ".navarch.core.v1.SleepAction",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "sleep",
+        "options": undefined,
+        "proto3Optional": false,
+      }],
+      "extension": [],
+      "nestedType": [],
+      "enumType": [],
+      "extensionRange": [],
+      "oneofDecl": [],
+      "options": undefined,
+      "reservedRange": [],
+      "reservedName": [],
+      "visibility": 0,
+    }, {
+      "name": "SleepAction",
+      "field": [{
+        "name": "seconds",
+        "number": 1,
+        "label": 1,
+        "type": 3,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "seconds",
+        "options": undefined,
+        "proto3Optional": false,
       }],
       "extension": [],
       "nestedType": [],
@@ -16172,224 +16299,231 @@ export const protoMetadata: ProtoMetadata = {
         "leadingDetachedComments": [],
       }, {
         "path": [4, 38],
-        "span": [332, 0, 336, 1],
+        "span": [332, 0, 337, 1],
         "leadingComments": " LifecycleHandler is one hook action.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 39],
-        "span": [339, 0, 346, 1],
-        "leadingComments": " SecurityContext holds the user and privileges a container runs with.\n",
+        "span": [340, 0, 342, 1],
+        "leadingComments":
+          " SleepAction waits (lifecycle hooks only), e.g. a preStop that lets endpoints drop the pod first.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 40],
-        "span": [349, 0, 351, 1],
-        "leadingComments": " Affinity constrains placement by node labels.\n",
+        "span": [345, 0, 352, 1],
+        "leadingComments": " SecurityContext holds the user and privileges a container runs with.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 41],
-        "span": [354, 0, 357, 1],
-        "leadingComments": " NodeAffinity has required and preferred node selector terms.\n",
+        "span": [355, 0, 357, 1],
+        "leadingComments": " Affinity constrains placement by node labels.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 42],
-        "span": [360, 0, 362, 1],
-        "leadingComments": " NodeSelector matches if any of its terms matches.\n",
+        "span": [360, 0, 363, 1],
+        "leadingComments": " NodeAffinity has required and preferred node selector terms.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 43],
-        "span": [365, 0, 368, 1],
-        "leadingComments": " NodeSelectorTerm matches if all of its requirements match.\n",
+        "span": [366, 0, 368, 1],
+        "leadingComments": " NodeSelector matches if any of its terms matches.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 44],
-        "span": [371, 0, 375, 1],
-        "leadingComments": " NodeSelectorRequirement: In, NotIn, Exists, DoesNotExist, Gt, Lt.\n",
+        "span": [371, 0, 374, 1],
+        "leadingComments": " NodeSelectorTerm matches if all of its requirements match.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 45],
-        "span": [378, 0, 381, 1],
-        "leadingComments": " PreferredSchedulingTerm adds weight to nodes that match.\n",
+        "span": [377, 0, 381, 1],
+        "leadingComments": " NodeSelectorRequirement: In, NotIn, Exists, DoesNotExist, Gt, Lt.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 46],
-        "span": [384, 0, 391, 1],
-        "leadingComments": " Toleration lets a pod run on a node with a matching taint.\n",
-        "trailingComments": "",
-        "leadingDetachedComments": [],
-      }, {
-        "path": [4, 46, 2, 1],
-        "span": [387, 2, 22],
-        "leadingComments": " Exists or Equal.\n",
+        "span": [384, 0, 387, 1],
+        "leadingComments": " PreferredSchedulingTerm adds weight to nodes that match.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 47],
-        "span": [394, 0, 408, 1],
-        "leadingComments": " PodStatus is written by one writer: the pod status folder of the node agent's events.\n",
+        "span": [390, 0, 397, 1],
+        "leadingComments": " Toleration lets a pod run on a node with a matching taint.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
-        "path": [4, 47, 2, 0],
-        "span": [396, 2, 19],
-        "leadingComments": " Pending, Running, Succeeded, Failed or Unknown.\n",
+        "path": [4, 47, 2, 1],
+        "span": [393, 2, 22],
+        "leadingComments": " Exists or Equal.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 48],
-        "span": [411, 0, 413, 1],
-        "leadingComments": " PodIP is one IP of a pod.\n",
+        "span": [400, 0, 414, 1],
+        "leadingComments": " PodStatus is written by one writer: the pod status folder of the node agent's events.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 48, 2, 0],
+        "span": [402, 2, 19],
+        "leadingComments": " Pending, Running, Succeeded, Failed or Unknown.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 49],
-        "span": [416, 0, 426, 1],
-        "leadingComments": " ContainerStatus is the observed state of one container.\n",
+        "span": [417, 0, 419, 1],
+        "leadingComments": " PodIP is one IP of a pod.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 50],
-        "span": [429, 0, 433, 1],
-        "leadingComments": " ContainerState: exactly one of waiting, running or terminated.\n",
+        "span": [422, 0, 432, 1],
+        "leadingComments": " ContainerStatus is the observed state of one container.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 51],
-        "span": [436, 0, 439, 1],
-        "leadingComments": " ContainerStateWaiting says why a container is not running yet.\n",
+        "span": [435, 0, 439, 1],
+        "leadingComments": " ContainerState: exactly one of waiting, running or terminated.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 52],
-        "span": [442, 0, 444, 1],
-        "leadingComments": " ContainerStateRunning says since when a container runs.\n",
+        "span": [442, 0, 445, 1],
+        "leadingComments": " ContainerStateWaiting says why a container is not running yet.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 53],
-        "span": [447, 0, 455, 1],
-        "leadingComments": " ContainerStateTerminated says how a container ended.\n",
+        "span": [448, 0, 450, 1],
+        "leadingComments": " ContainerStateRunning says since when a container runs.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 54],
-        "span": [458, 0, 461, 1],
-        "leadingComments": " PodTemplateSpec is the pod a controller stamps out.\n",
+        "span": [453, 0, 461, 1],
+        "leadingComments": " ContainerStateTerminated says how a container ended.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 55],
-        "span": [464, 0, 470, 1],
-        "leadingComments": " Service is a stable address load-balanced over the ready pods its selector matches.\n",
+        "span": [464, 0, 467, 1],
+        "leadingComments": " PodTemplateSpec is the pod a controller stamps out.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 56],
-        "span": [473, 0, 488, 1],
-        "leadingComments": " ServiceSpec describes the ports and the pods of a service.\n",
-        "trailingComments": "",
-        "leadingDetachedComments": [],
-      }, {
-        "path": [4, 56, 2, 2],
-        "span": [477, 2, 50],
-        "leadingComments": ' A virtual IP, "None" for a headless service, or empty to have one allocated.\n',
-        "trailingComments": "",
-        "leadingDetachedComments": [],
-      }, {
-        "path": [4, 56, 2, 4],
-        "span": [480, 2, 18],
-        "leadingComments": " ClusterIP, NodePort, LoadBalancer or ExternalName.\n",
-        "trailingComments": "",
-        "leadingDetachedComments": [],
-      }, {
-        "path": [4, 56, 2, 6],
-        "span": [483, 2, 30],
-        "leadingComments": " None or ClientIP.\n",
+        "span": [470, 0, 476, 1],
+        "leadingComments": " Service is a stable address load-balanced over the ready pods its selector matches.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 57],
-        "span": [491, 0, 499, 1],
-        "leadingComments": " ServicePort maps a service port to a target port on the pods.\n",
+        "span": [479, 0, 494, 1],
+        "leadingComments": " ServiceSpec describes the ports and the pods of a service.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
-        "path": [4, 57, 2, 3],
-        "span": [496, 2, 25],
-        "leadingComments": " A port number or a named container port (IntOrString).\n",
+        "path": [4, 57, 2, 2],
+        "span": [483, 2, 50],
+        "leadingComments": ' A virtual IP, "None" for a headless service, or empty to have one allocated.\n',
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 57, 2, 4],
+        "span": [486, 2, 18],
+        "leadingComments": " ClusterIP, NodePort, LoadBalancer or ExternalName.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 57, 2, 6],
+        "span": [489, 2, 30],
+        "leadingComments": " None or ClientIP.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 58],
-        "span": [502, 0, 504, 1],
-        "leadingComments": " ServiceStatus is the observed state of a service.\n",
+        "span": [497, 0, 505, 1],
+        "leadingComments": " ServicePort maps a service port to a target port on the pods.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 58, 2, 3],
+        "span": [502, 2, 25],
+        "leadingComments": " A port number or a named container port (IntOrString).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 59],
-        "span": [507, 0, 512, 1],
-        "leadingComments": " Endpoints lists the addresses behind a service; written by the endpoints controller.\n",
+        "span": [508, 0, 510, 1],
+        "leadingComments": " ServiceStatus is the observed state of a service.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 60],
-        "span": [515, 0, 519, 1],
-        "leadingComments": " EndpointSubset is a set of addresses sharing a set of ports.\n",
+        "span": [513, 0, 518, 1],
+        "leadingComments": " Endpoints lists the addresses behind a service; written by the endpoints controller.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 61],
-        "span": [522, 0, 527, 1],
-        "leadingComments": " EndpointAddress is one pod's address.\n",
+        "span": [521, 0, 525, 1],
+        "leadingComments": " EndpointSubset is a set of addresses sharing a set of ports.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 62],
-        "span": [530, 0, 535, 1],
-        "leadingComments": " EndpointPort is one port of the endpoints.\n",
+        "span": [528, 0, 533, 1],
+        "leadingComments": " EndpointAddress is one pod's address.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 63],
-        "span": [538, 0, 546, 1],
-        "leadingComments": " ObjectReference points to another object.\n",
+        "span": [536, 0, 541, 1],
+        "leadingComments": " EndpointPort is one port of the endpoints.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 64],
-        "span": [549, 0, 556, 1],
-        "leadingComments": " ConfigMap holds non-secret configuration.\n",
+        "span": [544, 0, 552, 1],
+        "leadingComments": " ObjectReference points to another object.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 65],
-        "span": [559, 0, 567, 1],
+        "span": [555, 0, 562, 1],
+        "leadingComments": " ConfigMap holds non-secret configuration.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
+        "path": [4, 66],
+        "span": [565, 0, 573, 1],
         "leadingComments":
           " Secret holds sensitive data; data values are base64 in JSON, stringData is merged into data.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
-        "path": [4, 66],
-        "span": [570, 0, 585, 1],
+        "path": [4, 67],
+        "span": [576, 0, 591, 1],
         "leadingComments": " Event records something that happened to an object (Pulled, Started, BackOff, ...).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
-        "path": [4, 66, 2, 10],
-        "span": [582, 2, 19],
+        "path": [4, 67, 2, 10],
+        "span": [588, 2, 19],
         "leadingComments": " Normal or Warning.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
-        "path": [4, 67],
-        "span": [588, 0, 591, 1],
+        "path": [4, 68],
+        "span": [594, 0, 597, 1],
         "leadingComments": " EventSource names the component (and node) that reported an event.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
@@ -16443,6 +16577,7 @@ export const protoMetadata: ProtoMetadata = {
     ".navarch.core.v1.TCPSocketAction": TCPSocketAction,
     ".navarch.core.v1.Lifecycle": Lifecycle,
     ".navarch.core.v1.LifecycleHandler": LifecycleHandler,
+    ".navarch.core.v1.SleepAction": SleepAction,
     ".navarch.core.v1.SecurityContext": SecurityContext,
     ".navarch.core.v1.Affinity": Affinity,
     ".navarch.core.v1.NodeAffinity": NodeAffinity,
