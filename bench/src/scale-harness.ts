@@ -4,9 +4,10 @@
 import * as grpc from "@grpc/grpc-js";
 import { KINDS, WatchRequest, type Node, type Pod, type PodWatchEvent } from "@navarch/api";
 import { spawn, type ChildProcess } from "node:child_process";
+import { cpSync, existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { create, list, type ClientPool } from "./client.js";
-import { cpuMs, machineBusyMs, ROOT, rssBytes, sleep } from "./cluster.js";
+import { cpuMs, machineBusyMs, ROOT, rssBytes, sleep, type Cluster } from "./cluster.js";
 import { closedLoop, type PhaseResult } from "./load.js";
 
 const HOLLOW_MAIN = path.join(ROOT, "services", "hollow-nodes", "dist", "main.js");
@@ -372,4 +373,18 @@ export class CpuWindow {
     out.other = Math.max(0, ((machineBusyMs() ?? NaN) - this.machine0 - ours - client) / wall);
     return out;
   }
+}
+
+/**
+ * With NAVARCH_BENCH_KEEP_LOGS=<dir>, copies the control plane's logs (all-in-one, nats-server)
+ * to <dir>/<part>-<time> before its temp home is removed, and returns that directory.
+ */
+export function keepLogs(cluster: Cluster, part: string): string | undefined {
+  const dir = process.env.NAVARCH_BENCH_KEEP_LOGS;
+  const logs = path.join(cluster.home, "logs");
+  if (!dir || !existsSync(logs)) return undefined;
+  const to = path.join(dir, `${part}-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+  mkdirSync(to, { recursive: true });
+  cpSync(logs, to, { recursive: true });
+  return to;
 }

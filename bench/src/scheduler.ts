@@ -26,7 +26,7 @@ import { startCluster, sleep } from "./cluster.js";
 import type { PhaseResult } from "./load.js";
 import { ms, percent, rate, table } from "./report.js";
 import { latencies, maxBacklog, throughput } from "./scale-figures.js";
-import { CpuWindow, createNamespaces, createPods, intEnv, PodTracker, startHollowNodes, waitNodesReady, type HollowProcess } from "./scale-harness.js";
+import { CpuWindow, createNamespaces, createPods, intEnv, keepLogs, PodTracker, startHollowNodes, waitNodesReady, type HollowProcess } from "./scale-harness.js";
 
 export const BIND_RATE_TARGET = 1_000;
 const NODE_PREFIX = "hollow-";
@@ -216,6 +216,10 @@ export async function runSchedulerBench(cfg: SchedulerBenchConfig): Promise<numb
     for (const p of pools) p.close();
     log("scheduler: stopping the hollow nodes and the control plane");
     await (hollow as HollowProcess | undefined)?.stop();
+    // Stopped first, so its logs are complete when they are kept (dispose removes its home).
+    await cluster.stop().catch((err: Error) => log(`scheduler: ${err.message.split("\n")[0]}`));
+    const kept = keepLogs(cluster, "scheduler");
+    if (kept) log(`scheduler: control-plane logs kept in ${kept}`);
     await cluster.dispose();
   }
 }

@@ -22,6 +22,9 @@ export const HOLLOW_NODES_OPTIONS = {
   heartbeatSeconds: option("NAVARCH_HOLLOW_HEARTBEAT_SECONDS", 10, asNumber, "how often each hollow node renews its Lease"),
   // A fake runtime loses no events, so the periodic comparison with its list only costs CPU.
   resyncSeconds: option("NAVARCH_HOLLOW_RESYNC_SECONDS", 120, asNumber, "how often each hollow node compares its pods with the fake runtime's list"),
+  // A fake runtime has nothing a fence protects, and each fencing agent polls its lease every
+  // 250 ms: measured at 5,000 nodes, 4.6% of this process's CPU.
+  fenceSeconds: option("NAVARCH_HOLLOW_FENCE_SECONDS", 0, asNumber, "fence (stop a node's pods) after this long without a lease renewal; 0: never"),
   startPerSecond: option("NAVARCH_HOLLOW_START_PER_SECOND", 200, asNumber, "hollow nodes started per second (a stampede of registrations helps nobody)"),
   statsSeconds: option("NAVARCH_HOLLOW_STATS_SECONDS", 10, asNumber, "print a status line this often (0: never)"),
 };

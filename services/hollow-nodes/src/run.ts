@@ -79,6 +79,10 @@ export async function run({ nc, logger, signal, options = {}, agentOptions = {},
     // Written into the Lease for readers that judge it by its own duration.
     leaseDurationSeconds: Math.max(agentOptions.leaseDurationSeconds ?? 0, 4 * o.heartbeatSeconds),
     resyncSeconds: o.resyncSeconds,
+    fenceSeconds: o.fenceSeconds,
+    // Nothing to program on a fake runtime's host.
+    serviceProxy: false,
+    clusterDns: false,
   };
 
   let ready = 0;
