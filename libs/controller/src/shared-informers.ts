@@ -11,6 +11,8 @@ export interface SharedInformersOptions {
    * Without a maxAgeMs the kind's default applies (defaultOpenOptions: Events expire).
    */
   openOptions?: (info: KindInfo) => OpenOptions;
+  /** Recent events each informer keeps for watches that resume (the gateway's NAVARCH_WATCH_HISTORY). */
+  historySize?: number;
   logger?: Logger;
 }
 
@@ -57,6 +59,7 @@ export class SharedInformers {
     if (!i) {
       i = this.store(info).then((store) => {
         const informer = new Informer<T>(store, this.nc, {
+          ...(this.opts.historySize !== undefined ? { historySize: this.opts.historySize } : {}),
           onWatchError: (err) => this.logger.warn({ kind: info.kind, err: String(err) }, "watch failed; retrying"),
         });
         if (this.started) this.startOne(informer);

@@ -47,13 +47,14 @@ if (!natsUrl) {
 }
 
 const nc = await connectNats({ url: natsUrl, name: "navarch-all-in-one", credsFile: common.natsCreds || undefined, replicas: common.kvReplicas });
-const gateway = await startGateway({ nc, logger: logger.child({ component: "api-gateway" }), options: gatewayOptions, kvReplicas: common.kvReplicas });
+// Every service here shares one cache per kind: one KV watch and one copy of the objects per
+// process, with the gateway's watch history (ADR 9).
+const shared = new SharedInformers(nc, { logger, historySize: gatewayOptions.watchHistory, openOptions: () => ({ replicas: common.kvReplicas }) });
+const gateway = await startGateway({ nc, logger: logger.child({ component: "api-gateway" }), options: gatewayOptions, kvReplicas: common.kvReplicas, informers: shared });
 const abort = new AbortController();
 // With its own embedded NATS this process is the only candidate: no need to wait out a lease a
 // crashed predecessor still holds. On a shared NATS, elect as usual.
 const leaderElect = (configured: boolean) => (process.env.NAVARCH_LEADER_ELECT ? configured : nats === undefined);
-// The controller services share one cache per kind (the gateway keeps its own, with watch history).
-const shared = new SharedInformers(nc, { logger, openOptions: () => ({ replicas: common.kvReplicas }) });
 // The ingress controller reports where it listens (it keeps retrying a busy port, see its log).
 let ingressLine = ingressOptions.ingressAddr ? `not listening yet on ${ingressOptions.ingressAddr} (see the log)` : "off (NAVARCH_INGRESS_ADDR is empty)";
 let ingressListening!: () => void;
@@ -128,8 +129,8 @@ async function shutdown(code = 0): Promise<void> {
   abort.abort();
   await agent;
   await Promise.all(services);
-  await shared.stop();
   await gateway.stop();
+  await shared.stop();
   await nc.drain().catch(() => undefined);
   await nats?.stop();
   console.log(code === 0 ? "Navarch stopped." : "Navarch stopped after an error; see the log.");

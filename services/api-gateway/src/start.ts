@@ -1,7 +1,7 @@
 // Starting the gateway on a NATS connection: open every kind's store and informer, make sure
 // the system namespaces exist, then serve. Used by main.ts and by the all-in-one.
 import * as grpc from "@grpc/grpc-js";
-import { ALL_KINDS, AlreadyExistsError, KINDS, type Namespace, type Secret } from "@navarch/api";
+import { ALL_KINDS, AlreadyExistsError, KINDS, type KindInfo, type Namespace, type Secret } from "@navarch/api";
 import type { Logger } from "@navarch/config";
 import { AddressClaims, EVENT_TTL_MS, Informer, ResourceStore, SYSTEM_NAMESPACES } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -19,12 +19,35 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-export async function startGateway(deps: { nc: NatsConnection; logger: Logger; options: GatewayOptions; kvReplicas?: number }): Promise<RunningGateway> {
+/**
+ * Where the gateway's caches come from when it shares them (the all-in-one passes its
+ * SharedInformers, built with the gateway's watch history, so each kind is cached once per
+ * process). The owner starts and stops them.
+ */
+export interface InformerSource {
+  store(info: KindInfo): Promise<ResourceStore>;
+  informer(info: KindInfo): Promise<Informer>;
+  start(): Promise<void>;
+}
+
+export async function startGateway(deps: {
+  nc: NatsConnection;
+  logger: Logger;
+  options: GatewayOptions;
+  kvReplicas?: number;
+  informers?: InformerSource;
+}): Promise<RunningGateway> {
   const { nc, logger, options } = deps;
   const stores = new Map<string, ResourceStore>();
   const informers = new Map<string, Informer>();
+  const shared = deps.informers;
   await Promise.all(
     ALL_KINDS.map(async (info) => {
+      if (shared) {
+        stores.set(info.kind, await shared.store(info));
+        informers.set(info.kind, await shared.informer(info));
+        return;
+      }
       const store = await ResourceStore.open(nc, info, {
         replicas: deps.kvReplicas ?? 1,
         maxAgeMs: info.kind === "Event" ? EVENT_TTL_MS : 0,
@@ -38,6 +61,7 @@ export async function startGateway(deps: { nc: NatsConnection; logger: Logger; o
       informers.set(info.kind, informer);
     }),
   );
+  await shared?.start();
   const auth = new TokenAuthenticator(informers.get("Secret") as Informer<Secret>);
   const ctx = new GatewayContext(nc, stores, informers, auth, options, logger);
   const claims = await AddressClaims.open(nc, {
@@ -76,7 +100,7 @@ export async function startGateway(deps: { nc: NatsConnection; logger: Logger; o
           resolve();
         });
       });
-      for (const informer of informers.values()) informer.stop();
+      if (!shared) for (const informer of informers.values()) informer.stop();
       claims.stop();
     },
   };
