@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { latencies, maxBacklog, throughput } from "./scale-figures.js";
+import { latencies, maxBacklog, minFinite, throughput } from "./scale-figures.js";
 
 test("throughput: overall rate, busiest second and the steady-state median second", () => {
   // 10 events in the first second, 20 in the second, 10 in the third, then one straggler at 9.5 s.
@@ -38,4 +38,23 @@ test("maxBacklog: the most pods sent and not yet observed at one moment", () => 
   // Bound as soon as sent: never more than one waits.
   assert.equal(maxBacklog([0, 1, 2], [0, 1, 2]), 1);
   assert.equal(maxBacklog([0, 1, 2], [NaN, NaN, NaN]), 3);
+});
+
+test("minFinite: the smallest finite value of a large array (no argument spread)", () => {
+  const big = new Float64Array(300_000).fill(NaN);
+  big[123_456] = 42;
+  big[200_000] = 7;
+  assert.equal(minFinite(big), 7);
+  assert.ok(Number.isNaN(minFinite([NaN])));
+  // The busiest second of a long run is found without spreading its buckets either.
+  const at = Float64Array.from({ length: 200_000 }, (_, i) => i * 10);
+  assert.equal(throughput(at).peakPerSecond, 100);
+});
+
+test("sumStats adds the hollow-nodes processes' status lines field by field", async () => {
+  const { sumStats } = await import("./scale-harness.js");
+  assert.equal(
+    sumStats(["nodes=10/10 failed=0 pods=5 rss=100MiB", "nodes=9/10 failed=1 pods=7 rss=50MiB"]),
+    "nodes=19/20 failed=1 pods=12 rss=150MiB",
+  );
 });

@@ -36,7 +36,7 @@ export function throughput(at: ArrayLike<number>): Throughput {
     first,
     last,
     perSecond: last > first ? (n * 1000) / (last - first) : NaN,
-    peakPerSecond: Math.max(...buckets.values()),
+    peakPerSecond: maxOf(buckets.values()),
     steadyPerSecond: steady.length > 0 ? steady[Math.floor(steady.length / 2)]! : NaN,
   };
 }
@@ -70,6 +70,19 @@ export function maxBacklog(from: ArrayLike<number>, to: ArrayLike<number>): numb
       max = Math.max(max, backlog);
     }
   }
+  return max;
+}
+
+/** The smallest finite value (NaN if none); a loop, not Math.min(...values): 150,000 arguments overflow the stack. */
+export function minFinite(values: ArrayLike<number>): number {
+  let min = NaN;
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i]!) && !(values[i]! >= min)) min = values[i]!;
+  return min;
+}
+
+function maxOf(values: Iterable<number>): number {
+  let max = NaN;
+  for (const v of values) if (!(v <= max)) max = v;
   return max;
 }
 

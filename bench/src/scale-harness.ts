@@ -14,11 +14,12 @@ const HOLLOW_MAIN = path.join(ROOT, "services", "hollow-nodes", "dist", "main.js
 const STOP_TIMEOUT_MS = 30_000;
 
 export interface HollowProcess {
-  pid: number;
-  /** The last status line it printed ("nodes=... pods=... running=..."). */
+  /** One pid per hollow-nodes process. */
+  pids: number[];
+  /** The processes' last status lines, summed ("nodes=... pods=... running=..."). */
   lastStats(): string;
   tail(): string;
-  /** SIGINT, then SIGKILL if it does not exit in time. Idempotent. */
+  /** SIGINT, then SIGKILL if they do not exit in time. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -58,8 +59,15 @@ async function stopChild(child: ChildProcess): Promise<void> {
 export interface HollowOptions {
   natsUrl: string;
   count: number;
+  /**
+   * Processes the nodes are split over (each with its own NATS connection). One process can run
+   * 5,000 idle agents, but with 150,000 pods its heap passes 3 GiB and a long GC pause made NATS
+   * cut its connection as a slow consumer; every agent then watched again at once.
+   */
+  processes: number;
   prefix: string;
   heartbeatSeconds: number;
+  /** For all processes together. */
   startPerSecond: number;
   /** Extra environment (NAVARCH_HOLLOW_NODE_CPU, ...). */
   env?: Record<string, string>;
@@ -67,58 +75,101 @@ export interface HollowOptions {
   log: (s: string) => void;
 }
 
-/** Starts services/hollow-nodes and resolves once it printed that every node runs. */
+interface HollowChild {
+  child: ChildProcess;
+  ready: boolean;
+  stats: string;
+  out: string;
+  err: string;
+}
+
+/** Starts services/hollow-nodes (several processes) and resolves once every node runs. */
 export async function startHollowNodes(o: HollowOptions): Promise<HollowProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(env)) if (/^(https?|grpc|all|no)_proxy$/i.test(k)) delete env[k];
-  // A simulated cluster of 150,000 pods needs more than V8's default heap.
-  const child = spawn(process.execPath, ["--max-old-space-size=16384", HOLLOW_MAIN], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...env,
-      NAVARCH_NATS_URL: o.natsUrl,
-      NAVARCH_HOLLOW_NODES: String(o.count),
-      NAVARCH_HOLLOW_NODE_PREFIX: o.prefix,
-      NAVARCH_HOLLOW_HEARTBEAT_SECONDS: String(o.heartbeatSeconds),
-      NAVARCH_HOLLOW_START_PER_SECOND: String(o.startPerSecond),
-      NAVARCH_HOLLOW_STATS_SECONDS: "5",
-      NAVARCH_LOG_LEVEL: "warn",
-      ...o.env,
-    },
-  });
-  hollowGroups.add(child);
-  child.once("exit", () => hollowGroups.delete(child));
-  child.once("error", () => undefined);
-  let out = "";
-  let err = "";
-  let stats = "";
-  let ready = false;
-  child.stdout!.setEncoding("utf8").on("data", (s: string) => {
-    out = (out + s).slice(-16_000);
-    for (const line of s.split("\n")) {
-      const m = /^hollow nodes: (.*)$/.exec(line);
-      if (m) stats = m[1]!;
-      if (/^hollow nodes ready:/.test(line)) {
-        ready = true;
-        o.log(line);
+  const n = Math.max(1, Math.min(o.processes, o.count));
+  const t0 = Date.now();
+  const children: HollowChild[] = [];
+  for (let p = 0; p < n; p++) {
+    const first = Math.floor((p * o.count) / n);
+    const count = Math.floor(((p + 1) * o.count) / n) - first;
+    // A simulated cluster of 150,000 pods needs more than V8's default heap.
+    const child = spawn(process.execPath, ["--max-old-space-size=16384", HOLLOW_MAIN], {
+      cwd: ROOT,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...env,
+        NAVARCH_NATS_URL: o.natsUrl,
+        NAVARCH_HOLLOW_NODES: String(count),
+        NAVARCH_HOLLOW_NODE_FIRST_INDEX: String(first),
+        NAVARCH_HOLLOW_NODE_PREFIX: o.prefix,
+        NAVARCH_HOLLOW_HEARTBEAT_SECONDS: String(o.heartbeatSeconds),
+        NAVARCH_HOLLOW_START_PER_SECOND: String(o.startPerSecond / n),
+        NAVARCH_HOLLOW_STATS_SECONDS: "5",
+        NAVARCH_LOG_LEVEL: "warn",
+        ...o.env,
+      },
+    });
+    hollowGroups.add(child);
+    child.once("exit", () => hollowGroups.delete(child));
+    child.once("error", () => undefined);
+    const h: HollowChild = { child, ready: false, stats: "", out: "", err: "" };
+    child.stdout!.setEncoding("utf8").on("data", (s: string) => {
+      h.out = (h.out + s).slice(-16_000);
+      for (const line of s.split("\n")) {
+        const m = /^hollow nodes: (.*)$/.exec(line);
+        if (m) h.stats = m[1]!;
+        if (/^hollow nodes ready:/.test(line)) h.ready = true;
       }
-    }
-  });
-  child.stderr!.setEncoding("utf8").on("data", (s: string) => (err = (err + s).slice(-16_000)));
-  const tail = () => `\n--- hollow-nodes stdout ---\n${out.slice(-3_000)}\n--- hollow-nodes stderr ---\n${err.slice(-3_000)}`;
-  const proc: HollowProcess = { pid: child.pid!, lastStats: () => stats, tail, stop: () => stopChild(child) };
+    });
+    child.stderr!.setEncoding("utf8").on("data", (s: string) => (h.err = (h.err + s).slice(-16_000)));
+    children.push(h);
+  }
+  const tail = () =>
+    children.map((h, i) => `\n--- hollow-nodes ${i} stdout ---\n${h.out.slice(-2_000)}\n--- hollow-nodes ${i} stderr ---\n${h.err.slice(-2_000)}`).join("");
+  const proc: HollowProcess = {
+    pids: children.map((h) => h.child.pid!),
+    lastStats: () => sumStats(children.map((h) => h.stats)),
+    tail,
+    stop: async () => {
+      await Promise.all(children.map((h) => stopChild(h.child)));
+    },
+  };
   const deadline = Date.now() + o.readyTimeoutMs;
-  while (!ready) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`hollow-nodes exited before it was ready${tail()}`);
+  while (!children.every((h) => h.ready)) {
+    if (children.some((h) => h.child.exitCode !== null || h.child.signalCode !== null)) {
+      await proc.stop();
+      throw new Error(`hollow-nodes exited before it was ready${tail()}`);
+    }
     if (Date.now() > deadline) {
       await proc.stop();
       throw new Error(`hollow-nodes not ready within ${o.readyTimeoutMs} ms${tail()}`);
     }
     await sleep(200);
   }
+  o.log(`hollow nodes ready: ${o.count} in ${n} process(es) after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return proc;
+}
+
+/** Sums status lines "k=v k2=a/b rss=12MiB" field by field (numbers only; "a/b" part by part). */
+export function sumStats(lines: string[]): string {
+  const sums = new Map<string, number[]>();
+  const units = new Map<string, string>();
+  for (const line of lines) {
+    for (const field of line.split(/\s+/).filter(Boolean)) {
+      const [k, v] = field.split("=") as [string, string | undefined];
+      if (v === undefined) continue;
+      const parts = v.split("/").map((x) => {
+        const m = /^(\d+(?:\.\d+)?)(\D*)$/.exec(x);
+        if (m?.[2]) units.set(k, m[2]);
+        return m ? Number(m[1]) : NaN;
+      });
+      const acc = sums.get(k) ?? parts.map(() => 0);
+      sums.set(k, acc.map((a, i) => a + (parts[i] ?? NaN)));
+    }
+  }
+  return [...sums].map(([k, v]) => `${k}=${v.join("/")}${units.get(k) ?? ""}`).join(" ");
 }
 
 /** Waits until the API lists `count` Nodes named `<prefix>...` with Ready=True; returns how long it took. */
@@ -254,6 +305,20 @@ export class PodTracker {
   }
 }
 
+/** A process, or several counted together (the hollow nodes). */
+export type Pids = number | number[] | undefined;
+
+function sumOver(pids: Pids, read: (pid: number) => number | undefined): number | undefined {
+  if (pids === undefined) return undefined;
+  let sum = 0;
+  for (const pid of Array.isArray(pids) ? pids : [pids]) {
+    const v = read(pid);
+    if (v === undefined) return undefined;
+    sum += v;
+  }
+  return sum;
+}
+
 /** VmRSS of some processes every `everyMs`: the maximum and the last value of each. */
 export class RssSampler {
   readonly max = new Map<string, number>();
@@ -261,7 +326,7 @@ export class RssSampler {
   private readonly timer: ReturnType<typeof setInterval>;
 
   constructor(
-    private readonly pids: () => Record<string, number | undefined>,
+    private readonly pids: () => Record<string, Pids>,
     everyMs = 1_000,
   ) {
     this.sample();
@@ -269,8 +334,8 @@ export class RssSampler {
   }
 
   sample(): void {
-    for (const [name, pid] of Object.entries(this.pids())) {
-      const rss = rssBytes(pid);
+    for (const [name, pids] of Object.entries(this.pids())) {
+      const rss = sumOver(pids, rssBytes);
       if (rss === undefined) continue;
       this.last.set(name, rss);
       this.max.set(name, Math.max(this.max.get(name) ?? 0, rss));
@@ -351,9 +416,9 @@ export class CpuWindow {
   private readonly machine0: number;
   private readonly self0 = process.cpuUsage();
 
-  constructor(private readonly pids: () => Record<string, number | undefined>) {
+  constructor(private readonly pids: () => Record<string, Pids>) {
     // A process not started yet counts from zero once it runs.
-    this.start = new Map(Object.entries(pids()).map(([k, pid]) => [k, pid === undefined ? 0 : (cpuMs(pid) ?? NaN)]));
+    this.start = new Map(Object.entries(pids()).map(([k, p]) => [k, p === undefined ? 0 : (sumOver(p, cpuMs) ?? NaN)]));
     this.machine0 = machineBusyMs() ?? NaN;
   }
 
@@ -362,8 +427,8 @@ export class CpuWindow {
     const wall = Date.now() - this.t0;
     const out: Record<string, number> = {};
     let ours = 0;
-    for (const [k, pid] of Object.entries(this.pids())) {
-      const used = (cpuMs(pid) ?? NaN) - (this.start.get(k) ?? NaN);
+    for (const [k, p] of Object.entries(this.pids())) {
+      const used = (sumOver(p, cpuMs) ?? NaN) - (this.start.get(k) ?? NaN);
       out[k] = used / wall;
       if (Number.isFinite(used)) ours += used;
     }

@@ -2,8 +2,8 @@
 // nodes and 150,000 pods against one control plane (the all-in-one without a node agent, its
 // embedded nats-server) on this machine.
 //
-//   0. the control plane; NODES hollow nodes (services/hollow-nodes, one process, node agents on
-//      fake runtimes, 10 s heartbeats) against its NATS; until the API lists them all Ready. The
+//   0. the control plane; NODES hollow nodes (services/hollow-nodes: node agents on fake runtimes,
+//      10 s heartbeats; ~1,250 nodes per process) against its NATS; until the API lists them all Ready. The
 //      RSS (VmRSS) of the all-in-one, the nats-server and the hollow nodes is sampled every second
 //      from here on
 //   1. a light mutating load through the API for the whole run: ConfigMap creates at 20/s, open
@@ -20,14 +20,14 @@
 // quick 3,000), NAVARCH_BENCH_SCALE_SETTLE_SECONDS (15; quick 3), NAVARCH_BENCH_SCALE_PREBIND=1
 // (pods are created with spec.nodeName, round-robin over the hollow nodes: the control plane's
 // cost without the scheduler in the path), NAVARCH_BENCH_NAMESPACES, NAVARCH_BENCH_CREATE_IN_FLIGHT,
-// NAVARCH_BENCH_HOLLOW_HEARTBEAT_SECONDS (see scheduler.ts).
+// NAVARCH_BENCH_HOLLOW_HEARTBEAT_SECONDS, NAVARCH_BENCH_HOLLOW_PROCESSES (see scheduler.ts).
 import { KINDS } from "@navarch/api";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { ClientPool, configMap, create } from "./client.js";
 import { startCluster } from "./cluster.js";
 import { mib, ms, percent, rate, table } from "./report.js";
-import { latencies, throughput } from "./scale-figures.js";
+import { latencies, minFinite, throughput } from "./scale-figures.js";
 import { CpuWindow, createNamespaces, createPods, intEnv, keepLogs, PodTracker, RssSampler, startHollowNodes, waitNodesReady, type HollowProcess } from "./scale-harness.js";
 import { controlPlaneEnv } from "./scheduler.js";
 import { summarize, type Summary } from "./stats.js";
@@ -45,6 +45,8 @@ export interface ScaleBenchConfig {
   namespaces: string[];
   inFlight: number;
   heartbeatSeconds: number;
+  /** hollow-nodes processes the nodes are split over. */
+  hollowProcesses: number;
   settleSeconds: number;
   /** How long to wait for all pods Running after the last create; then the figures are printed as they are. */
   runningTimeoutSeconds: number;
@@ -55,13 +57,17 @@ export interface ScaleBenchConfig {
 
 export function scaleBenchConfig(quick: boolean, log: (s: string) => void, nodeArgs: string[] = []): ScaleBenchConfig {
   const namespaces = intEnv("NAVARCH_BENCH_NAMESPACES", 4, 1, 100);
+  const nodes = intEnv("NAVARCH_BENCH_SCALE_NODES", quick ? 100 : 5_000, 1, 20_000);
   return {
     quick,
-    nodes: intEnv("NAVARCH_BENCH_SCALE_NODES", quick ? 100 : 5_000, 1, 20_000),
+    nodes,
+    
     pods: intEnv("NAVARCH_BENCH_SCALE_PODS", quick ? 3_000 : 150_000, 1, 1_000_000),
     namespaces: Array.from({ length: namespaces }, (_, i) => `bench-scale-${i}`),
     inFlight: intEnv("NAVARCH_BENCH_CREATE_IN_FLIGHT", 64, 1, 1_024),
     heartbeatSeconds: intEnv("NAVARCH_BENCH_HOLLOW_HEARTBEAT_SECONDS", 10, 1, 300),
+    // About 1,250 nodes (and their pods) per process by default; see HollowOptions.processes.
+    hollowProcesses: intEnv("NAVARCH_BENCH_HOLLOW_PROCESSES", Math.ceil(nodes / 1_250), 1, 64),
     settleSeconds: intEnv("NAVARCH_BENCH_SCALE_SETTLE_SECONDS", quick ? 3 : 15, 0, 3_600),
     runningTimeoutSeconds: intEnv("NAVARCH_BENCH_SCALE_RUNNING_TIMEOUT_SECONDS", quick ? 120 : 900, 1, 86_400),
     prebind: process.env.NAVARCH_BENCH_SCALE_PREBIND === "1",
@@ -135,7 +141,7 @@ export async function runScaleBench(cfg: ScaleBenchConfig): Promise<number> {
   log(`scale: starting the control plane, then ${cfg.nodes} hollow nodes`);
   const cluster = await startCluster({ nodeArgs: cfg.nodeArgs, env: controlPlaneEnv(cfg.heartbeatSeconds) });
   let hollow: HollowProcess | undefined;
-  const rss = new RssSampler(() => ({ server: cluster.pid, nats: cluster.natsPid(), hollow: hollow?.pid }));
+  const rss = new RssSampler(() => ({ server: cluster.pid, nats: cluster.natsPid(), hollow: hollow?.pids }));
   const pools: ClientPool[] = [];
   let tracker: PodTracker | undefined;
   let load: LightLoad | undefined;
@@ -144,6 +150,7 @@ export async function runScaleBench(cfg: ScaleBenchConfig): Promise<number> {
     hollow = await startHollowNodes({
       natsUrl: cluster.natsUrl,
       count: cfg.nodes,
+      processes: cfg.hollowProcesses,
       prefix: NODE_PREFIX,
       heartbeatSeconds: cfg.heartbeatSeconds,
       startPerSecond: 200,
@@ -169,7 +176,7 @@ export async function runScaleBench(cfg: ScaleBenchConfig): Promise<number> {
     tracker.start();
     const t = tracker;
     load = new LightLoad((i) => create(cmPool, configMap(LOAD_NAMESPACE, `light-${i}`)), LIGHT_RATE);
-    const cpu = new CpuWindow(() => ({ server: cluster.pid, nats: cluster.natsPid(), hollow: hollow?.pid }));
+    const cpu = new CpuWindow(() => ({ server: cluster.pid, nats: cluster.natsPid(), hollow: hollow?.pids }));
     const loadStart = Date.now();
     load.start();
     const sentAt = new Float64Array(cfg.pods).fill(NaN);
@@ -206,7 +213,7 @@ export async function runScaleBench(cfg: ScaleBenchConfig): Promise<number> {
     rss.sample();
     if (load.errors > 0) log(`  light load: ${load.errors} error(s): ${[...load.messages].join(" | ")}`);
 
-    const firstCreate = Math.min(...sentAt.filter(Number.isFinite));
+    const firstCreate = minFinite(sentAt);
     const binds = throughput(t.boundAt);
     const runs = throughput(t.runningAt);
     const toRunning = latencies(sentAt, t.runningAt);
@@ -225,7 +232,7 @@ export async function runScaleBench(cfg: ScaleBenchConfig): Promise<number> {
     const cpus = os.cpus();
     out.push(
       `Navarch scale benchmark${cfg.quick ? " (quick)" : ""}: node ${process.version}, ${cpus.length} CPU(s), ${cpus[0]?.model.trim() ?? "unknown CPU"}, ` +
-        `${Math.round(os.totalmem() / 1024 ** 3)} GiB; ${cfg.nodes.toLocaleString("en-US")} hollow nodes (one process, fake runtime, ${cfg.heartbeatSeconds} s heartbeats), ` +
+        `${Math.round(os.totalmem() / 1024 ** 3)} GiB; ${cfg.nodes.toLocaleString("en-US")} hollow nodes (${cfg.hollowProcesses} process(es), fake runtime, ${cfg.heartbeatSeconds} s heartbeats), ` +
         `${cfg.pods.toLocaleString("en-US")} pods ${cfg.prebind ? "created bound (spec.nodeName round-robin, no scheduler in the path)" : "without nodeName"} over ${cfg.namespaces.length} namespaces created through the API with ${cfg.inFlight} calls in flight, ` +
         `ConfigMap creates at ${LIGHT_RATE}/s throughout`,
     );

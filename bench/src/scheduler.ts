@@ -18,14 +18,15 @@
 // (30,000; quick 1,000; 0 skips phase 1), NAVARCH_BENCH_SCHED_PODS (30,000; quick 1,000; 0 skips
 // phase 2),
 // NAVARCH_BENCH_NAMESPACES (4), NAVARCH_BENCH_CREATE_IN_FLIGHT (64),
-// NAVARCH_BENCH_HOLLOW_HEARTBEAT_SECONDS (10).
+// NAVARCH_BENCH_HOLLOW_HEARTBEAT_SECONDS (10), NAVARCH_BENCH_HOLLOW_PROCESSES (hollow-nodes processes;
+// default one per 1,250 nodes).
 import { KINDS } from "@navarch/api";
 import os from "node:os";
 import { ClientPool } from "./client.js";
 import { startCluster, sleep } from "./cluster.js";
 import type { PhaseResult } from "./load.js";
 import { ms, percent, rate, table } from "./report.js";
-import { latencies, maxBacklog, throughput } from "./scale-figures.js";
+import { latencies, maxBacklog, minFinite, throughput } from "./scale-figures.js";
 import { CpuWindow, createNamespaces, createPods, intEnv, keepLogs, PodTracker, startHollowNodes, waitNodesReady, type HollowProcess } from "./scale-harness.js";
 
 export const BIND_RATE_TARGET = 1_000;
@@ -39,20 +40,26 @@ export interface SchedulerBenchConfig {
   namespaces: string[];
   inFlight: number;
   heartbeatSeconds: number;
+  /** hollow-nodes processes the nodes are split over. */
+  hollowProcesses: number;
   log: (s: string) => void;
   nodeArgs: string[];
 }
 
 export function schedulerBenchConfig(quick: boolean, log: (s: string) => void, nodeArgs: string[] = []): SchedulerBenchConfig {
   const namespaces = intEnv("NAVARCH_BENCH_NAMESPACES", 4, 1, 100);
+  const nodes = intEnv("NAVARCH_BENCH_SCHED_NODES", quick ? 50 : 1_000, 1, 20_000);
   return {
     quick,
-    nodes: intEnv("NAVARCH_BENCH_SCHED_NODES", quick ? 50 : 1_000, 1, 20_000),
+    nodes,
+    
     backlog: intEnv("NAVARCH_BENCH_SCHED_BACKLOG_PODS", quick ? 1_000 : 30_000, 0, 1_000_000),
     pods: intEnv("NAVARCH_BENCH_SCHED_PODS", quick ? 1_000 : 30_000, 0, 1_000_000),
     namespaces: Array.from({ length: namespaces }, (_, i) => `bench-sched-${i}`),
     inFlight: intEnv("NAVARCH_BENCH_CREATE_IN_FLIGHT", 64, 1, 1_024),
     heartbeatSeconds: intEnv("NAVARCH_BENCH_HOLLOW_HEARTBEAT_SECONDS", 10, 1, 300),
+    // About 1,250 nodes (and their pods) per process by default; see HollowOptions.processes.
+    hollowProcesses: intEnv("NAVARCH_BENCH_HOLLOW_PROCESSES", Math.ceil(nodes / 1_250), 1, 64),
     log,
     nodeArgs,
   };
@@ -92,11 +99,12 @@ export async function runSchedulerBench(cfg: SchedulerBenchConfig): Promise<numb
     tracker.start();
     const t = tracker;
     const sentAt = new Float64Array(total).fill(NaN);
-    const pids = () => ({ server: cluster.pid, nats: cluster.natsPid(), hollow: hollow?.pid });
+    const pids = () => ({ server: cluster.pid, nats: cluster.natsPid(), hollow: hollow?.pids });
     const startNodes = async (perSecond: number) => {
       hollow = await startHollowNodes({
         natsUrl: cluster.natsUrl,
         count: cfg.nodes,
+        processes: cfg.hollowProcesses,
         prefix: NODE_PREFIX,
         heartbeatSeconds: cfg.heartbeatSeconds,
         startPerSecond: perSecond,
@@ -119,7 +127,7 @@ export async function runSchedulerBench(cfg: SchedulerBenchConfig): Promise<numb
     const createErrors = (r: PhaseResult) => (r.errors > 0 ? `, ${n(r.errors)} failed (${r.errorMessages.join(" | ")})` : "");
     console.log(
       `Navarch scheduler benchmark${cfg.quick ? " (quick)" : ""}: node ${process.version}, ${cpus.length} CPU(s), ${cpus[0]?.model.trim() ?? "unknown CPU"}; ` +
-        `${n(cfg.nodes)} hollow nodes (one process, fake runtime); pods without nodeName (requests 10m CPU / 16Mi) over ${cfg.namespaces.length} namespaces, ` +
+        `${n(cfg.nodes)} hollow nodes (${cfg.hollowProcesses} process(es), fake runtime); pods without nodeName (requests 10m CPU / 16Mi) over ${cfg.namespaces.length} namespaces, ` +
         `created through the API with ${cfg.inFlight} calls in flight; bindings seen on one PodService.Watch of all namespaces\n`,
     );
 
@@ -180,7 +188,7 @@ export async function runSchedulerBench(cfg: SchedulerBenchConfig): Promise<numb
       const sent = sentAt.subarray(from);
       const boundAt = t.boundAt.subarray(from);
       const binds = throughput(boundAt);
-      const firstCreate = Math.min(...sent.filter(Number.isFinite));
+      const firstCreate = minFinite(sent);
       const lat = latencies(sent, boundAt);
       const waiting = maxBacklog(sent, boundAt);
       console.log(
