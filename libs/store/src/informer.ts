@@ -27,7 +27,11 @@ export interface StoreEvent<T> {
 export type EventHandler<T> = (event: StoreEvent<T>) => void;
 
 export interface InformerOptions {
-  /** How many recent events to keep for watch resumption. */
+  /**
+   * How many recent events to keep for watch resumption (eventsSince); default 0. Only an
+   * informer that serves watches (the gateway's) needs them: each event holds the object and its
+   * previous state, so a ring of 10,000 on every cache cost ~1 GiB across 5,000 node agents.
+   */
   historySize?: number;
   /** Called when the watch fails and is retried (for logging). */
   onWatchError?: (err: unknown) => void;
@@ -57,7 +61,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     private readonly nc: NatsConnection,
     private readonly opts: InformerOptions = {},
   ) {
-    this.historySize = opts.historySize ?? 10_000;
+    this.historySize = opts.historySize ?? 0;
   }
 
   /** Starts watching; resolves once the initial replay is complete. */
@@ -246,7 +250,9 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private record(event: StoreEvent<T>): void {
-    if (this.isSynced) {
+    if (this.isSynced && this.historySize <= 0) {
+      this.historyFloor = event.revision;
+    } else if (this.isSynced) {
       this.history.push(event);
       // Trim in batches of a tenth, not one event per event: splice shifts the whole array.
       if (this.history.length > this.historySize + Math.ceil(this.historySize / 10)) {
