@@ -3,14 +3,13 @@
 // and shared informers; main.ts calls it standalone.
 import { KINDS, type Event, type Node, type Pod } from "@navarch/api";
 import { ObjectEventRecorder, runElected, type Logger, type SharedInformers } from "@navarch/controller";
-import { ResourceStore, type Informer } from "@navarch/store";
+import { EVENT_TTL_MS, ResourceStore, type Informer } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { defaultOptions, type SchedulerOptions } from "./options.js";
 import { Scheduler } from "./scheduler.js";
 
 export const LEASE_NAME = "scheduler";
 /** Events expire after an hour (the bucket's max age), as the other services open it. */
-const EVENT_TTL_MS = 60 * 60 * 1000;
 
 export interface RunParams {
   nc: NatsConnection;

@@ -9,10 +9,8 @@ export const READY_REASONS = {
   never: "NodeStatusNeverUpdated",
 } as const;
 
-/** Ready=Unknown: the node's heartbeat stopped (the control plane cannot reach it). */
-export const TAINT_UNREACHABLE = "node.kubernetes.io/unreachable";
-/** Ready=False: the node says it is not ready. */
-export const TAINT_NOT_READY = "node.kubernetes.io/not-ready";
+// Ready=Unknown (heartbeat stopped) -> unreachable; Ready=False -> not-ready. One definition, in @navarch/api.
+export { TAINT_NOT_READY, TAINT_UNREACHABLE } from "@navarch/api";
 export const NO_EXECUTE = "NoExecute";
 
 /** Node events, with Kubernetes' reasons and messages ("Node n1 status is now: NodeNotReady"). */

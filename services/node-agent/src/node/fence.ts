@@ -22,7 +22,8 @@ import type { Logger } from "@navarch/controller";
 import type { ContainerRuntime } from "@navarch/runtime";
 import type { Informer, ResourceStore } from "@navarch/store";
 
-export const TAINT_UNREACHABLE = "node.kubernetes.io/unreachable";
+import { TAINT_UNREACHABLE } from "@navarch/api";
+export { TAINT_UNREACHABLE };
 
 export type FenceStep = "fence" | "unfence" | "none";
 
