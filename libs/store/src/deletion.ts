@@ -10,6 +10,8 @@ export interface DeletionResult<T> {
   deleted: boolean;
   /** The object as it was deleted, or as stored with deletionTimestamp set. */
   object: T;
+  /** The revision this wrote (the delete marker's, or the marked object's); 0 when it wrote nothing. */
+  revision: number;
 }
 
 export async function requestDeletion<T extends KubeObject>(
@@ -21,10 +23,10 @@ export async function requestDeletion<T extends KubeObject>(
   const meta = obj.metadata!;
   const rev = Number(meta.resourceVersion);
   if (!heldByFinalizers(obj)) {
-    await store.delete(meta.namespace, meta.name, rev);
-    return { deleted: true, object: obj };
+    const revision = await store.delete(meta.namespace, meta.name, rev);
+    return { deleted: true, object: obj, revision };
   }
-  if (meta.deletionTimestamp) return { deleted: false, object: obj };
+  if (meta.deletionTimestamp) return { deleted: false, object: obj, revision: 0 };
   const marked = {
     ...obj,
     metadata: {
@@ -33,8 +35,8 @@ export async function requestDeletion<T extends KubeObject>(
       deletionGracePeriodSeconds: gracePeriodSeconds ?? meta.deletionGracePeriodSeconds ?? 0,
     },
   };
-  const stored = await store.update(marked);
-  return { deleted: stored === undefined, object: stored ?? marked };
+  const { stored, revision } = await store.write(marked);
+  return { deleted: stored === undefined, object: stored ?? marked, revision };
 }
 
 /** RFC 3339 with seconds precision, as Kubernetes writes timestamps. */

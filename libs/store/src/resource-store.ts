@@ -11,9 +11,9 @@ import {
   type KindInfo,
   type KubeObject,
 } from "@navarch/api";
-import { JetStreamApiCodes, JetStreamApiError, jetstream } from "@nats-io/jetstream";
+import { JetStreamApiCodes, JetStreamApiError, jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import { Kvm, type KV, type KvEntry } from "@nats-io/kv";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { bucketName, objectKey, splitKey } from "./keys.js";
 
 export interface OpenOptions {
@@ -46,12 +46,14 @@ export class ResourceStore<T extends KubeObject = KubeObject> {
     readonly kv: KV,
     readonly bucket: string,
     readonly keyPrefix: string,
+    private readonly js: JetStreamClient,
   ) {}
 
   /** Opens the kind's bucket, creating it on first use. */
   static async open<T extends KubeObject>(nc: NatsConnection, info: KindInfo<T>, opts: OpenOptions = {}): Promise<ResourceStore<T>> {
     const bucket = opts.bucket ?? bucketName(info);
-    const kvm = new Kvm(jetstream(nc));
+    const js = jetstream(nc);
+    const kvm = new Kvm(js);
     const kv = await kvm.create(bucket, {
       history: 1,
       replicas: opts.replicas ?? 1,
@@ -60,7 +62,7 @@ export class ResourceStore<T extends KubeObject = KubeObject> {
       description:
         opts.description ?? `Navarch ${info.kind} objects (${info.apiVersion}), key ${info.namespaced ? "<namespace>.<name>" : "<name>"}`,
     });
-    return new ResourceStore(info, kv, bucket, opts.keyPrefix ?? "");
+    return new ResourceStore(info, kv, bucket, opts.keyPrefix ?? "", js);
   }
 
   key(namespace: string, name: string): string {
@@ -134,27 +136,42 @@ export class ResourceStore<T extends KubeObject = KubeObject> {
    * is being deleted and has no finalizers left is deleted instead, as Kubernetes does.
    */
   async update(obj: T, maxBytes?: number): Promise<T | undefined> {
+    return (await this.write(obj, maxBytes)).stored;
+  }
+
+  /**
+   * update(), also telling the revision written when the object was deleted instead (readers that
+   * wait for their own writes need it: a delete is a write too).
+   */
+  async write(obj: T, maxBytes?: number): Promise<{ stored: T | undefined; revision: number }> {
     const rev = Number(obj.metadata?.resourceVersion);
     if (!Number.isInteger(rev) || rev <= 0) throw new Error("update needs metadata.resourceVersion");
     const meta = obj.metadata!;
     if (meta.deletionTimestamp && !heldByFinalizers(obj)) {
-      await this.delete(meta.namespace, meta.name, rev);
-      return undefined;
+      return { stored: undefined, revision: await this.delete(meta.namespace, meta.name, rev) };
     }
     const value = this.encodeWithin(obj, maxBytes);
     const newRev = await guard(() => this.kv.update(this.keyOf(obj), value, rev), () =>
       this.conflict(obj),
     );
-    return withRevision(obj, newRev);
+    return { stored: withRevision(obj, newRev), revision: newRev };
   }
 
-  /** Deletes the object, only if it is still at `expectedRevision` when one is given. */
-  async delete(namespace: string, name: string, expectedRevision?: number): Promise<void> {
+  /**
+   * Deletes the object, only if it is still at `expectedRevision` when one is given. Returns the
+   * revision of the delete marker. (Published by hand as the KV client does, because its delete()
+   * drops the acknowledgement's sequence.)
+   */
+  async delete(namespace: string, name: string, expectedRevision?: number): Promise<number> {
     const key = this.key(namespace, name);
-    await guard(
-      () => this.kv.delete(key, expectedRevision ? { previousSeq: expectedRevision } : undefined),
+    const h = headers();
+    h.set("KV-Operation", "DEL");
+    if (expectedRevision) h.set("Nats-Expected-Last-Subject-Sequence", String(expectedRevision));
+    const ack = await guard(
+      () => this.js.publish(`$KV.${this.bucket}.${key}`, new Uint8Array(0), { headers: h }),
       () => new ConflictError(`${this.info.plural} "${name}" was modified; delete refused (resourceVersion ${expectedRevision} is stale)`),
     );
+    return ack.seq;
   }
 
   /**

@@ -32,7 +32,7 @@ export class GatewayContext {
     return this.informers.get(info.kind) as unknown as Informer<T>;
   }
 
-  wrote(info: KindInfo, resourceVersion: string | undefined): void {
+  wrote(info: KindInfo, resourceVersion: string | number | undefined): void {
     const rev = Number(resourceVersion ?? 0);
     if (rev > (this.lastWrite.get(info.kind) ?? 0)) this.lastWrite.set(info.kind, rev);
   }

@@ -151,11 +151,10 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
     // Status belongs to the controller that reports it; a client update keeps it as it was.
     if (this.info.hasStatus) (obj as { status?: unknown }).status = (current as { status?: unknown }).status;
     const addresses = await this.ctx.serviceAddresses?.beforeUpdate(obj, current);
-    const updated = await writeWithAddresses(addresses, () => this.store.update(obj, this.ctx.options.maxObjectBytes));
+    const { stored, revision } = await writeWithAddresses(addresses, () => this.store.write(obj, this.ctx.options.maxObjectBytes));
+    this.ctx.wrote(this.info, revision);
     // No result: the last finalizer of an object being deleted went away, so the store deleted it.
-    if (!updated) return obj;
-    this.ctx.wrote(this.info, updated.metadata!.resourceVersion);
-    return updated;
+    return stored ?? obj;
   }
 
   async delete(req: DeleteRequest): Promise<T> {
@@ -190,9 +189,9 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
       current = { ...current, metadata: { ...cur, finalizers } };
       if (cur.deletionTimestamp) {
         // Already being deleted: only the policy changes (the update deletes it if nothing holds it now).
-        const updated = await this.store.update(current);
-        if (updated) this.ctx.wrote(this.info, updated.metadata!.resourceVersion);
-        return updated ?? current;
+        const { stored, revision } = await this.store.write(current);
+        this.ctx.wrote(this.info, revision);
+        return stored ?? current;
       }
     }
     if (this.info.kind === "Pod") {
@@ -200,13 +199,13 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
       if (graceful) return graceful as unknown as T;
       if (req.gracePeriodSeconds === 0 && finalizers.length === 0) {
         // Force: gone now, whatever its node agent is doing (it kills the containers on seeing it gone).
-        await this.store.delete(namespace, req.name, Number(cur.resourceVersion));
+        this.ctx.wrote(this.info, await this.store.delete(namespace, req.name, Number(cur.resourceVersion)));
         return current;
       }
     }
     const result = await requestDeletion(this.store, current, this.ctx.now(), req.gracePeriodSeconds);
+    this.ctx.wrote(this.info, result.revision);
     if (result.deleted) await this.ctx.serviceAddresses?.afterDelete(current);
-    if (!result.deleted) this.ctx.wrote(this.info, result.object.metadata!.resourceVersion);
     return result.object;
   }
 
@@ -225,9 +224,9 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
       ...pod,
       metadata: { ...pod.metadata!, deletionTimestamp: timestamp(this.ctx.now()), deletionGracePeriodSeconds: grace },
     };
-    const updated = (await this.ctx.store<Pod>(KINDS.Pod).update(marked)) ?? marked;
-    this.ctx.wrote(KINDS.Pod, updated.metadata!.resourceVersion);
-    return updated;
+    const { stored, revision } = await this.ctx.store<Pod>(KINDS.Pod).write(marked);
+    this.ctx.wrote(KINDS.Pod, revision);
+    return stored ?? marked;
   }
 
   /** Namespaces go Terminating; the namespace controller empties them and then deletes them. */
@@ -240,12 +239,12 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
       status: { ...ns.status!, phase: "Terminating", conditions: ns.status?.conditions ?? [] },
     };
     if ((ns.spec?.finalizers ?? []).length === 0 && (ns.metadata!.finalizers ?? []).length === 0) {
-      await store.delete("", ns.metadata!.name, Number(ns.metadata!.resourceVersion));
+      this.ctx.wrote(KINDS.Namespace, await store.delete("", ns.metadata!.name, Number(ns.metadata!.resourceVersion)));
       return marked;
     }
-    const updated = (await store.update(marked)) ?? marked;
-    this.ctx.wrote(KINDS.Namespace, updated.metadata!.resourceVersion);
-    return updated;
+    const { stored, revision } = await store.write(marked);
+    this.ctx.wrote(KINDS.Namespace, revision);
+    return stored ?? marked;
   }
 
   private checkKind(obj: T): void {
