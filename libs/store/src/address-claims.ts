@@ -118,6 +118,18 @@ export class AddressClaims {
     return this.claims.values();
   }
 
+  /**
+   * Waits (up to `timeoutMs`) until the cache has applied every change the bucket holds now, so a
+   * claim released elsewhere a moment ago is seen as free. Returns whether it caught up.
+   */
+  async catchUp(timeoutMs = 2_000): Promise<boolean> {
+    const status = await this.kv.status();
+    const target = (status as unknown as { si: { state: { last_seq: number } } }).si.state.last_seq;
+    const deadline = Date.now() + timeoutMs;
+    while (this.rev < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    return this.rev >= target;
+  }
+
   /** The revision of the last change the cache applied. */
   get revision(): number {
     return this.rev;

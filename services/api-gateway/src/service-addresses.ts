@@ -223,19 +223,23 @@ export class ServiceAddresses {
   /** The first free address in candidate order, claimed. */
   private async claimFree(kind: "clusterip" | "nodeport", owner: ClaimOwner, claimed: string[]): Promise<string> {
     const range = kind === "clusterip" ? this.opts.clusterIPs : this.opts.nodePorts;
-    for (const position of candidatePositions(range, this.random)) {
-      const address = kind === "clusterip" ? clusterIPAt(this.opts.clusterIPs, position) : String(nodePortAt(this.opts.nodePorts, position));
-      const key = claimKey(kind, address);
-      // The cache may lag a claim won elsewhere; the create-only claim is what decides.
-      if (this.claims.has(key) || this.inFlight.has(key) || claimed.includes(key)) continue;
-      this.inFlight.add(key);
-      try {
-        if (await this.claims.claim(key, owner, this.now())) {
-          claimed.push(key);
-          return address;
+    // The cache may lag a claim won elsewhere (the create-only claim is what decides) and also a
+    // release made elsewhere: before calling the range full, catch up with the bucket and look again.
+    for (let pass = 0; pass < 2; pass++) {
+      if (pass === 1) await this.claims.catchUp();
+      for (const position of candidatePositions(range, this.random)) {
+        const address = kind === "clusterip" ? clusterIPAt(this.opts.clusterIPs, position) : String(nodePortAt(this.opts.nodePorts, position));
+        const key = claimKey(kind, address);
+        if (this.claims.has(key) || this.inFlight.has(key) || claimed.includes(key)) continue;
+        this.inFlight.add(key);
+        try {
+          if (await this.claims.claim(key, owner, this.now())) {
+            claimed.push(key);
+            return address;
+          }
+        } finally {
+          this.inFlight.delete(key);
         }
-      } finally {
-        this.inFlight.delete(key);
       }
     }
     const what = kind === "clusterip" ? "cluster IP range" : "node port range";
