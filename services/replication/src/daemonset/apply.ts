@@ -1,7 +1,6 @@
 // Writes a daemon set's plan, every write compare-and-swap:
-//   - adoptions and releases re-read the pod and re-check it (read-modify-CAS, retried on a
-//     conflict); one that cannot be made fails the pass with ConflictError before pods are
-//     created or deleted (the plan counted on it);
+//   - adoptions and releases as pod-ownership/claim-pods.ts makes them (re-read, re-checked, CAS;
+//     any refused fails the pass before pods are created or deleted);
 //   - creations in slow-start batches, each pod bound to its node: spec.nodeName is set here and
 //     the scheduler leaves bound pods alone. That is deliberate: the placement was decided by
 //     this controller (node selector, affinity, taints) for exactly this node, and a daemon pod
@@ -11,12 +10,12 @@
 //   - what was written is remembered in the expectations before the pass ends, so the next pass
 //     waits for the cache to show it instead of creating a second pod for the same node;
 //   - the status last, when it changed, and the pass waits until the cache has it.
-import { ConflictError, fromLabelSelector, matches, NotFoundError, type DaemonSet, type DaemonSetStatus, type Pod } from "@navarch/api";
+import { fromLabelSelector, matches, type DaemonSet, type DaemonSetStatus, type Pod } from "@navarch/api";
 import type { InvolvedObject, Logger, ObjectEventRecorder } from "@navarch/controller";
 import type { Informer, ResourceStore } from "@navarch/store";
 import { controllerReference, createPods, deletePod, forEachLimited, isNameClash, podFromTemplate, podName, type PodDefaults } from "../pod-ownership/controlled-pods.js";
 import type { Deleted, Expectations } from "../pod-ownership/expectations.js";
-import { controllerRef, isActive } from "../pod-ownership/pod-state.js";
+import { claimPods } from "../pod-ownership/claim-pods.js";
 import { daemonTolerations } from "./nodes.js";
 import { FailedCreate, FailedDaemonPod, FailedDelete, SuccessfulCreate, SuccessfulDelete } from "./reasons.js";
 import { REVISION_HASH_LABEL, templateHash, type Plan } from "./reconcile.js";
@@ -105,49 +104,20 @@ export async function applyPlan(ds: DaemonSet, plan: Plan, deps: ApplyDeps): Pro
   }
 }
 
-async function claim(ds: DaemonSet, plan: Plan, deps: ApplyDeps, wrote: (p: Pod) => void): Promise<void> {
-  if (plan.adopt.length === 0 && plan.release.length === 0) return;
-  const uid = ds.metadata!.uid;
-  const ns = ds.metadata!.namespace;
-  if (plan.adopt.length > 0) {
-    // Adopt only for a daemon set that still exists as this uid and is not being deleted (the
-    // cache may be behind a delete), as Kubernetes' RecheckDeletionTimestamp.
-    const fresh = await deps.daemonSets.store.get(ns, ds.metadata!.name);
-    if (!fresh || fresh.metadata!.uid !== uid || fresh.metadata!.deletionTimestamp) {
-      throw new ConflictError(`daemonset ${ds.metadata!.name} changed or is being deleted; not adopting pods`);
-    }
-  }
-  const owner = controllerReference("apps/v1", "DaemonSet", ds.metadata!);
+function claim(ds: DaemonSet, plan: Plan, deps: ApplyDeps, wrote: (p: Pod) => void): Promise<void> {
   const selector = ds.spec?.selector ? fromLabelSelector(ds.spec.selector) : [];
-  const selects = (p: Pod) => selector.length > 0 && matches(selector, p.metadata?.labels);
-  let refused = 0;
-  const modify = async (pod: Pod, change: (p: Pod) => Pod | undefined) => {
-    try {
-      const stored = await deps.pods.modify(ns, pod.metadata!.name, (p) => (p.metadata!.uid === pod.metadata!.uid ? change(p) : undefined));
-      if (stored) wrote(stored);
-      else refused++;
-    } catch (err) {
-      if (err instanceof ConflictError || err instanceof NotFoundError) refused++;
-      else throw err;
-    }
-  };
-  await Promise.all([
-    ...plan.adopt.map((pod) =>
-      modify(pod, (p) => {
-        if (controllerRef(p) || !isActive(p) || !selects(p)) return undefined;
-        p.metadata!.ownerReferences = [...(p.metadata!.ownerReferences ?? []), owner];
-        return p;
-      }),
-    ),
-    ...plan.release.map((pod) =>
-      modify(pod, (p) => {
-        if (controllerRef(p)?.uid !== uid || selects(p)) return undefined;
-        p.metadata!.ownerReferences = (p.metadata!.ownerReferences ?? []).filter((o) => o.uid !== uid);
-        return p;
-      }),
-    ),
-  ]);
-  if (refused > 0) throw new ConflictError(`daemonset ${ds.metadata!.name}: ${refused} pod(s) changed while being claimed or released`);
+  return claimPods(
+    {
+      owner: ds.metadata!,
+      ownerRef: controllerReference("apps/v1", "DaemonSet", ds.metadata!),
+      selects: (p) => selector.length > 0 && matches(selector, p.metadata?.labels),
+      readOwner: () => deps.daemonSets.store.get(ds.metadata!.namespace, ds.metadata!.name),
+      adopt: plan.adopt,
+      release: plan.release,
+    },
+    deps.pods,
+    wrote,
+  );
 }
 
 /** Writes the status (compare-and-swap on the revision the pass read) and waits until the cache has it. */

@@ -17,6 +17,7 @@ import {
 } from "@navarch/api";
 import type { ResourceStore } from "@navarch/store";
 import { timestamp } from "@navarch/store";
+import { isActive } from "./pod-state.js";
 import { randomUUID } from "node:crypto";
 
 /** Kubernetes keeps generated names within 63 characters: a 58-character base and 5 random ones. */
@@ -148,6 +149,8 @@ export interface DeleteOptions {
   now: Date;
   /** The pod's node is gone: no agent will finish a graceful deletion, so it goes at once. */
   nodeGone?: boolean;
+  /** A pod found finished when retrying after a conflict is left alone (deletePod says false). */
+  leaveFinished?: boolean;
 }
 
 /**
@@ -155,9 +158,10 @@ export interface DeleteOptions {
  * its grace period; the node agent stops it, then deletes it); an unbound or finished pod, or one
  * whose node is gone, goes at once. Compare-and-swap on the revision read; on a conflict it
  * retries once from the stored pod if that is still the same pod (a pod of the same name but
- * another uid, or one already being deleted, is left alone). Resolves once it is gone or marked.
+ * another uid, or one already being deleted, is left alone). Resolves once it is gone or marked
+ * (true), or false when it was left alone because it had finished (opts.leaveFinished).
  */
-export async function deletePod(store: ResourceStore<Pod>, pod: Pod, opts: DeleteOptions, wrote: (p: Pod) => void): Promise<void> {
+export async function deletePod(store: ResourceStore<Pod>, pod: Pod, opts: DeleteOptions, wrote: (p: Pod) => void): Promise<boolean> {
   const mark = (p: Pod): Pod => {
     const finished = p.status?.phase === "Succeeded" || p.status?.phase === "Failed";
     const grace = p.spec?.nodeName && !finished && !opts.nodeGone ? (p.spec.terminationGracePeriodSeconds ?? 30) : 0;
@@ -169,16 +173,19 @@ export async function deletePod(store: ResourceStore<Pod>, pod: Pod, opts: Delet
     if (stored) wrote(stored);
   };
   try {
-    return await write(pod);
+    await write(pod);
+    return true;
   } catch (err) {
-    if (err instanceof NotFoundError) return;
+    if (err instanceof NotFoundError) return true;
     if (!(err instanceof ConflictError)) throw err;
   }
   const fresh = await store.get(pod.metadata!.namespace, pod.metadata!.name);
-  if (!fresh || fresh.metadata!.uid !== pod.metadata!.uid || fresh.metadata!.deletionTimestamp) return;
+  if (!fresh || fresh.metadata!.uid !== pod.metadata!.uid || fresh.metadata!.deletionTimestamp) return true;
+  if (opts.leaveFinished && !isActive(fresh)) return false;
   await write(fresh).catch((err: unknown) => {
     if (!(err instanceof NotFoundError)) throw err;
   });
+  return true;
 }
 
 /** Runs `work` over `items`, at most `concurrency` at once. */
