@@ -11,9 +11,10 @@
 // still reads as the address). Readers keep every claim in memory from one watch (list-then-watch,
 // resumed from the last revision after a reconnect), as the informers do for the kinds.
 import type { Service } from "@navarch/api";
-import { JetStreamApiCodes, JetStreamApiError, jetstream } from "@nats-io/jetstream";
+import { jetstream } from "@nats-io/jetstream";
 import { KvWatchInclude, Kvm, type KV, type KvEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { isWrongSequence } from "./resource-store.js";
 
 export const ADDRESS_CLAIMS_BUCKET = "navarch-ip-allocations";
 
@@ -243,11 +244,4 @@ function decodeClaim(e: KvEntry): Claim | undefined {
     // Written by hand with `nats kv put`: still a claim (the address stays taken), owned by nobody.
     return { key: e.key, owner: { namespace: "", name: "", uid: "" }, claimedAt: "", revision: e.revision };
   }
-}
-
-function isWrongSequence(err: unknown): boolean {
-  return (
-    err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
 }

@@ -219,7 +219,8 @@ function withRevision<T extends KubeObject>(obj: T, rev: number): T {
   return { ...obj, metadata: { ...obj.metadata!, resourceVersion: String(rev) } };
 }
 
-function isWrongSequence(err: unknown): boolean {
+/** A compare-and-swap lost: the subject was not at the expected sequence. */
+export function isWrongSequence(err: unknown): boolean {
   return (
     err instanceof JetStreamApiError &&
     (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
