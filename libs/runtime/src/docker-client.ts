@@ -4,6 +4,7 @@
 
 import Docker from "dockerode";
 import { dockerError, statusOf } from "./docker-errors.js";
+import { dynamicRangeOf } from "./ipv4.js";
 import type { Logger } from "./logger.js";
 
 export const DEFAULT_SOCKET = "/var/run/docker.sock";
@@ -27,14 +28,37 @@ export function connect(socketPath?: string): Docker {
   return new Docker(dockerOptions(socketPath));
 }
 
-/** Makes sure the bridge network exists; returns its ID. Safe against another agent creating it at the same time. */
-export async function ensureNetwork(docker: Docker, name: string, logger: Logger): Promise<string> {
+/**
+ * The IPAM config of a pod network with `subnet`: Docker hands out addresses on its own only from
+ * the subnet's first sixteenth (sandboxes, containers joined by hand); the rest is carved into node
+ * pod CIDRs for fixed pod IPs (Docker accepts a fixed IP only on a network with a configured subnet).
+ */
+export function podNetworkIpam(subnet: string): { Driver: string; Config: { Subnet: string; IPRange: string }[] } {
+  return { Driver: "default", Config: [{ Subnet: subnet, IPRange: dynamicRangeOf(subnet) }] };
+}
+
+/**
+ * Makes sure the bridge network exists; returns its ID. Safe against another agent creating it at
+ * the same time. With `subnet` a new network gets it (podNetworkIpam); when Docker refuses the
+ * subnet (it overlaps another network) the network is made without one, and its pods keep sandboxes.
+ */
+export async function ensureNetwork(docker: Docker, name: string, logger: Logger, subnet?: string): Promise<string> {
   const existing = await inspectNetwork(docker, name);
   if (existing) return existing;
+  // CheckDuplicate: without it Docker happily creates a second network of the same name.
+  const base = { Name: name, Driver: "bridge", CheckDuplicate: true, Labels: { [MANAGED_LABEL]: "true" } };
   try {
-    // CheckDuplicate: without it Docker happily creates a second network of the same name.
-    await docker.createNetwork({ Name: name, Driver: "bridge", CheckDuplicate: true, Labels: { [MANAGED_LABEL]: "true" } });
-    logger.info({ network: name }, "created Docker network");
+    try {
+      await docker.createNetwork(subnet ? { ...base, IPAM: podNetworkIpam(subnet) } : base);
+      logger.info({ network: name, subnet }, "created Docker network");
+    } catch (err) {
+      if (!subnet || statusOf(err) === 409 || !/overlap|pool|subnet/i.test((err as Error).message ?? "")) throw err;
+      logger.warn(
+        { network: name, subnet, err: (err as Error).message },
+        "the pod subnet is not usable on this Docker engine (set NAVARCH_POD_SUBNET to a free range): created the network without it; every pod gets a sandbox",
+      );
+      await docker.createNetwork(base);
+    }
   } catch (err) {
     if (statusOf(err) !== 409) throw dockerError(`create Docker network ${name}`, err);
   }

@@ -32,7 +32,7 @@ function spec(over: Partial<ContainerSpec> = {}): ContainerSpec {
   };
 }
 
-const opts = { hostCpus: 2, logMaxSize: "10m", logMaxFiles: 3 };
+const opts = { hostCpus: 2, logMaxSize: "10m", logMaxFiles: 3, network: "navarch" };
 
 describe("names and labels", () => {
   test("sandbox and container names carry namespace, pod, uid prefix, container and attempt", () => {
@@ -123,6 +123,37 @@ describe("resources", () => {
     assert.equal(h.NetworkMode, "container:sb123");
     assert.equal(h.IpcMode, "container:sb123");
     assert.deepEqual(h.RestartPolicy, { Name: "no" });
+    assert.equal(appCreateOptions(spec(), opts).NetworkingConfig, undefined);
+  });
+
+  test("a container with its own network is on the pod network with its fixed IP, hostname, hostPorts and DNS", () => {
+    const o = appCreateOptions(
+      spec({
+        sandboxId: "",
+        network: {
+          ip: "10.244.16.7",
+          hostname: "web-7f9c",
+          ports: [
+            { containerPort: 8080, hostPort: 18080, protocol: "TCP", hostIP: "" },
+            { containerPort: 9090, hostPort: 0, protocol: "TCP", hostIP: "" },
+          ],
+          dns: { servers: ["10.244.0.1"], searches: ["shop.svc.cluster.local"], options: ["ndots:5"] },
+        },
+      }),
+      opts,
+    );
+    const h = o.HostConfig!;
+    assert.equal(h.NetworkMode, "navarch");
+    assert.equal(h.IpcMode, undefined, "no sandbox IPC to join");
+    assert.deepEqual(o.NetworkingConfig, { EndpointsConfig: { navarch: { IPAMConfig: { IPv4Address: "10.244.16.7" } } } });
+    assert.equal(o.Hostname, "web-7f9c");
+    assert.deepEqual(h.PortBindings, { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "18080" }] });
+    assert.deepEqual(Object.keys(o.ExposedPorts ?? {}), ["8080/tcp"]);
+    assert.deepEqual(h.Dns, ["10.244.0.1"]);
+    assert.deepEqual(h.DnsSearch, ["shop.svc.cluster.local"]);
+    assert.deepEqual(h.DnsOptions, ["ndots:5"]);
+    assert.equal(o.Labels?.[LABELS.podIP], "10.244.16.7", "the IP is read back from the label on adoption");
+    assert.equal(o.Labels?.[LABELS.role], "app");
   });
 });
 
@@ -222,6 +253,19 @@ describe("events and status", () => {
     assert.equal(s.imageID, "sha256:img");
     assert.deepEqual(s.startedAt, new Date("2025-01-01T00:00:01Z"));
     assert.equal(s.finishedAt, undefined);
+    assert.equal(s.podIP, undefined, "a container in a sandbox has no IP of its own");
+  });
+
+  test("an own-network container's pod IP comes back from its label (also once it has stopped)", () => {
+    const s = statusFromInspect({
+      Id: "c2",
+      Name: "/navarch_y",
+      Created: "2025-01-01T00:00:00Z",
+      Image: "sha256:img",
+      State: { Status: "exited", ExitCode: 1, OOMKilled: false, Error: "", StartedAt: "2025-01-01T00:00:01Z", FinishedAt: "2025-01-01T00:00:02Z" },
+      Config: { Image: "navarch/demo:1", Labels: { [LABELS.container]: "web", [LABELS.role]: "app", [LABELS.podIP]: "10.244.16.9" } },
+    } as never);
+    assert.equal(s.podIP, "10.244.16.9");
   });
 });
 

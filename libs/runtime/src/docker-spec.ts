@@ -2,7 +2,7 @@
 // command/args, ports. No I/O here, so every rule is a table test.
 
 import type Docker from "dockerode";
-import { LABELS, type ContainerSpec, type PodRef, type SandboxSpec } from "./runtime.js";
+import { LABELS, type ContainerSpec, type HostPort, type PodDns, type PodRef, type SandboxSpec } from "./runtime.js";
 
 export const PAUSE_IMAGE = "navarch/pause:1";
 /** The container label value of a sandbox (Kubernetes' dockershim used "POD" the same way). */
@@ -45,15 +45,28 @@ export function podHostname(hostname: string): string {
   return hostname.slice(0, 63).replace(/[-.]+$/, "") || "pod";
 }
 
-export function sandboxCreateOptions(spec: SandboxSpec, network: string): Docker.ContainerCreateOptions {
+/** hostPorts as Docker publishes them: on 127.0.0.1 unless a port names its hostIP. */
+export function publishedPorts(ports: HostPort[]): { exposed: Record<string, object>; bindings: Record<string, { HostIp: string; HostPort: string }[]> } {
   const exposed: Record<string, object> = {};
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
-  for (const p of spec.ports) {
+  for (const p of ports) {
     if (!p.hostPort) continue;
     const key = `${p.containerPort}/${p.protocol.toLowerCase()}`;
     exposed[key] = {};
     (bindings[key] ??= []).push({ HostIp: p.hostIP || "127.0.0.1", HostPort: String(p.hostPort) });
   }
+  return { exposed, bindings };
+}
+
+function setDns(hostConfig: Docker.HostConfig, dns: PodDns | undefined): void {
+  if (!dns) return;
+  hostConfig.Dns = dns.servers;
+  hostConfig.DnsSearch = dns.searches;
+  hostConfig.DnsOptions = dns.options;
+}
+
+export function sandboxCreateOptions(spec: SandboxSpec, network: string): Docker.ContainerCreateOptions {
+  const { exposed, bindings } = publishedPorts(spec.ports);
   const hostConfig: Docker.HostConfig = {
     NetworkMode: network,
     // The agent decides about restarts; Docker restarting containers behind its back would race it.
@@ -64,11 +77,7 @@ export function sandboxCreateOptions(spec: SandboxSpec, network: string): Docker
     // No OomScoreAdj -998 as Kubernetes gives its pause container: runc fails to start a container
     // with it on some hosts (seen here), and the pause process is too small to be picked anyway.
   };
-  if (spec.dns) {
-    hostConfig.Dns = spec.dns.servers;
-    hostConfig.DnsSearch = spec.dns.searches;
-    hostConfig.DnsOptions = spec.dns.options;
-  }
+  setDns(hostConfig, spec.dns);
   return {
     name: sandboxName(spec.pod),
     Image: PAUSE_IMAGE,
@@ -98,13 +107,17 @@ export interface AppOptions {
   /** json-file rotation, so a chatty container cannot fill the node's disk. */
   logMaxSize: string;
   logMaxFiles: number;
+  /** The pod network, for a container with a network of its own (spec.network). */
+  network: string;
 }
 
 export function appCreateOptions(spec: ContainerSpec, opts: AppOptions): Docker.ContainerCreateOptions {
+  const own = spec.network;
   const hostConfig: Docker.HostConfig = {
     // Joining the sandbox's namespaces is what makes a pod: same IP, localhost between containers.
-    NetworkMode: `container:${spec.sandboxId}`,
-    IpcMode: `container:${spec.sandboxId}`,
+    // A pod's only container holds the pod's network itself: straight on the pod network.
+    NetworkMode: own ? opts.network : `container:${spec.sandboxId}`,
+    ...(own ? {} : { IpcMode: `container:${spec.sandboxId}` }),
     RestartPolicy: { Name: "no" },
     // Binds (not Mounts) so a missing host directory is created, like hostPath DirectoryOrCreate.
     Binds: spec.mounts.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ":ro" : ""}`),
@@ -132,5 +145,16 @@ export function appCreateOptions(spec: ContainerSpec, opts: AppOptions): Docker.
   if (spec.command.length > 0) options.Entrypoint = spec.command;
   if (spec.args.length > 0) options.Cmd = spec.args;
   if (spec.workingDir) options.WorkingDir = spec.workingDir;
+  if (own) {
+    // What the sandbox does for a pod of several containers: hostname, hostPorts, resolv.conf,
+    // and the pod IP - fixed, so the container's replacement (a restart) gets the same one.
+    const { exposed, bindings } = publishedPorts(own.ports);
+    options.Hostname = podHostname(own.hostname);
+    options.ExposedPorts = exposed;
+    hostConfig.PortBindings = bindings;
+    setDns(hostConfig, own.dns);
+    options.Labels = { ...options.Labels, [LABELS.podIP]: own.ip };
+    options.NetworkingConfig = { EndpointsConfig: { [opts.network]: { IPAMConfig: { IPv4Address: own.ip } } } };
+  }
   return options;
 }

@@ -57,6 +57,7 @@ export function statusFromInspect(info: Docker.ContainerInspectInfo): ContainerS
     createdAt: new Date(info.Created),
     startedAt: time(state?.StartedAt),
     finishedAt: time(state?.FinishedAt),
+    ...(labels[LABELS.podIP] ? { podIP: labels[LABELS.podIP] } : {}),
   };
 }
 

@@ -6,6 +6,12 @@
 // talk over localhost, share one IP, and the IP survives any app container's restart: restarts
 // create a new container (new attempt number) while the sandbox lives on.
 //
+// A pod with a single container and no init containers can do without the sandbox (when the
+// network has a configured subnet, see podNetwork): its container is attached to the network
+// itself with a fixed IP the node agent picks from its node's pod CIDR, publishes the hostPorts
+// and gets the hostname and DNS settings, and its replacement after a restart gets the same IP
+// (Docker releases an address when its container stops, so an exited predecessor does not hold it).
+//
 // Every container carries LABELS (node, namespace, pod, uid, container, role, attempt), which is
 // all the agent needs to rebuild its picture after a restart of itself or of the daemon.
 
@@ -40,6 +46,11 @@ export interface DockerRuntimeOptions {
   socketPath?: string;
   /** The bridge network of pod sandboxes; created on first use. Default "navarch". */
   network?: string;
+  /**
+   * The IPv4 subnet a new network gets (a part for Docker's own allocation, the rest for fixed pod
+   * IPs: docker-client podNetworkIpam). Absent: Docker picks one, and pods cannot have fixed IPs.
+   */
+  podSubnet?: string | undefined;
   logger?: Logger;
   /** json-file log rotation per container. Default 10m x 3 files. */
   logMaxSize?: string;
@@ -54,6 +65,7 @@ const LIST_INSPECT_CONCURRENCY = 16;
 export class DockerRuntime implements ContainerRuntime {
   readonly docker: Docker;
   readonly network: string;
+  private readonly podSubnet: string | undefined;
   private readonly logger: Logger;
   private readonly images: DockerImages;
   private readonly logMaxSize: string;
@@ -71,6 +83,7 @@ export class DockerRuntime implements ContainerRuntime {
   constructor(opts: DockerRuntimeOptions = {}) {
     this.docker = connect(opts.socketPath);
     this.network = opts.network ?? "navarch";
+    this.podSubnet = opts.podSubnet;
     this.logger = opts.logger ?? silentLogger;
     this.images = new DockerImages(this.docker, this.logger);
     this.logMaxSize = opts.logMaxSize ?? "10m";
@@ -157,10 +170,12 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
+    if (spec.network) await this.ensureNetwork();
     const options = appCreateOptions(spec, {
       hostCpus: await this.cpus(),
       logMaxSize: this.logMaxSize,
       logMaxFiles: this.logMaxFiles,
+      network: this.network,
     });
     const name = options.name!;
     for (let attempt = 1; ; attempt++) {
@@ -176,6 +191,12 @@ export class DockerRuntime implements ContainerRuntime {
             throw new Error(`create container ${name}: a running container ${existing.Id.slice(0, 12)} already has this name`, { cause: err });
           }
           if (existing) await this.removeContainer(existing.Id);
+          continue;
+        }
+        if (status === 404 && spec.network && /network/i.test((err as Error).message ?? "") && attempt === 1) {
+          // Someone removed the network since we checked; make it again.
+          this.networkReady = undefined;
+          await this.ensureNetwork();
           continue;
         }
         if (status === 404 && /no such image/i.test((err as Error).message ?? "")) {
@@ -264,19 +285,23 @@ export class DockerRuntime implements ContainerRuntime {
 
   async podNetwork(): Promise<PodNetwork | undefined> {
     const id = await this.ensureNetwork();
-    let info: { IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] } };
+    let info: { IPAM?: { Config?: { Subnet?: string; Gateway?: string; IPRange?: string }[] } };
     try {
       info = (await this.docker.getNetwork(id).inspect()) as typeof info;
     } catch (err) {
       throw dockerError(`inspect Docker network ${this.network}`, err);
     }
     const ipv4 = info.IPAM?.Config?.find((c) => c.Subnet?.includes("."));
-    return ipv4?.Subnet ? { name: this.network, subnet: ipv4.Subnet, gateway: ipv4.Gateway ?? "" } : undefined;
+    if (!ipv4?.Subnet) return undefined;
+    // Docker only gives fixed IPs on a network with a configured subnet; an IP range inside it
+    // (which needs one) is how such a network shows, and it leaves the rest for fixed IPs.
+    const dynamicRange = ipv4.IPRange && ipv4.IPRange !== ipv4.Subnet ? ipv4.IPRange : undefined;
+    return { name: this.network, subnet: ipv4.Subnet, gateway: ipv4.Gateway ?? "", ...(dynamicRange && { dynamicRange }) };
   }
 
   /** The pod network's ID; created when missing. Memoized, and forgotten after a failure. */
   ensureNetwork(): Promise<string> {
-    this.networkReady ??= ensureNetwork(this.docker, this.network, this.logger).catch((err: unknown) => {
+    this.networkReady ??= ensureNetwork(this.docker, this.network, this.logger, this.podSubnet).catch((err: unknown) => {
       this.networkReady = undefined;
       throw err;
     });

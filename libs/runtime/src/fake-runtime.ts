@@ -100,7 +100,7 @@ interface Record_ {
   createdAt: number;
   startedAt: number;
   finishedAt: number;
-  /** The sandbox's pod IP; the app container's sandbox id. */
+  /** The sandbox's pod IP (or an app container's own, when it has no sandbox); the app container's sandbox id. */
   ip?: string | undefined;
   sandboxId?: string | undefined;
   script?: ContainerScript | undefined;
@@ -236,8 +236,9 @@ export class FakeRuntime implements ContainerRuntime {
 
   async createContainer(spec: ContainerSpec): Promise<string> {
     this.enter("createContainer");
-    const sandbox = this.containers.get(spec.sandboxId);
-    if (!sandbox || sandbox.role !== "sandbox") throw new ContainerNotFoundError(`create container ${spec.name}: no such sandbox ${spec.sandboxId}`);
+    // A pod's only container may hold the pod's network itself (spec.network): no sandbox then.
+    const sandbox = spec.network ? undefined : this.containers.get(spec.sandboxId);
+    if (!spec.network && (!sandbox || sandbox.role !== "sandbox")) throw new ContainerNotFoundError(`create container ${spec.name}: no such sandbox ${spec.sandboxId}`);
     const name = `${spec.pod.uid}/${spec.name}/${spec.attempt}`;
     const existingId = this.byName.get(name);
     const existing = existingId ? this.containers.get(existingId) : undefined;
@@ -245,7 +246,9 @@ export class FakeRuntime implements ContainerRuntime {
     if (existing) this.remove(existing);
     if (this.present && !this.present.has(spec.image)) throw new ImageNotPresentError(`create container ${name}: image "${spec.image}" is not present (ensureImage first)`);
     // The sandbox's pod reference is shared: one object per pod, not one per container.
-    const c: Record_ = { ...this.newRecord(sandbox.pod, spec.name, "app", spec.attempt, spec.image, Date.now()), sandboxId: sandbox.id };
+    const c: Record_ = sandbox
+      ? { ...this.newRecord(sandbox.pod, spec.name, "app", spec.attempt, spec.image, Date.now()), sandboxId: sandbox.id }
+      : { ...this.newRecord(spec.pod, spec.name, "app", spec.attempt, spec.image, Date.now()), ip: spec.network!.ip };
     const script = this.opts.script?.(spec);
     if (script) c.script = script;
     this.add(c, name);
@@ -479,6 +482,7 @@ function statusOf(c: Record_): ContainerStatus {
     createdAt: new Date(c.createdAt),
     startedAt: c.startedAt ? new Date(c.startedAt) : undefined,
     finishedAt: c.finishedAt ? new Date(c.finishedAt) : undefined,
+    ...(c.role === "app" && c.ip ? { podIP: c.ip } : {}),
   };
 }
 

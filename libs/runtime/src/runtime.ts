@@ -15,6 +15,8 @@ export const LABELS = {
   role: "navarch.container.role",
   /** Restart count of this container name in this pod when this container was created. */
   attempt: "navarch.container.attempt",
+  /** The fixed pod IP of an app container that holds its pod's network itself (no sandbox). */
+  podIP: "navarch.pod.ip",
 } as const;
 
 export type PullPolicy = "Always" | "IfNotPresent" | "Never";
@@ -26,13 +28,38 @@ export interface PodRef {
   node: string;
 }
 
+export interface HostPort {
+  containerPort: number;
+  hostPort: number;
+  protocol: "TCP" | "UDP" | "SCTP";
+  hostIP: string;
+}
+
+export interface PodDns {
+  servers: string[];
+  searches: string[];
+  options: string[];
+}
+
 export interface SandboxSpec {
   pod: PodRef;
   hostname: string;
   /** hostPort mappings of all containers of the pod (published on hostIP, default 127.0.0.1). */
-  ports: { containerPort: number; hostPort: number; protocol: "TCP" | "UDP" | "SCTP"; hostIP: string }[];
+  ports: HostPort[];
   /** DNS settings for the pod's resolv.conf (the cluster DNS for dnsPolicy ClusterFirst); absent: the runtime's default. */
-  dns?: { servers: string[]; searches: string[]; options: string[] };
+  dns?: PodDns | undefined;
+}
+
+/**
+ * What a container that is its pod's only container needs to hold the pod's network itself, in
+ * place of a sandbox: what the sandbox would have had, plus a fixed IP (from the node's pod CIDR)
+ * so the pod IP stays when the container is recreated.
+ */
+export interface OwnNetwork {
+  ip: string;
+  hostname: string;
+  ports: HostPort[];
+  dns?: PodDns | undefined;
 }
 
 export interface Sandbox {
@@ -46,7 +73,10 @@ export interface Sandbox {
 
 export interface ContainerSpec {
   pod: PodRef;
+  /** The sandbox whose namespaces the container joins; "" when it has `network` of its own. */
   sandboxId: string;
+  /** Only for a pod without a sandbox: the container is attached to the pod network itself. */
+  network?: OwnNetwork | undefined;
   name: string;
   image: string;
   command: string[];
@@ -82,6 +112,8 @@ export interface ContainerStatus {
   createdAt: Date;
   startedAt?: Date | undefined;
   finishedAt?: Date | undefined;
+  /** The fixed pod IP of an app container with its own network (no sandbox); absent otherwise. */
+  podIP?: string | undefined;
 }
 
 export type RuntimeEventType = "start" | "die" | "oom" | "destroy" | "create";
@@ -155,7 +187,11 @@ export interface ContainerRuntime {
   runSandbox(spec: SandboxSpec): Promise<Sandbox>;
   stopSandbox(id: string): Promise<void>;
   removeSandbox(id: string): Promise<void>;
-  /** Creates (not starts) an app container in the sandbox's network namespace. */
+  /**
+   * Creates (not starts) an app container in the sandbox's network namespace, or, with
+   * spec.network (only when podNetwork() says fixed IPs are possible), on the pod network itself
+   * with that fixed IP.
+   */
   createContainer(spec: ContainerSpec): Promise<string>;
   /**
    * Starts a created container. When this throws, the container stays (state "created", the reason
@@ -187,7 +223,8 @@ export interface ContainerRuntime {
   hostNetfilter?(owner: string): HostNetfilter;
   /**
    * The pods' network (created when missing), for the node's cluster DNS server to find the address
-   * pods reach it at. Undefined where pods have no real network (the fake runtime).
+   * pods reach it at, and to tell whether pods can have fixed IPs. Undefined where pods have no
+   * real network (the fake runtime).
    */
   podNetwork?(): Promise<PodNetwork | undefined>;
   /**
@@ -203,6 +240,12 @@ export interface PodNetwork {
   name: string;
   subnet: string;
   gateway: string;
+  /**
+   * The part of the subnet the runtime hands out addresses from on its own. Present only when
+   * containers can be given fixed IPs from the rest of the subnet (node pod CIDRs are carved
+   * from it); absent on a network made without a configured subnet (fixed IPs impossible).
+   */
+  dynamicRange?: string | undefined;
 }
 
 /** An HTTP GET (path given) or a TCP connect to a port of a container, for simulatedNetworkProbe. */
