@@ -247,7 +247,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     tracked.networkName = networkName;
     const network = await new Network({ nextUuid: () => networkName }).start();
     tracked.podNetworkName = podNetwork;
-    await docker.createNetwork({ Name: podNetwork, Driver: "bridge", CheckDuplicate: true, Labels: { "dev.navarch.managed": "true", [LABEL_CLUSTER]: id } });
+    await createPodNetwork(docker, podNetwork, id, slot);
 
     const nats = await new NavarchContainer(IMAGES.nats, id, "nats", tail("nats"))
       .withName(`${networkName}-nats`)
@@ -414,6 +414,31 @@ const SERVICE_SLOT_LABEL = "navarch.e2e.service-slot";
 const SERVICE_SLOTS = 27; // 27 blocks of 100 node ports fit in 30000-32767
 
 /** A service slot no live cluster of this host uses (any, when all are taken). */
+/**
+ * The cluster's pod network, with a subnet of its own as the node agent would make it (a range for
+ * Docker's own allocation, the rest for the nodes' pod CIDRs: single-container pods get fixed IPs
+ * without a sandbox): 10.(200+slot).0.0/16, or the next /16 up when another cluster started at
+ * the same time holds that one.
+ */
+async function createPodNetwork(docker: Dockerode, name: string, clusterId: string, slot: number): Promise<void> {
+  for (let k = 0; ; k++) {
+    const octet = 200 + ((slot + k) % SERVICE_SLOTS);
+    try {
+      await docker.createNetwork({
+        Name: name,
+        Driver: "bridge",
+        CheckDuplicate: true,
+        // As libs/runtime podNetworkIpam makes it: Docker allocates from the first sixteenth.
+        IPAM: { Driver: "default", Config: [{ Subnet: `10.${octet}.0.0/16`, IPRange: `10.${octet}.0.0/20` }] },
+        Labels: { "dev.navarch.managed": "true", [LABEL_CLUSTER]: clusterId },
+      });
+      return;
+    } catch (err) {
+      if (k + 1 >= SERVICE_SLOTS || !/overlap/i.test((err as Error).message ?? "")) throw err;
+    }
+  }
+}
+
 async function pickServiceSlot(docker: Dockerode): Promise<number> {
   const live = await docker.listContainers({ all: true, filters: { label: [`${LABEL_FIXTURE}=testcontainers`, SERVICE_SLOT_LABEL] } });
   const used = new Set(live.map((c) => Number(c.Labels[SERVICE_SLOT_LABEL])));

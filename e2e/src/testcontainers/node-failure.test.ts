@@ -235,7 +235,7 @@ describe("node failure on a three-node testcontainers cluster", { skip }, () => 
     const [dflt, forever] = await Promise.all([running("part-default"), running("part-forever")]);
     const uid = dflt.metadata!.uid;
     const before = containersOf(uid);
-    assert.ok(before.length >= 2 && before.every((c) => c.running), "sandbox and app running");
+    assert.ok(before.length >= 1 && before.every((c) => c.running), "the pod's containers running (one: a single-container pod has no sandbox)");
 
     const cutAt = Date.now();
     await cluster.node("nf-2").disconnect();

@@ -12,6 +12,8 @@
 //   4. deleting a pod removes its containers within its grace period (and SIGKILLs after it)
 //   5. a killed and restarted node agent adopts its running containers (same container IDs)
 //      (5b: nor does it run a completed pod again)
+//   5c. a single-container pod has no sandbox: its container is on the pod network itself with a
+//      fixed IP, which the container's replacement after a crash keeps
 //   6. a pull from a local registry (Debian's docker-registry) works; a missing image shows
 //      ErrImagePull, then ImagePullBackOff
 //   7. navctl describe pod shows events with counts; navctl logs -f follows
@@ -328,7 +330,7 @@ describe("pods on a two-node testcontainers cluster", { skip }, () => {
       }),
     );
     await waitForPod(cluster, name, "Running", 30_000, isRunning);
-    assert.equal(podContainers(name, "node-1").length, 2, "expected a running sandbox and web container");
+    assert.equal(podContainers(name, "node-1").length, 1, "expected the web container alone (a single-container pod has no sandbox)");
 
     const t0Wall = Date.now();
     const dockerEvents = new DockerEvents(name, "node-1", t0Wall);
@@ -402,7 +404,7 @@ describe("pods on a two-node testcontainers cluster", { skip }, () => {
     await apply(podManifest(name, "node-1", { containers: [{ name: "web", image: "navarch/demo:1", imagePullPolicy: "Never" }] }));
     const before = await waitForPod(cluster, name, "Running", 30_000, isRunning);
     const ids = podContainers(name, "node-1");
-    assert.equal(ids.length, 2, `expected a running sandbox and web container, found ${ids.length}`);
+    assert.equal(ids.length, 1, `expected the web container alone (a single-container pod has no sandbox), found ${ids.length}`);
     const web = containerStatus(before, "web")!;
 
     // Every running container of node-1 (this pod's and the two-container pod's of test 1): none
@@ -472,6 +474,35 @@ describe("pods on a two-node testcontainers cluster", { skip }, () => {
       assert.equal(logs.stdout.trim(), "ran once");
     },
   );
+
+  it("5c. a single-container pod runs without a sandbox and keeps its IP when its container crashes and is replaced", { timeout: 90_000 }, async () => {
+    const name = "e2e-solo";
+    await apply(
+      podManifest(name, "node-2", {
+        restartPolicy: "Always",
+        containers: [{ name: "web", image: "navarch/demo:1", imagePullPolicy: "Never", ports: [{ containerPort: 8080 }] }],
+      }),
+    );
+    const first = await waitForPod(cluster, name, "Running", 30_000, isRunning);
+    const podIP = first.status!.podIP;
+    const firstId = bareId(containerStatus(first, "web")!.containerID);
+    assert.deepEqual(podContainers(name, "node-2", { all: true, role: "sandbox" }), [], "a single-container pod got a sandbox container");
+    assert.deepEqual(podContainers(name, "node-2", { all: true }), [firstId]);
+    const c = inspect(firstId);
+    assert.equal(c.HostConfig.NetworkMode, cluster.podNetwork, "the container is not on the pod network itself");
+    assert.equal(c.NetworkSettings.Networks[cluster.podNetwork]?.IPAddress, podIP, "status.podIP is not the container's address");
+    assert.equal((await httpGet(`http://${podIP}:8080/`)).status, 200);
+
+    // A crash (SIGKILL from outside): the agent replaces the container (a new one, attempt 1) with the same IP.
+    docker(["kill", firstId]);
+    const second = await waitForPod(cluster, name, "Running again after the crash", 30_000, (p) => isRunning(p) && containerStatus(p, "web")!.restartCount >= 1);
+    const secondId = bareId(containerStatus(second, "web")!.containerID);
+    assert.notEqual(secondId, firstId, "the crashed container was not replaced");
+    assert.equal(second.status?.podIP, podIP, "the pod IP changed across the restart");
+    assert.equal(inspect(secondId).NetworkSettings.Networks[cluster.podNetwork]?.IPAddress, podIP, "the new container does not have the pod IP");
+    assert.deepEqual(podContainers(name, "node-2", { all: true, role: "sandbox" }), [], "a sandbox appeared");
+    assert.equal((await httpGet(`http://${podIP}:8080/`)).status, 200, "the pod IP does not answer after the restart");
+  });
 
   it("6a. pulls an image from a local registry (IfNotPresent): Pulling/Pulled events, the pod runs", { skip: existsSync(REGISTRY_BIN) ? false : `${REGISTRY_BIN} not installed (apt-get install -y docker-registry)`, timeout: 120_000 }, async () => {
     registry ??= await startRegistry();

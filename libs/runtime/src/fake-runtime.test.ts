@@ -118,6 +118,21 @@ describe("FakeRuntime", () => {
     assert.deepEqual(await rt.listContainers("another-node"), []);
   });
 
+  test("a container with its own network needs no sandbox and reports its pod IP; the fake network offers no fixed IPs", async () => {
+    const rt = new FakeRuntime();
+    const pod = podRef("solo");
+    const network = { ip: "10.244.16.2", hostname: "solo", ports: [] };
+    const id = await rt.createContainer(appSpec(pod, "", { network }));
+    await rt.startContainer(id);
+    const status = await rt.inspectContainer(id);
+    assert.equal(status?.state, "running");
+    assert.equal(status?.podIP, "10.244.16.2");
+    assert.deepEqual(await rt.listSandboxes(NODE), []);
+    assert.equal(await rt.podNetwork(), undefined, "hollow nodes claim no pod CIDR");
+    const inSandbox = await runningPod(rt, "web");
+    assert.equal((await rt.inspectContainer(inSandbox.id))?.podIP, undefined);
+  });
+
   test("creation by name is idempotent: a stopped duplicate is replaced, a running one refused", async () => {
     const rt = new FakeRuntime();
     const { pod, sandbox, id } = await runningPod(rt, "dup");

@@ -261,7 +261,8 @@ export class FakeRuntime implements ContainerRuntime {
     if (c.state === "running") return;
     const sandbox = c.sandboxId ? this.containers.get(c.sandboxId) : undefined;
     const startError =
-      c.script?.startError ?? (c.role === "app" && sandbox?.state !== "running" ? `joining network namespace of container ${c.sandboxId}: it is not running` : undefined);
+      c.script?.startError ??
+      (c.role === "app" && c.sandboxId && sandbox?.state !== "running" ? `joining network namespace of container ${c.sandboxId}: it is not running` : undefined);
     if (startError) {
       c.error = startError;
       c.exitCode = START_FAILED_EXIT;

@@ -54,6 +54,12 @@ export const NODE_AGENT_OPTIONS = {
   statusCoalesceMs: option("NAVARCH_STATUS_COALESCE_MS", 20, asInt, "a pod's status changes within this window are written as one report"),
   dockerSocket: option("NAVARCH_DOCKER_SOCKET", "/var/run/docker.sock", asString, "the Docker engine's socket"),
   podNetwork: option("NAVARCH_POD_NETWORK", "navarch", asString, "the Docker bridge network of this node's pods (created when missing)"),
+  podSubnet: option(
+    "NAVARCH_POD_SUBNET",
+    "10.244.0.0/16",
+    asString,
+    "IPv4 subnet (/20 or larger) the pod network gets when this agent creates it: Docker allocates from its first sixteenth (pod sandboxes), each node claims a /24 of the rest as its pod CIDR and gives single-container pods fixed IPs from it (no sandbox). An existing network keeps its own settings; one without a configured subnet (made by an older version or by hand), or a subnet Docker refuses (overlap), means every pod gets a sandbox; empty: no subnet",
+  ),
   serviceProxy: option("NAVARCH_SERVICE_PROXY", true, asBool, "program Services into the host's netfilter (one nftables table per node, through a helper container of the runtime); off for hollow nodes"),
   serviceProxyResyncSeconds: option("NAVARCH_SERVICE_PROXY_RESYNC_SECONDS", 30, asNumber, "an idle service proxy re-applies its table this often (in case something removed it)"),
   clusterDns: option("NAVARCH_CLUSTER_DNS", true, asBool, "serve cluster DNS to this node's pods (Service names, from a DNS server in the agent, port 53); off or impossible on hollow nodes"),

@@ -9,16 +9,18 @@
 import { KINDS, bytesOf, milliCpu, type ConfigMap, type Event, type Lease, type Node, type Pod, type Secret } from "@navarch/api";
 import type { Logger } from "@navarch/config";
 import { DockerRuntime, type ContainerRuntime, type RuntimeInfo } from "@navarch/runtime";
-import { EVENT_TTL_MS, Informer, ResourceStore, openNodePods, openPodStatusReports } from "@navarch/store";
+import { AddressClaims, EVENT_TTL_MS, Informer, ResourceStore, openNodePods, openPodStatusReports } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { EventRecorder } from "./events/recorder.js";
 import { serveLogs, type LogsServer } from "./logs/serve.js";
 import { parseLabels, parseTaints } from "./node/flags.js";
 import { resolveFenceSeconds, stopNodeContainers, untilSafeToUnfence, watchFence } from "./node/fence.js";
 import { Heartbeat } from "./node/heartbeat.js";
+import { claimPodCidr } from "./node/pod-cidr.js";
 import { nodeFacts, registerNode, type NodeFacts, type NodeSettings } from "./node/register.js";
 import { defaultOptions, type NodeAgentOptions } from "./options.js";
 import type { AgentContext } from "./pods/pod-deps.js";
+import { PodIPs } from "./pods/pod-ips.js";
 import { PodManager } from "./pods/pod-manager.js";
 import { StatusReporter } from "./pods/reports.js";
 import { RuntimeWatch } from "./pods/runtime-watch.js";
@@ -68,7 +70,7 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
   checkQuantities(o);
   const fenceSeconds = resolveFenceSeconds(o);
 
-  runtime ??= new DockerRuntime({ socketPath: o.dockerSocket, network: o.podNetwork, logger });
+  runtime ??= new DockerRuntime({ socketPath: o.dockerSocket, network: o.podNetwork, podSubnet: o.podSubnet || undefined, logger });
   const replicas = options.kvReplicas ?? 1;
   const [nodes, leases, pods, configMaps, secrets, events, reports, nodePods] = await Promise.all([
     ResourceStore.open<Node>(nc, KINDS.Node, { replicas }),
@@ -83,6 +85,8 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
 
   const info = await untilRuntimeAnswers(runtime, logger, signal);
   if (!info) return;
+  const podIPs = await nodePodIPs({ runtime, nc, nodes, node, replicas, logger });
+  settings.podCIDR = podIPs?.cidr;
   let facts = nodeFacts(settings, info);
   await registerNode(nodes, node, facts, logger);
 
@@ -114,6 +118,7 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
     nodeAllocatable: allocatableOf(facts),
     now: Date.now,
     podDns: async (pod) => clusterDns?.podDns(pod),
+    podIPs,
   };
   const newManager = () => new PodManager({ ctx, informer, reporter, runtimeName: info.name || "docker" });
   // Replaced by a fresh one after fencing (the closures below always reach the current one).
@@ -232,6 +237,46 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
     await Promise.all([logs?.stop().catch(() => undefined), serviceProxy?.stop(), clusterDns?.stop(), watch.stop(), reporter.stop(), recorder.stop()]);
     serviceInformers?.stop();
     logger.info({ node }, "node agent stopped; containers keep running");
+  }
+}
+
+/**
+ * The node's pod CIDR and the IPs of its sandbox-less pods, when the runtime can give fixed IPs
+ * (node/pod-cidr.ts); undefined otherwise: every pod of this node gets a sandbox.
+ */
+async function nodePodIPs(p: {
+  runtime: ContainerRuntime;
+  nc: NatsConnection;
+  nodes: ResourceStore<Node>;
+  node: string;
+  replicas: number;
+  logger: Logger;
+}): Promise<PodIPs | undefined> {
+  const { logger } = p;
+  let network;
+  try {
+    network = await p.runtime.podNetwork?.();
+  } catch (err) {
+    logger.warn({ err: String(err) }, "the pod network could not be inspected: every pod gets a sandbox");
+    return undefined;
+  }
+  if (!network) return undefined;
+  if (!network.dynamicRange) {
+    logger.info(
+      { network: network.name, subnet: network.subnet },
+      "the pod network has no configured subnet (made by an older version or by hand), so pods cannot have fixed IPs: every pod gets a sandbox. Remove the network (once no container uses it) to have it made again with NAVARCH_POD_SUBNET",
+    );
+    return undefined;
+  }
+  const claims = await AddressClaims.open(p.nc, { replicas: p.replicas });
+  const nodes = new Informer<Node>(p.nodes, p.nc);
+  try {
+    await Promise.all([claims.start(), nodes.start()]);
+    const cidr = await claimPodCidr({ node: p.node, subnet: network.subnet, dynamicRange: network.dynamicRange, claims, nodes: nodes.list(), logger });
+    return cidr ? new PodIPs(cidr) : undefined;
+  } finally {
+    claims.stop();
+    nodes.stop();
   }
 }
 

@@ -32,11 +32,15 @@ export interface NodeSettings {
   pods: string;
   reservedCpu: string;
   reservedMemory: string;
+  /** The node's pod CIDR (node/pod-cidr.ts); "" or absent: none (every pod gets a sandbox). */
+  podCIDR?: string | undefined;
 }
 
 /** The part of a Node this agent owns. */
 export interface NodeFacts {
   labels: Record<string, string>;
+  /** spec.podCIDR; "" leaves the stored one as it is. */
+  podCIDR: string;
   taints: Taint[];
   capacity: Record<string, string>;
   allocatable: Record<string, string>;
@@ -76,6 +80,7 @@ export function nodeFacts(settings: NodeSettings, info: RuntimeInfo): NodeFacts 
   const allocCpu = Math.max(0, cpuMillis - milliCpu(settings.reservedCpu || "0"));
   const allocMemory = Math.max(0, memoryBytes - bytesOf(settings.reservedMemory || "0"));
   return {
+    podCIDR: settings.podCIDR ?? "",
     labels: {
       ...settings.userLabels,
       "kubernetes.io/hostname": settings.name,
@@ -111,7 +116,7 @@ export function desiredNode(existing: Node | undefined, facts: NodeFacts, name: 
       apiVersion: "v1",
       kind: "Node",
       metadata: { name, uid: randomUUID(), creationTimestamp: timestamp(now), labels: facts.labels },
-      spec: { taints: facts.taints.map((t) => ({ ...t, timeAdded: t.timeAdded || timestamp(now) })) },
+      spec: { taints: facts.taints.map((t) => ({ ...t, timeAdded: t.timeAdded || timestamp(now) })), podCIDR: facts.podCIDR },
       status: { capacity: facts.capacity, allocatable: facts.allocatable, addresses: facts.addresses, nodeInfo: facts.nodeInfo },
     });
   }
@@ -122,7 +127,11 @@ export function desiredNode(existing: Node | undefined, facts: NodeFacts, name: 
   const next: Node = {
     ...existing,
     metadata: { ...meta, labels: { ...meta.labels, ...facts.labels } },
-    spec: { ...spec, taints: [...spec.taints, ...missingTaints.map((t) => ({ ...t, timeAdded: timestamp(now) }))] },
+    spec: {
+      ...spec,
+      taints: [...spec.taints, ...missingTaints.map((t) => ({ ...t, timeAdded: timestamp(now) }))],
+      podCIDR: facts.podCIDR || spec.podCIDR,
+    },
     status: { ...status, capacity: facts.capacity, allocatable: facts.allocatable, addresses: facts.addresses, nodeInfo: facts.nodeInfo },
   };
   return canonical(next) === canonical(existing) ? undefined : next;

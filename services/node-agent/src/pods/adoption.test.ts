@@ -141,3 +141,49 @@ describe("a pod whose sandbox is stopped: finished (adopted as completed) or sta
     assert.deepEqual(plan.removeContainers, ["a0"]);
   });
 });
+
+describe("pods without a sandbox (the only container holds the network, its IP in its label)", () => {
+  const own = (c: ContainerStatus, ip: string): ContainerStatus => ({ ...c, podIP: ip });
+  const withPolicy = (uid: string, restartPolicy: string): Pod =>
+    KINDS.Pod.codec.fromPartial({ metadata: { name: `p-${uid}`, namespace: "default", uid }, spec: { restartPolicy, containers: [{ name: "a", image: "img" }] } });
+
+  test("adopted with the IP from its container: newest and previous kept, nothing orphaned", () => {
+    const plan = planAdoption(
+      [pod("u1", "a")],
+      [own(app("a0", "u1", "a", 0, "exited"), "10.244.16.5"), own(app("a1", "u1", "a", 1, "exited"), "10.244.16.5"), own(app("a2", "u1", "a", 2), "10.244.16.5")],
+      [],
+    );
+    const u1 = plan.adopt.get("u1")!;
+    assert.equal(u1.sandbox.id, "", "no sandbox container");
+    assert.equal(u1.sandbox.ip, "10.244.16.5");
+    assert.equal(u1.sandbox.state, "ready");
+    assert.deepEqual(u1.sandbox.createdAt, new Date(1), "the pod started with its first container");
+    assert.equal(u1.finished, undefined);
+    assert.equal(u1.containers.a!.current.id, "a2");
+    assert.equal(u1.containers.a!.previous!.id, "a1");
+    assert.deepEqual(plan.removeContainers, ["a0"]);
+    assert.deepEqual(plan.removeSandboxes, []);
+  });
+
+  test("an exited container of a pod that restarts is adopted (its machine restarts it, same IP); a pod that had finished is adopted finished", () => {
+    const crashed = planAdoption([withPolicy("u1", "Always")], [own(app("a0", "u1", "a", 0, "exited"), "10.244.16.6")], []);
+    assert.equal(crashed.adopt.get("u1")!.finished, undefined);
+    assert.equal(crashed.adopt.get("u1")!.containers.a!.current.id, "a0");
+    const done = planAdoption([withPolicy("u1", "Never")], [own(app("a0", "u1", "a", 0, "exited"), "10.244.16.6")], []);
+    assert.equal(done.adopt.get("u1")!.finished, true);
+    assert.equal(done.adopt.get("u1")!.sandbox.ip, "10.244.16.6");
+    assert.deepEqual(done.removeContainers, []);
+  });
+
+  test("containers of a pod not bound here, or never started, go; a container without IP and without sandbox goes", () => {
+    const plan = planAdoption(
+      [pod("u1", "a"), pod("u2", "a")],
+      [own(app("o0", "other", "a", 0), "10.244.16.7"), own(app("n0", "u1", "a", 0, "created"), "10.244.16.8"), app("x0", "u2", "a", 0)],
+      [],
+    );
+    assert.deepEqual(plan.removeContainers.sort(), ["n0", "o0", "x0"]);
+    assert.deepEqual([...plan.adopt.keys()], ["u1"], "u1 is adopted with its IP and starts a new container");
+    assert.deepEqual(plan.adopt.get("u1")!.containers, {});
+    assert.equal(plan.adopt.get("u1")!.sandbox.ip, "10.244.16.8");
+  });
+});

@@ -13,6 +13,11 @@
 //     restartPolicy (Never; OnFailure with exit 0) - or, under Never, an init container failed.
 //   - A desired pod whose sandbox is not running and that had not finished (the Docker daemon
 //     restarted, say) starts over: everything of it goes, and the pod machine makes a new sandbox.
+//   - A pod without a sandbox (its only container holds the network, with a fixed IP in its
+//     label) is judged the same way, its newest container standing in for the sandbox: adopted
+//     with its IP (a Sandbox with id "": PodDeps.runSandbox), as finished when it had finished,
+//     else running on - an exited container is restarted by its machine under the restart policy,
+//     with the same IP.
 //   - Containers and sandboxes of any other uid belong to no pod bound here: they go.
 import type { Pod } from "@navarch/api";
 import type { ContainerStatus as RuntimeContainerStatus, Sandbox } from "@navarch/runtime";
@@ -73,7 +78,7 @@ export function planAdoption(desired: Pod[], containers: RuntimeContainerStatus[
     if (c.role !== "app") continue;
     const pod = podsByUid.get(c.pod.uid);
     const known = [...(pod?.spec?.initContainers ?? []), ...(pod?.spec?.containers ?? [])].some((s) => s.name === c.name);
-    if (!pod || !sandboxesByUid.has(c.pod.uid) || !known) {
+    if (!pod || !(sandboxesByUid.has(c.pod.uid) || c.podIP) || !known) {
       plan.removeContainers.push(c.id);
       continue;
     }
@@ -91,6 +96,16 @@ export function planAdoption(desired: Pod[], containers: RuntimeContainerStatus[
     const keep = ready ?? (podFinished(podsByUid.get(uid)!, apps.get(uid)) ? list[0] : undefined);
     if (keep) kept.set(uid, { sandbox: keep, finished: !ready });
     for (const s of list) if (s !== keep) plan.removeSandboxes.push(s.id);
+  }
+
+  for (const [uid, byName] of apps) {
+    if (sandboxesByUid.has(uid)) continue;
+    const all = [...byName.values()].flat();
+    const ip = all.sort(newestFirst).find((c) => c.podIP)?.podIP;
+    if (!ip) continue;
+    const since = Math.min(...all.map((c) => c.createdAt.getTime()));
+    const own: Sandbox = { id: "", pod: all[0]!.pod, ip, state: "ready", createdAt: new Date(since) };
+    kept.set(uid, { sandbox: own, finished: podFinished(podsByUid.get(uid)!, byName) });
   }
 
   for (const [uid, byName] of apps) {

@@ -9,13 +9,14 @@ import type { ResourceStore } from "@navarch/store";
 import type { EventRecorder } from "../events/recorder.js";
 import type { Prober } from "../probes/prober.js";
 import type { ContainerDeps, SandboxRef } from "./container-machine.js";
-import { containerSpec } from "./container-spec.js";
+import { containerSpec, podRef } from "./container-spec.js";
 import { deletePodObject } from "./delete-pod.js";
 import { envSources, resolveEnv } from "./env.js";
 import { runHook } from "./hooks.js";
+import type { PodIPs } from "./pod-ips.js";
 import type { PodDeps } from "./pod-machine.js";
 import type { BackoffOptions } from "./restart-policy.js";
-import { sandboxSpec } from "./sandbox.js";
+import { ownNetwork, runsWithoutSandbox, sandboxSpec } from "./sandbox.js";
 
 export interface AgentContext {
   node: string;
@@ -32,6 +33,11 @@ export interface AgentContext {
   now: () => number;
   /** The DNS settings of a pod's sandbox (cluster DNS); absent or undefined: the runtime's default. */
   podDns?: (pod: Pod) => Promise<SandboxSpec["dns"]>;
+  /**
+   * IPs from this node's pod CIDR, for pods without a sandbox (pods/sandbox.ts runsWithoutSandbox).
+   * Absent when the runtime cannot give fixed IPs or the node has no pod CIDR: every pod gets a sandbox.
+   */
+  podIPs?: PodIPs | undefined;
 }
 
 /** Stops and removes containers and sandboxes; ones already gone are fine. */
@@ -75,8 +81,13 @@ export function podDeps(ctx: AgentContext, current: () => Pod, prober: Prober): 
   return {
     now: ctx.now,
     runSandbox: async () => {
-      const dns = await ctx.podDns?.(current());
-      return runtime.runSandbox({ ...sandboxSpec(current(), ctx.node), ...(dns && { dns }) });
+      const pod = current();
+      // A pod's only container holds the network itself: no sandbox container, only its fixed IP
+      // (id "", see PodDeps.runSandbox). A full CIDR falls back to a sandbox.
+      const ip = ctx.podIPs && runsWithoutSandbox(pod) ? ctx.podIPs.allocate(meta.uid) : undefined;
+      if (ip) return { id: "", pod: podRef(pod, ctx.node), ip, state: "ready", createdAt: new Date(ctx.now()) };
+      const dns = await ctx.podDns?.(pod);
+      return runtime.runSandbox({ ...sandboxSpec(pod, ctx.node), ...(dns && { dns }) });
     },
     stopSandbox: async (id) => {
       if (id) await runtime.stopSandbox(id);
@@ -134,7 +145,11 @@ function containerDeps(ctx: AgentContext, current: () => Pod, container: Contain
         hostIP: ctx.hostIP,
         nodeAllocatable: ctx.nodeAllocatable,
       });
-      const id = await runtime.createContainer(containerSpec({ pod, container: spec, node: ctx.node, env, sandboxId: sandbox.id, attempt }));
+      const network = sandbox.id ? undefined : ownNetwork(pod, ctx.node, sandbox.ip, await ctx.podDns?.(pod));
+      const id = await runtime.createContainer({
+        ...containerSpec({ pod, container: spec, node: ctx.node, env, sandboxId: sandbox.id, attempt }),
+        ...(network && { network }),
+      });
       try {
         await runtime.startContainer(id);
       } catch (err) {

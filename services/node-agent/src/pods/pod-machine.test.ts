@@ -32,7 +32,7 @@ function status(id: string, name: string, role: "app" | "sandbox", state: Runtim
   };
 }
 
-function harness(p: Pod, opts: { holdSandbox?: boolean; holdCreate?: string; adopted?: AdoptedPod } = {}) {
+function harness(p: Pod, opts: { holdSandbox?: boolean; holdCreate?: string; adopted?: AdoptedPod; ownNetwork?: boolean } = {}) {
   const clock = new SimulatedClock();
   clock.set(5_000_000);
   const log: string[] = [];
@@ -50,7 +50,7 @@ function harness(p: Pod, opts: { holdSandbox?: boolean; holdCreate?: string; ado
     createAndStart: async (attempt, sandbox) => {
       const make = () => {
         const id = `${c.name}${++containers}`;
-        log.push(`create ${c.name}#${attempt} in ${sandbox.id} -> ${id}`);
+        log.push(sandbox.id ? `create ${c.name}#${attempt} in ${sandbox.id} -> ${id}` : `create ${c.name}#${attempt} with IP ${sandbox.ip} -> ${id}`);
         return { id };
       };
       return opts.holdCreate === c.name ? hold(make) : make();
@@ -71,6 +71,10 @@ function harness(p: Pod, opts: { holdSandbox?: boolean; holdCreate?: string; ado
     now: () => clock.now(),
     runSandbox: async () => {
       const make = (): Sandbox => {
+        if (opts.ownNetwork) {
+          log.push("own network");
+          return { id: "", pod: { namespace: "default", name: "web", uid: "u1", node: "n1" }, ip: "10.244.16.2", state: "ready", createdAt: new Date(clock.now()) };
+        }
         const id = `sb${++sandboxes}`;
         log.push(`sandbox ${id}`);
         return { id, pod: { namespace: "default", name: "web", uid: "u1", node: "n1" }, ip: `10.0.0.${sandboxes}`, state: "ready", createdAt: new Date(clock.now()) };
@@ -171,6 +175,33 @@ describe("pod machine", () => {
     h.actor.send({ type: "RESYNC", containers: [status("a1", "a", "app", "running")], listedAt: h.clock.now() });
     await flush();
     assert.ok(h.log.includes("sandbox sb2"));
+  });
+
+  test("a pod without a sandbox: its container has the pod IP, restarts with it, and there is no sandbox to lose, stop or remove", async () => {
+    const h = harness(pod("Always", ["a"]), { ownNetwork: true });
+    await flush();
+    assert.deepEqual(h.log, ["own network", "create a#0 with IP 10.244.16.2 -> a1"]);
+    h.clock.increment(10);
+    h.actor.send({ type: "RESYNC", containers: [status("a1", "a", "app", "running")], listedAt: h.clock.now() });
+    await flush();
+    assert.equal(h.state(), '"running"', "no sandbox container listed is no lost sandbox");
+    h.actor.send({ type: "OBSERVED", status: status("a1", "a", "app", "exited", 1) });
+    await flush();
+    assert.deepEqual(h.log.slice(2), ["create a#1 with IP 10.244.16.2 -> a2"], "the crash restarts the container with the same IP");
+    assert.equal(h.actor.getSnapshot().context.sandbox?.ip, "10.244.16.2");
+    h.actor.send({ type: "DELETE", graceSeconds: 5, deleteObject: true });
+    await flush();
+    assert.ok(h.done());
+    assert.deepEqual(h.log.slice(3), ["stop a2 grace 5", "remove [a1 a2] sandboxes []", "delete pod object"]);
+  });
+
+  test("a pod without a sandbox that completes stops no sandbox", async () => {
+    const h = harness(pod("Never", ["a"]), { ownNetwork: true });
+    await flush();
+    h.actor.send({ type: "OBSERVED", status: status("a1", "a", "app", "exited", 0) });
+    await flush();
+    assert.equal(h.state(), '"completed"');
+    assert.deepEqual(h.log, ["own network", "create a#0 with IP 10.244.16.2 -> a1"]);
   });
 
   test("restartPolicy Never: everything exited -> completed, the sandbox is stopped", async () => {

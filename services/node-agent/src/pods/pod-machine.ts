@@ -43,6 +43,10 @@ import { backoffDelay, normalizePolicy } from "./restart-policy.js";
 
 export interface PodDeps {
   now(): number;
+  /**
+   * The pod's network: a sandbox container, or for a pod whose only container holds the network
+   * itself a Sandbox with id "" and the container's fixed IP (nothing to stop, remove or watch).
+   */
   runSandbox(): Promise<Sandbox>;
   /** Stops the sandbox (a completed pod keeps its record, not its processes). */
   stopSandbox(id: string): Promise<void>;
@@ -162,7 +166,9 @@ export const podMachine = setup({
       !childrenSnapshots(context).some((s) => s.context.firstAttemptDone && s.context.containerId !== ""),
     isOurSandboxDead: ({ context, event }) => {
       const s = context.sandbox;
-      if (!s) return false;
+      // Without a sandbox container (id "") the pod's container holds the network: its death is
+      // the container machine's business (restart policy), and the IP stays with the pod.
+      if (!s?.id) return false;
       if (event.type === "OBSERVED") return event.status.role === "sandbox" && event.status.id === s.id && event.status.state !== "running";
       if (event.type === "GONE") return event.id === s.id;
       if (event.type === "RESYNC") {
@@ -223,7 +229,7 @@ export const podMachine = setup({
       return {
         sandbox,
         sandboxSince: context.deps.now(),
-        sandboxIds: [...context.sandboxIds, sandbox.id],
+        sandboxIds: sandbox.id ? [...context.sandboxIds, sandbox.id] : context.sandboxIds,
         sandboxFailures: 0,
         released: 0,
         initsReleased: 0,
@@ -328,7 +334,7 @@ export const podMachine = setup({
       initsReleased: 0,
       sandbox: adoptedSandbox,
       sandboxSince: adoptedSandbox ? adoptedSandbox.createdAt.getTime() : 0,
-      sandboxIds: input.adopted ? [input.adopted.sandbox.id] : [],
+      sandboxIds: input.adopted?.sandbox.id ? [input.adopted.sandbox.id] : [],
       startTime: (adoptedSandbox ?? stoppedSandbox)?.createdAt.getTime() ?? input.deps.now(),
       retryAt: 0,
       sandboxFailures: 0,

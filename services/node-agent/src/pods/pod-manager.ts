@@ -10,7 +10,8 @@
 // uid); only the periodic resync looks at every pod.
 //
 // Start: list the runtime's containers, adopt what belongs to our pods (adoption.ts), remove the
-// rest, then start a machine per pod. An adopted container with readiness or startup probes goes on
+// rest, then start a machine per pod. Adopted pods without a sandbox keep their IPs (pod-ips.ts);
+// a pod's IP is free again once its machine is done. An adopted container with readiness or startup probes goes on
 // from its last reported started/ready (so an agent restart does not make its pod unready). Stop: stop the machines and leave the containers running,
 // for the next agent to adopt.
 import type { Pod, PodStatus } from "@navarch/api";
@@ -79,6 +80,9 @@ export class PodManager {
     const [containers, sandboxes] = await Promise.all([runtime.listContainers(node), runtime.listSandboxes(node)]);
     const desired = this.opts.informer.list();
     const plan = planAdoption(desired, containers, sandboxes);
+    // A fresh start (also after fencing): only the adopted pods hold IPs.
+    this.ctx.podIPs?.clear();
+    this.holdIPs(plan.adopt, containers);
     logger.info(
       { pods: desired.length, adopted: plan.adopt.size, removeContainers: plan.removeContainers.length, removeSandboxes: plan.removeSandboxes.length },
       "adopting containers",
@@ -139,6 +143,7 @@ export class PodManager {
     const { runtime, node, logger } = this.ctx;
     const listedAt = this.ctx.now();
     const containers = await runtime.listContainers(node);
+    this.ctx.podIPs?.observe(containers.flatMap((c) => (c.podIP ? [c.podIP] : [])));
     const byUid = new Map<string, RuntimeContainerStatus[]>();
     for (const c of containers) byUid.set(c.pod.uid, [...(byUid.get(c.pod.uid) ?? []), c]);
     for (const entry of this.byUid.values()) {
@@ -231,6 +236,8 @@ export class PodManager {
   /** A new machine for a pod whose machine failed, adopting what its old one left running. */
   private async restartPod(key: string, uid: string): Promise<void> {
     const pod = this.opts.informer.getByKey(key);
+    // Gone meanwhile: nothing will hold its IP again (a leftover container goes with the resync).
+    if (!this.stopped && (!pod || pod.metadata!.uid !== uid)) this.ctx.podIPs?.release(uid);
     if (this.stopped || !pod || pod.metadata!.uid !== uid || this.byUid.has(uid)) return;
     const { runtime, node, logger } = this.ctx;
     try {
@@ -241,6 +248,7 @@ export class PodManager {
         sandboxes.filter((s) => s.pod.uid === uid),
       );
       await removeAll(runtime, logger, plan.removeContainers, plan.removeSandboxes);
+      this.holdIPs(plan.adopt, undefined);
       await this.recallProbeStates([pod], plan.adopt);
       if (!this.stopped && !this.byUid.has(uid)) this.startPod(key, this.opts.informer.getByKey(key) ?? pod, plan.adopt.get(uid));
     } catch (err) {
@@ -275,8 +283,18 @@ export class PodManager {
     );
   }
 
+  /** Adopted pods without a sandbox keep their IPs; `listed` (when given) are the IPs of every listed container. */
+  private holdIPs(adopt: Map<string, AdoptedPod>, listed: RuntimeContainerStatus[] | undefined): void {
+    const ips = this.ctx.podIPs;
+    if (!ips) return;
+    if (listed) ips.observe(listed.flatMap((c) => (c.podIP ? [c.podIP] : [])));
+    for (const [uid, a] of adopt) if (!a.sandbox.id && a.sandbox.ip) ips.hold(uid, a.sandbox.ip);
+  }
+
   private finished(entry: Entry): void {
     this.forget(entry);
+    // Its containers are removed (or it completed and keeps none running): the IP is free again.
+    this.ctx.podIPs?.release(entry.uid);
     if (this.stopped) return;
     const meta = entry.pod.metadata!;
     this.opts.reporter
