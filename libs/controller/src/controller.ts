@@ -142,7 +142,8 @@ export class Controller {
           error: (err) => {
             this.logger.error({ controller: this.name, worker: i, err: String(err) }, "worker machine failed");
             // Its key in flight would otherwise stay "processing" forever (and stop() never drain).
-            const key = worker.getSnapshot().context?.key;
+            const context = worker.getSnapshot().context;
+            const key = context?.inFlight.key ?? context?.key;
             if (key) this.queue.done(key);
             resolve();
           },

@@ -2,7 +2,7 @@ import { ConflictError, InvalidError, NotFoundError, TransientError } from "@nav
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createActor, SimulatedClock } from "xstate";
-import { workerMachine, type WorkerInput } from "./machine.js";
+import { MAX_KEYS_PER_PASS, workerMachine, type WorkerInput } from "./machine.js";
 import { WorkQueue } from "./workqueue.js";
 
 const flush = async () => {
@@ -228,5 +228,100 @@ describe("worker machine", () => {
     queue.shutDown();
     await flush();
     assert.equal(state(), "stopped");
+  });
+
+  test("keys waiting at once are synced in one pass, each marked done after its sync", async () => {
+    const { queue, calls, actor, state, errors } = setupWorker();
+    for (const k of ["a", "b", "c"]) queue.add(k);
+    actor.send({ type: "SYNCED" });
+    await flush();
+    assert.deepEqual(calls.map((c) => c.key), ["a"]);
+    calls[0]!.resolve();
+    await flush();
+    assert.deepEqual(calls.map((c) => c.key), ["a", "b"]);
+    assert.equal(state(), "reconciling");
+    assert.equal(queue.inFlight, 1, "a is done, b in flight");
+    assert.equal(actor.getSnapshot().context.inFlight.key, "b");
+    queue.add("a");
+    await flush();
+    calls[1]!.resolve();
+    await flush();
+    calls[2]!.resolve();
+    await flush();
+    assert.deepEqual(calls.map((c) => c.key), ["a", "b", "c", "a"], "a key added again waits its turn");
+    calls[3]!.resolve();
+    await flush();
+    assert.equal(state(), "idle");
+    assert.equal(queue.inFlight + queue.len, 0);
+    assert.equal(actor.getSnapshot().context.syncs, 4);
+    assert.equal(actor.getSnapshot().context.inFlight.key, undefined);
+    assert.deepEqual(errors, []);
+  });
+
+  test("a pass ends at the first error, which is handled for the key that failed", async () => {
+    const { queue, calls, actor, state } = setupWorker();
+    for (const k of ["a", "b", "c"]) queue.add(k);
+    actor.send({ type: "SYNCED" });
+    await flush();
+    calls[0]!.resolve();
+    await flush();
+    calls[1]!.reject(new TransientError("disk full"));
+    await flush();
+    assert.equal(queue.numRequeues("a"), 0);
+    assert.equal(queue.numRequeues("b"), 1, "b is requeued with its backoff");
+    assert.equal(queue.delayed, 1);
+    assert.equal(actor.getSnapshot().context.failures, 1);
+    assert.equal(actor.getSnapshot().context.syncs, 1);
+    // The worker went back through idle and took c in a new pass.
+    assert.equal(state(), "reconciling");
+    assert.equal(actor.getSnapshot().context.key, "c");
+    calls[2]!.resolve();
+    await flush();
+    assert.equal(state(), "idle");
+  });
+
+  test("NATS unavailable in the middle of a pass: backoff, the failing key requeued", async () => {
+    const { queue, calls, actor, state } = setupWorker();
+    for (const k of ["a", "b"]) queue.add(k);
+    actor.send({ type: "SYNCED" });
+    await flush();
+    calls[0]!.resolve();
+    await flush();
+    calls[1]!.reject(natsTimeout());
+    await flush();
+    assert.equal(state(), "backoff");
+    assert.equal(queue.delayed, 1);
+    assert.equal(queue.numRequeues("b"), 1);
+    assert.equal(queue.inFlight, 0);
+  });
+
+  test("a pass takes at most MAX_KEYS_PER_PASS keys before going back through idle", async () => {
+    const { queue, calls, actor, state } = setupWorker();
+    const keys = Array.from({ length: MAX_KEYS_PER_PASS + 2 }, (_, i) => `k${i}`);
+    for (const k of keys) queue.add(k);
+    actor.send({ type: "SYNCED" });
+    for (let i = 0; i < keys.length; i++) {
+      await flush();
+      assert.equal(calls[i]!.key, keys[i]);
+      assert.equal(actor.getSnapshot().context.key, i < MAX_KEYS_PER_PASS ? "k0" : keys[MAX_KEYS_PER_PASS], `pass of key ${i}`);
+      calls[i]!.resolve();
+    }
+    await flush();
+    assert.equal(state(), "idle");
+    assert.equal(actor.getSnapshot().context.syncs, keys.length);
+  });
+
+  test("a queue shut down during a pass ends it: STOP then stops the worker without new keys", async () => {
+    const { queue, calls, actor, state } = setupWorker();
+    for (const k of ["a", "b"]) queue.add(k);
+    actor.send({ type: "SYNCED" });
+    await flush();
+    queue.shutDown();
+    actor.send({ type: "STOP" });
+    calls[0]!.resolve();
+    await flush();
+    assert.equal(state(), "stopped");
+    assert.deepEqual(calls.map((c) => c.key), ["a"]);
+    assert.equal(queue.inFlight, 0);
   });
 });

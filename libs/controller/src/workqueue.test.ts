@@ -50,6 +50,23 @@ describe("WorkQueue", () => {
     assert.equal(q.inFlight, 1);
   });
 
+  test("tryNext hands out a ready key at once, never one in flight, and nothing once shut down", () => {
+    const { q } = queue();
+    assert.equal(q.tryNext(), undefined, "empty");
+    q.add("a");
+    q.add("b");
+    assert.equal(q.tryNext(), "a");
+    q.add("a");
+    assert.equal(q.tryNext(), "b", "a is in flight: not handed out again");
+    assert.equal(q.tryNext(), undefined);
+    assert.equal(q.inFlight, 2);
+    q.done("a");
+    assert.equal(q.tryNext(), "a", "re-queued by done");
+    q.add("c");
+    q.shutDown();
+    assert.equal(q.tryNext(), undefined);
+  });
+
   test("addAfter delays the key on the clock and keeps the earlier of two times", async () => {
     const { q, clock } = queue();
     q.addAfter("a", 100);

@@ -143,18 +143,23 @@ export class WorkQueue {
   /** The next key to process; undefined once the queue is shut down. The caller must call done(key). */
   next(): Promise<string | undefined> {
     if (this.shuttingDown) return Promise.resolve(undefined);
-    if (this.len > 0) {
-      const key = this.queue[this.head]!;
-      this.queue[this.head++] = "";
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
-        this.queue = this.queue.slice(this.head);
-        this.head = 0;
-      }
-      this.dirty.delete(key);
-      this.processing.add(key);
-      return Promise.resolve(key);
-    }
+    const key = this.tryNext();
+    if (key !== undefined) return Promise.resolve(key);
     return new Promise((resolve) => this.takers.push(resolve));
+  }
+
+  /** The next key if one is ready now (undefined if none, or once shut down). The caller must call done(key). */
+  tryNext(): string | undefined {
+    if (this.shuttingDown || this.len === 0) return undefined;
+    const key = this.queue[this.head]!;
+    this.queue[this.head++] = "";
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    this.dirty.delete(key);
+    this.processing.add(key);
+    return key;
   }
 
   /** Marks the key processed; if it was added meanwhile it is queued again. */

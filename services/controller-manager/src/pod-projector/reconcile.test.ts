@@ -1,7 +1,7 @@
-import { KINDS, type Pod } from "@navarch/api";
+import { KINDS, toManifest, type Pod } from "@navarch/api";
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { project, reconcile, type Projection } from "./reconcile.js";
+import { project, reconcile, sameContent, type Projection } from "./reconcile.js";
 
 function pod(name: string, node: string, extra: Record<string, unknown> = {}): Pod {
   return KINDS.Pod.codec.fromPartial({
@@ -57,4 +57,26 @@ test("a projection on another node than the pod's is removed, and the right one 
   const p = pod("a", "n2");
   const steps = reconcile(p, [projected(pod("a", "n1"), "4")]);
   assert.deepEqual(steps.map((s) => `${s.type} ${s.node}`), ["remove n1", "put n2"]);
+});
+
+/** As an informer holds it: stored as Kubernetes JSON, decoded again with the store's revision. */
+function stored(p: Pod, rev: string): Pod {
+  const decoded = KINDS.Pod.codec.fromJSON(JSON.parse(JSON.stringify(toManifest(KINDS.Pod, p))));
+  return { ...decoded, metadata: { ...decoded.metadata!, resourceVersion: rev } };
+}
+
+test("a projection read back from its bucket matches its pod; a label, a deletion or a spec change does not", () => {
+  const p = stored(
+    pod("a", "n1", {
+      metadata: { name: "a", namespace: "default", uid: "uid-a", labels: { app: "web" }, ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "rs", uid: "rs-1", controller: true }] },
+      status: { phase: "Running", podIP: "10.0.0.2" },
+    }),
+    "40",
+  );
+  const copy = stored(project(p), "3");
+  assert.equal(sameContent(copy, p), true);
+  assert.deepEqual(reconcile(p, [{ node: "n1", pod: copy }]), []);
+  assert.equal(sameContent(copy, { ...p, metadata: { ...p.metadata!, labels: { app: "api" } } }), false);
+  assert.equal(sameContent(copy, { ...p, metadata: { ...p.metadata!, deletionTimestamp: "2026-01-01T00:00:00Z" } }), false);
+  assert.equal(sameContent(copy, { ...p, spec: { ...p.spec!, activeDeadlineSeconds: 5 } }), false);
 });

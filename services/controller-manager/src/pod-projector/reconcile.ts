@@ -1,7 +1,8 @@
 // The pod projector's plan: the per-node view (navarch-node-pods) must hold exactly the pods bound
 // to each node, as their metadata and spec (status changes are not copied, so a node agent is not
 // woken by its own reports coming back).
-import { KINDS, toManifest, type Pod } from "@navarch/api";
+import { KINDS, type Pod } from "@navarch/api";
+import { sameData } from "../same-data.js";
 
 export interface Projection {
   node: string;
@@ -18,13 +19,14 @@ export function project(pod: Pod): Pod {
   return KINDS.Pod.codec.fromPartial({ apiVersion: "v1", kind: "Pod", metadata: meta, spec: pod.spec });
 }
 
-function sameContent(a: Pod, b: Pod): boolean {
-  const canon = (p: Pod) => {
-    const json = toManifest(KINDS.Pod, project(p)) as { metadata?: Record<string, unknown> };
-    delete json.metadata?.resourceVersion;
-    return JSON.stringify(json);
-  };
-  return canon(a) === canon(b);
+/**
+ * Same metadata (but resourceVersion) and spec: what a node sees of both is the same. Pods and
+ * projections come from the same decoder (every field present), so a structural comparison is
+ * exact; it is also the check that skips a status-only change, about every second write of a pod
+ * (watches.ts), so it must not serialise anything.
+ */
+export function sameContent(a: Pod, b: Pod): boolean {
+  return sameData(a.spec, b.spec) && sameData({ ...a.metadata, resourceVersion: "" }, { ...b.metadata, resourceVersion: "" });
 }
 
 /**

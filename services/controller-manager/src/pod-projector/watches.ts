@@ -4,7 +4,7 @@
 import type { Pod } from "@navarch/api";
 import { watch, type Watch } from "@navarch/controller";
 import type { Informer } from "@navarch/store";
-import type { Projection } from "./reconcile.js";
+import { sameContent, type Projection } from "./reconcile.js";
 
 export interface ProjectorInformers {
   pods: Informer<Pod>;
@@ -54,7 +54,8 @@ export class ProjectionIndex {
 
 export function projectorWatches(informers: ProjectorInformers): Watch[] {
   return [
-    watch(informers.pods, (e) => [e.key]),
+    // A status write (the folder's, several per pod) changes nothing a node sees: no key.
+    watch(informers.pods, (e) => (e.type === "MODIFIED" && e.old && sameContent(e.old, e.object) ? [] : [e.key])),
     watch(informers.projections, (e) => [splitProjectionKey(e.key).podKey]),
   ];
 }

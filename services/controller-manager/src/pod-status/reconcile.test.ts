@@ -1,4 +1,4 @@
-import { KINDS, type Node, type Pod } from "@navarch/api";
+import { KINDS, toManifest, type Node, type Pod } from "@navarch/api";
 import { REPORTED_BY_ANNOTATION } from "@navarch/store";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -21,6 +21,29 @@ test("an equal status is not written again", () => {
   const p = pod("n1");
   p.status = report("n1").status;
   assert.equal(fold(p, report("n1")).type, "none");
+});
+
+/** As an informer holds it: stored as Kubernetes JSON, decoded again. */
+const stored = (p: Pod): Pod => KINDS.Pod.codec.fromJSON(JSON.parse(JSON.stringify(toManifest(KINDS.Pod, p))));
+
+test("a pod and its report as decoded from the store: equal statuses are not written, a changed one is", () => {
+  const conditions = [
+    { type: "PodScheduled", status: "True", lastTransitionTime: "2025-01-01T00:00:00Z" },
+    { type: "Ready", status: "True", lastTransitionTime: "2025-01-01T00:00:09Z" },
+  ];
+  const containerStatuses = [{ name: "c", ready: true, restartCount: 0, state: { running: { startedAt: "2025-01-01T00:00:08Z" } } }];
+  const r = stored(
+    KINDS.Pod.codec.fromPartial({
+      metadata: { name: "p", namespace: "default", uid: "u1", annotations: { [REPORTED_BY_ANNOTATION]: "n1" } },
+      status: { phase: "Running", podIP: "172.18.0.5", conditions, containerStatuses },
+    }),
+  );
+  const p = stored(KINDS.Pod.codec.fromPartial({ metadata: { name: "p", namespace: "default", uid: "u1" }, spec: { nodeName: "n1" }, status: r.status }));
+  assert.equal(fold(p, r).type, "none");
+  const restarted = stored({ ...r, status: { ...r.status!, containerStatuses: [{ ...r.status!.containerStatuses[0]!, restartCount: 1 }] } });
+  const d = fold(p, restarted);
+  assert.equal(d.type, "fold");
+  assert.equal(d.type === "fold" && d.status.containerStatuses[0]!.restartCount, 1);
 });
 
 test("a report from another node is refused (fencing)", () => {

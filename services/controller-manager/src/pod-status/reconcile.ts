@@ -13,6 +13,7 @@
 // condition yet (just registered) or without a Node object is taken at its agent's word.
 import { KINDS, type Condition, type Node, type Pod, type PodStatus } from "@navarch/api";
 import { REPORTED_BY_ANNOTATION, timestamp } from "@navarch/store";
+import { sameData } from "../same-data.js";
 import { MESSAGE_NODE_NOT_READY, READINESS_CONDITIONS, REASON_NODE_NOT_READY } from "./reasons.js";
 
 export type Decision =
@@ -21,9 +22,15 @@ export type Decision =
   | { type: "fold"; status: PodStatus; markedNotReady: boolean }
   | { type: "dropReport" };
 
-function canonical(status: PodStatus | undefined): string {
-  return JSON.stringify(KINDS.Pod.codec.toJSON(KINDS.Pod.codec.fromPartial({ status: status ?? {} })));
+/**
+ * Statuses as decoded from the store have every field, and the plan builds on those, so a
+ * structural comparison decides "up to date" without serialising both (once per report).
+ */
+function sameStatus(a: PodStatus | undefined, b: PodStatus | undefined): boolean {
+  return sameData(a ?? EMPTY_STATUS, b ?? EMPTY_STATUS);
 }
+
+const EMPTY_STATUS: PodStatus = KINDS.Pod.codec.fromPartial({ status: {} }).status!;
 
 /** The node's Ready status says the pods on it cannot be vouched for (Unknown or False; not absent). */
 export function nodeNotReady(node: Node | undefined): boolean {
@@ -42,7 +49,7 @@ export function reconcile(pod: Pod | undefined, report: Pod | undefined, node: N
   }
   const reported = keepPodScheduled(report.status, pod.status);
   const status = node?.metadata?.name === pod.spec.nodeName && nodeNotReady(node) ? markNotReady(reported, pod.status, now) : reported;
-  if (canonical(status) === canonical(pod.status)) return { type: "none", why: "up to date" };
+  if (sameStatus(status, pod.status)) return { type: "none", why: "up to date" };
   const markedNotReady = readyStatus(pod.status) === "True" && readyStatus(reported) === "True" && readyStatus(status) === "False";
   return { type: "fold", status, markedNotReady };
 }
