@@ -7,8 +7,8 @@
 //      the Create that `navctl apply` sends, timed until all N pods are Running and ready on the
 //      Pod watch, and until the Deployment reports N available (updated = total = available =
 //      N, as `rollout status` waits for). How many pods the agent really started at once is
-//      measured from Docker's events (a pod is in flight from its sandbox's create to its app
-//      container's start)
+//      measured from Docker's events (a pod is in flight from its sandbox's create - its app
+//      container's create when it has no sandbox - to its app container's start)
 //   2. a rolling update of those N replicas to navarch/demo:2 (maxSurge 25%, maxUnavailable
 //      25%), until `rollout status` would say done; the most pods and the fewest ready pods seen
 //      on the watch meanwhile, against replicas + maxSurge and replicas - maxUnavailable
@@ -120,6 +120,8 @@ interface NavarchCreate {
   /** Per pod, Create call -> Running on the watch. */
   each: number[];
   inFlight: { peak: number; mean: number };
+  /** Containers the pods took: one each, plus a sandbox where the pod network gives no fixed IPs (ADR 10). */
+  containers: number;
 }
 
 interface NavarchUpdate {
@@ -363,26 +365,34 @@ async function navarchCreate(ctx: Ctx, name: string, n: number): Promise<Navarch
       runningMs: running - t0,
       availableMs: available - t0,
       each: [...runningAt.values()].map((at) => at - t0),
-      inFlight: inFlight(ctx, name),
+      ...inFlight(ctx, name),
     };
   } finally {
     off();
   }
 }
 
-/** Pods of the deployment the agent had in flight at once: sandbox created -> app container started (Docker events). */
-function inFlight(ctx: Ctx, app: string): { peak: number; mean: number } {
-  const byPod = new Map<string, { start?: number; end?: number }>();
+/**
+ * Pods of the deployment the agent had in flight at once: sandbox created (the app container
+ * created, for a pod without a sandbox) -> app container started (Docker events); and how many
+ * containers the pods took.
+ */
+function inFlight(ctx: Ctx, app: string): { inFlight: { peak: number; mean: number }; containers: number } {
+  const byPod = new Map<string, { sandbox?: number; created?: number; end?: number }>();
   for (const e of ctx.events.all) {
     const pod = e.labels[LABELS.pod] ?? "";
     if (e.labels[LABELS.node] !== ctx.node || !pod.startsWith(`${app}-`)) continue;
     const w = byPod.get(pod) ?? {};
-    if (e.labels[LABELS.role] === "sandbox" && e.action === "create") w.start ??= e.at;
+    if (e.labels[LABELS.role] === "sandbox" && e.action === "create") w.sandbox ??= e.at;
+    if (e.labels[LABELS.role] === "app" && e.action === "create") w.created ??= e.at;
     if (e.labels[LABELS.role] === "app" && e.action === "start") w.end ??= e.at;
     byPod.set(pod, w);
   }
-  const windows = [...byPod.values()].filter((w): w is { start: number; end: number } => w.start !== undefined && w.end !== undefined);
-  if (windows.length === 0) return { peak: 1, mean: 1 };
+  const containers = byPod.size + [...byPod.values()].filter((w) => w.sandbox !== undefined).length;
+  const windows = [...byPod.values()]
+    .map((w) => ({ start: w.sandbox ?? w.created, end: w.end }))
+    .filter((w): w is { start: number; end: number } => w.start !== undefined && w.end !== undefined);
+  if (windows.length === 0) return { inFlight: { peak: 1, mean: 1 }, containers };
   const points = windows.flatMap((w) => [
     [w.start, 1],
     [w.end, -1],
@@ -397,7 +407,7 @@ function inFlight(ctx: Ctx, app: string): { peak: number; mean: number } {
     peak = Math.max(peak, cur);
   }
   const span = points.at(-1)![0] - points[0]![0];
-  return { peak, mean: span > 0 ? area / span : peak };
+  return { inFlight: { peak, mean: span > 0 ? area / span : peak }, containers };
 }
 
 async function navarchUpdate(ctx: Ctx, name: string, n: number): Promise<NavarchUpdate> {
@@ -491,7 +501,7 @@ function printDeploymentReport(cfg: DeploymentBenchConfig, engine: EngineInfo, n
   const n = cfg.n;
   const out: string[] = [""];
   out.push(
-    `Navarch deployments benchmark${cfg.quick ? " (quick)" : ""}: a Deployment of N=${n} replicas (${DEMO_IMAGE}, imagePullPolicy Never, a ${PAUSE_IMAGE} sandbox each) ` +
+    `Navarch deployments benchmark${cfg.quick ? " (quick)" : ""}: a Deployment of N=${n} replicas (${DEMO_IMAGE}, imagePullPolicy Never; one container each with a fixed IP, or with a ${PAUSE_IMAGE} sandbox where the pod network has no configured subnet) ` +
       `scheduled onto one node agent (node ${node}), against raw Docker and a Docker Swarm service of the same image, in the same run, ${rounds.length} round(s); ` +
       `Docker ${engine.version} (${engine.driver}, ${engine.cgroup}), ${os.cpus().length} CPU(s), ${engine.containersRunning} container(s) of others running at the start. ` +
       "Navarch: the Create call `navctl apply` makes -> all N pods Running and ready on a Pod watch, and -> the Deployment reporting N updated, total and available (what `rollout status` waits for). " +
@@ -505,7 +515,7 @@ function printDeploymentReport(cfg: DeploymentBenchConfig, engine: EngineInfo, n
   rounds.forEach((rd, i) => {
     const c = rd.create.value;
     const each = summarize(c.each);
-    rows.push([`navarch: Create -> all ${n} pods Running${tag(i)}`, String(2 * n), `${c.inFlight.peak} peak, ${c.inFlight.mean.toFixed(1)} mean`, ms(c.runningMs), `p50 ${ms(each.p50)} / max ${ms(each.max)}`, "-", ...cpuCells(rd.create.cpu)]);
+    rows.push([`navarch: Create -> all ${n} pods Running${tag(i)}`, String(c.containers), `${c.inFlight.peak} peak, ${c.inFlight.mean.toFixed(1)} mean`, ms(c.runningMs), `p50 ${ms(each.p50)} / max ${ms(each.max)}`, "-", ...cpuCells(rd.create.cpu)]);
     rows.push([`navarch: Create -> Deployment ${n} available${tag(i)}`, String(2 * n), "", ms(c.availableMs), "", "-", "", "", "", ""]);
     const raw = rd.raw.value;
     rows.push([`raw docker run -d, agent's concurrency${tag(i)}`, String(n), String(raw.concurrency), ms(raw.wallMs), `p50 ${ms(summarize(raw.each).p50)} / max ${ms(summarize(raw.each).max)}`, x(c.availableMs, raw.wallMs), ...cpuCells(rd.raw.cpu)]);

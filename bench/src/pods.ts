@@ -489,7 +489,7 @@ function printPodReport(
   const n = cfg.n;
   const cpus = os.cpus().length;
   out.push(
-    `Navarch pods benchmark${cfg.quick ? " (quick)" : ""}: N=${n} single-container pods (${DEMO_IMAGE}, imagePullPolicy Never, a ${PAUSE_IMAGE} sandbox each) bound to node ${node}, ` +
+    `Navarch pods benchmark${cfg.quick ? " (quick)" : ""}: N=${n} single-container pods (${DEMO_IMAGE}, imagePullPolicy Never; one container each with a fixed IP, or with a ${PAUSE_IMAGE} sandbox where the pod network has no configured subnet) bound to node ${node}, ` +
       `against raw Docker in the same run, ${rounds.length} round(s); Docker ${engine.version} (${engine.driver}, ${engine.cgroup}), ${cpus} CPU(s), ` +
       `${engine.containersRunning} container(s) of others running on the engine at the start. ` +
       "Pods: first Create -> all N Running with the container ready on a PodService.Watch. Raw: create + start + inspect until State.Running, on the navarch network; " +
@@ -506,7 +506,9 @@ function printPodReport(
   rounds.forEach((rd, i) => {
     const nav = rd.nav.value;
     const inF = nav.inFlight;
-    rows.push(row(`navarch pods (sandbox + app)${tag(i + 1)}`, 2 * n, `${inF.peak} peak, ${inF.mean.toFixed(1)} mean`, nav.wallMs, nav.pods.map((p) => p.watched - p.create), rd.nav.cpu, "-"));
+    // Single-container pods have no sandbox when the pod network gives fixed IPs (ADR 10).
+    const sandboxes = nav.pods.filter((p) => !Number.isNaN(p.sandboxCreated)).length;
+    rows.push(row(`navarch pods${tag(i + 1)}`, n + sandboxes, `${inF.peak} peak, ${inF.mean.toFixed(1)} mean`, nav.wallMs, nav.pods.map((p) => p.watched - p.create), rd.nav.cpu, "-"));
     rows.push(row(`raw docker run -d, agent's concurrency${tag(i + 1)}`, n, String(rd.lone.value.concurrency), rd.lone.value.wallMs, rd.lone.value.each, rd.lone.cpu, x(nav.wallMs, rd.lone.value.wallMs)));
     rows.push(row(`raw sandbox + app pairs${tag(i + 1)}`, 2 * n, String(rd.pair.value.concurrency), rd.pair.value.wallMs, rd.pair.value.each, rd.pair.cpu, x(nav.wallMs, rd.pair.value.wallMs)));
   });
@@ -564,10 +566,14 @@ function printPodReport(
   out.push("");
   const pods = nav.value.pods;
   const t0 = nav.value.t0;
-  const stageRows = STAGES.map(({ key, after, label }) => {
+  // Pods without a sandbox (ADR 10) have no sandbox stages: their app container follows the projection.
+  const withSandbox = pods.some((p) => !Number.isNaN(p.sandboxCreated));
+  const stages = withSandbox ? STAGES : STAGES.filter((s) => s.key !== "sandboxCreated" && s.key !== "sandboxStarted");
+  const stageRows = stages.map(({ key, after, label }) => {
     const rel = pods.map((p) => p[key] - p.create).filter((v) => !Number.isNaN(v));
     const abs = pods.map((p) => p[key] - t0).filter((v) => !Number.isNaN(v));
-    const step = summarize(pods.map((p) => p[key] - p[after]).filter((v) => !Number.isNaN(v)));
+    const from = (p: PodStages) => (after === "sandboxStarted" && Number.isNaN(p.sandboxStarted) ? p.projected : p[after]);
+    const step = summarize(pods.map((p) => p[key] - from(p)).filter((v) => !Number.isNaN(v)));
     const s = summarize(rel);
     return [
       label,
