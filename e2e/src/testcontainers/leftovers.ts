@@ -95,15 +95,37 @@ export async function removeCluster(docker: Dockerode, cluster: TrackedCluster):
     await removeAll(`${NETFILTER_OWNER_LABEL}=${node}`);
   }
   for (const network of [cluster.networkName, cluster.podNetworkName]) {
-    if (!network) continue;
-    await docker
-      .getNetwork(network)
-      .remove()
-      .catch((e: Error & { statusCode?: number }) => {
-        if (e.statusCode !== 404) errors.push(`network ${network}: ${e.message}`);
-      });
+    if (network) await removeNetwork(docker, network).catch((e: Error) => errors.push(`network ${network}: ${e.message}`));
   }
   if (errors.length) throw new Error(`could not remove everything of cluster ${cluster.id}:\n${errors.join("\n")}`);
+}
+
+/**
+ * Removes a network of the cluster's own. A request an agent sent just before it was killed can
+ * still create a pod container after the sweep above (dockerd finishes it): whatever is attached to
+ * the network then is the cluster's too, so it goes, and the removal is tried again (a few times).
+ */
+async function removeNetwork(docker: Dockerode, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await docker.getNetwork(name).remove();
+      return;
+    } catch (err) {
+      const e = err as Error & { statusCode?: number };
+      if (e.statusCode === 404) return;
+      if (attempt >= 5 || !/active endpoints/.test(e.message)) throw e;
+    }
+    const info = (await docker.getNetwork(name).inspect()) as { Containers?: Record<string, unknown> };
+    await Promise.all(
+      Object.keys(info.Containers ?? {}).map((id) =>
+        docker
+          .getContainer(id)
+          .remove({ force: true, v: true })
+          .catch(() => undefined),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 200 * attempt));
+  }
 }
 
 /**
