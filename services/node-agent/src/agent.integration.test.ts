@@ -6,8 +6,9 @@
 import { KINDS, type ConfigMap, type Event, type Lease, type Node, type Pod } from "@navarch/api";
 import { createLogger } from "@navarch/config";
 import { NatsServerProcess } from "@navarch/nats-embedded";
-import { DockerRuntime, type ContainerRuntime, type RuntimeEvent } from "@navarch/runtime";
+import { cidrContains, DockerRuntime, nodeCidrs, parseCidr, type ContainerRuntime, type RuntimeEvent } from "@navarch/runtime";
 import {
+  AddressClaims,
   connectNats,
   Informer,
   NODE_LEASE_NAMESPACE,
@@ -25,6 +26,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test, type TestContext } from "node:test";
+import { podCidrClaimKey } from "./node/pod-cidr.js";
 import { run, type RunningAgent } from "./run.js";
 
 const ROOT = join(import.meta.dirname, "../../..");
@@ -32,6 +34,12 @@ const dockerOk = spawnSync("docker", ["info"], { stdio: "ignore" }).status === 0
 const skip = dockerOk ? false : "Docker is not available (docker info failed): the node agent's integration tests need a real Docker engine";
 
 const NODE = `itest-${randomUUID().slice(0, 8)}`;
+// Networks of this run: one Docker picks the subnet of (so every pod has a sandbox, as these tests
+// expect), and one with a configured subnet (fixed IPs: single-container pods without a sandbox).
+const NETWORK = `navarch-itest-${NODE}`;
+const OWN_NETWORK = `${NETWORK}-own`;
+// 10.180.0.0/20 .. 10.189.240.0/20: clear of the e2e clusters' 10.200+ and Docker's own pools.
+const OWN_SUBNET = `10.${180 + Math.floor(Math.random() * 10)}.${16 * Math.floor(Math.random() * 16)}.0/20`;
 const logger = createLogger("node-agent-test", process.env.NAVARCH_TEST_LOG ? "debug" : "silent");
 
 let server: NatsServerProcess;
@@ -91,7 +99,7 @@ before(async () => {
   configMaps = await ResourceStore.open(nc, KINDS.ConfigMap);
   reports = new Informer(reportStore, nc);
   await reports.start();
-  runtime = new DockerRuntime();
+  runtime = new DockerRuntime({ network: NETWORK });
   await startAgent();
 });
 
@@ -101,6 +109,7 @@ after(async () => {
     await Promise.race([stopAgent(), new Promise((r) => setTimeout(r, 10_000))]);
   } finally {
     await removeTestContainers();
+    if (dockerOk) for (const n of [NETWORK, OWN_NETWORK]) spawnSync("docker", ["network", "rm", n], { stdio: "ignore" });
     reports?.stop();
     await nc?.close();
     await server?.stop();
@@ -552,6 +561,55 @@ describe("node agent on Docker", { skip }, () => {
     assert.equal(after.status!.podIP, before.status!.podIP);
     await stopAgent();
     await startAgent();
+  });
+
+  test("on a network with a configured subnet: a single-container pod has no sandbox, an IP from the node's pod CIDR that survives a crash and an agent restart, and leaves nothing", async (t: TestContext) => {
+    const own = new DockerRuntime({ network: OWN_NETWORK, podSubnet: OWN_SUBNET });
+    await stopAgent();
+    await startAgent(own);
+    try {
+      const nodes = await ResourceStore.open<Node>(nc, KINDS.Node);
+      const cidr = (await nodes.get("", NODE))!.spec!.podCIDR;
+      const net = (await own.podNetwork())!;
+      assert.ok(cidr && nodeCidrs(net.subnet, net.dynamicRange!).includes(cidr), `node.spec.podCIDR ${cidr} is a node CIDR of ${net.subnet}`);
+      const claims = await AddressClaims.open(nc);
+      const claim = await claims.kv.get(podCidrClaimKey(cidr));
+      assert.equal(claim?.operation, "PUT", "the pod CIDR is claimed");
+      assert.equal((JSON.parse(new TextDecoder().decode(claim!.value)) as { name: string }).name, NODE);
+
+      const pod = newPod("solo", { containers: [{ name: "app", image: "navarch/demo:1", ports: [{ containerPort: 8080 }] }] });
+      const uid = pod.metadata!.uid;
+      await putPod(pod);
+      const before = await waitReport("solo", running);
+      const ip = before.status!.podIP;
+      assert.ok(cidrContains(parseCidr(cidr), ip), `pod IP ${ip} is in the node's pod CIDR ${cidr}`);
+      assert.equal(podContainers(uid).length, 1, "one container, no sandbox");
+      const first = dockerId(containerOf(before, "app").containerID);
+      assert.equal(execFileSync("docker", ["inspect", "-f", `{{(index .NetworkSettings.Networks "${OWN_NETWORK}").IPAddress}}`, first], { encoding: "utf8" }).trim(), ip);
+
+      execFileSync("docker", ["kill", first], { stdio: "ignore" });
+      const restarted = await waitReport("solo", (p) => running(p) && containerOf(p, "app").restartCount === 1);
+      const second = dockerId(containerOf(restarted, "app").containerID);
+      assert.notEqual(second, first);
+      assert.equal(restarted.status!.podIP, ip, "the replacement keeps the pod IP");
+
+      await stopAgent();
+      const t0 = Date.now();
+      await startAgent(own);
+      t.diagnostic(`agent restart -> ready (adoption done): ${Date.now() - t0} ms`);
+      await new Promise((r) => setTimeout(r, 1_500));
+      assert.equal(agent!.ready.pods.statusOf(uid)?.podIP, ip, "the restarted agent recovered the pod IP from the container");
+      assert.equal(agent!.ready.pods.findContainer("default", "solo", uid, "app", false), second, "the running container was adopted");
+      assert.equal(agent!.ready.pods.findContainer("default", "solo", uid, "app", true), first, "and its predecessor kept for --previous logs");
+      assert.deepEqual(podContainers(uid).sort(), [first, second].map((id) => id.slice(0, 12)).sort(), "nothing new made, nothing orphaned");
+
+      await markDeleted(pod, 5);
+      await waitUntil("the pod's containers removed", () => (podContainers(uid).length === 0 ? true : undefined), 20_000);
+      await waitUntil("the Pod object deleted after its containers", async () => ((await pods.get("default", "solo")) === undefined ? true : undefined), 10_000);
+    } finally {
+      await stopAgent();
+      await startAgent();
+    }
   });
 
   // Last: it stops the shared nats-server for a while.
