@@ -292,12 +292,16 @@ function httpOk(url: string): Promise<boolean> {
   });
 }
 
-/** The pid of a pod's sandbox process: its network namespace is the pod's. */
+/**
+ * The pid of the process holding a pod's network namespace: its sandbox, or for a pod without one
+ * (a single-container pod on a network with fixed IPs, ADR 10) its only container.
+ */
 async function sandboxPid(docker: Docker, node: string, podName: string): Promise<number> {
-  const [sandbox] = await docker.listContainers({ filters: { label: [`${LABELS.node}=${node}`, `${LABELS.pod}=${podName}`, `${LABELS.role}=sandbox`] } });
-  if (!sandbox) throw new Error(`services: no running sandbox of pod ${podName}`);
-  const pid = (await docker.getContainer(sandbox.Id).inspect()).State.Pid;
-  if (!pid) throw new Error(`services: the sandbox of ${podName} has no pid`);
+  const ofPod = (role: string) => docker.listContainers({ filters: { label: [`${LABELS.node}=${node}`, `${LABELS.pod}=${podName}`, `${LABELS.role}=${role}`] } });
+  const [holder] = [...(await ofPod("sandbox")), ...(await ofPod("app"))];
+  if (!holder) throw new Error(`services: no running container of pod ${podName}`);
+  const pid = (await docker.getContainer(holder.Id).inspect()).State.Pid;
+  if (!pid) throw new Error(`services: the network holder of ${podName} has no pid`);
   return pid;
 }
 
