@@ -22,7 +22,9 @@
 // cost without the scheduler in the path), NAVARCH_BENCH_NAMESPACES, NAVARCH_BENCH_CREATE_IN_FLIGHT,
 // NAVARCH_BENCH_HOLLOW_HEARTBEAT_SECONDS, NAVARCH_BENCH_HOLLOW_PROCESSES (see scheduler.ts).
 import { KINDS } from "@navarch/api";
+import { writeFileSync } from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { ClientPool, configMap, create } from "./client.js";
 import { startCluster } from "./cluster.js";
@@ -126,6 +128,11 @@ class LightLoad {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await Promise.all(this.pending);
+  }
+
+  /** One line per completed call: its scheduled time (ISO), its latency in ms. */
+  csv(): string {
+    return "scheduled,latency_ms\n" + this.at.map((at, i) => `${new Date(at).toISOString()},${this.latencyMs[i]!.toFixed(1)}`).join("\n") + "\n";
   }
 
   /** Latencies of the calls scheduled within [from, to) (epoch ms). */
@@ -302,6 +309,8 @@ export async function runScaleBench(cfg: ScaleBenchConfig): Promise<number> {
     await cluster.stop().catch((err: Error) => log(`scale: ${err.message.split("\n")[0]}`));
     const kept = keepLogs(cluster, "scale");
     if (kept) log(`scale: control-plane logs kept in ${kept}`);
+    // Beside them, every light-load call (to line slow ones up with the control plane's log).
+    if (kept && load) writeFileSync(path.join(kept, "light-load.csv"), load.csv());
     await cluster.dispose();
   }
 }

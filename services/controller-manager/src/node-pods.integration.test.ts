@@ -102,6 +102,23 @@ describe("node-facing controllers (real NATS)", () => {
     n2.stop();
   });
 
+  test("a label change reaches the projection; a status write leaves it as it is", async () => {
+    const view = new Informer(await openNodePods(nc, "node-3"), nc);
+    await view.start();
+    const created = await pods.create(pod("relabel", "node-3"));
+    const first = await eventually("projection of relabel", () => view.get("default", "relabel"));
+    await pods.update({ ...created, status: KINDS.Pod.codec.fromPartial({ status: { phase: "Running", podIP: "172.30.0.7" } }).status });
+    const current = (await pods.get("default", "relabel"))!;
+    await pods.update({ ...current, metadata: { ...current.metadata!, labels: { tier: "front" } } });
+    const relabelled = await eventually("relabelled projection", () => {
+      const p = view.get("default", "relabel");
+      return p?.metadata?.labels?.tier === "front" ? p : undefined;
+    });
+    assert.equal(Number(relabelled.metadata!.resourceVersion), Number(first.metadata!.resourceVersion) + 1, "one write for the label, none for the status");
+    assert.equal(relabelled.status, undefined);
+    view.stop();
+  });
+
   test("reports from the pod's node are folded into its status; reports from another node are not", async () => {
     const p = await pods.create(pod("api", "node-a"));
     await reports.create(report(p, "node-b", "Failed"));

@@ -9,6 +9,7 @@ import { namespaceController } from "./namespace/controller.js";
 import { namespaceInformers } from "./namespace/watches.js";
 import { nodeLifecycleController } from "./node-lifecycle/controller.js";
 import { podProjector } from "./pod-projector/controller.js";
+import { projectionDigests } from "./pod-projector/digests.js";
 import { podStatusFolder } from "./pod-status/controller.js";
 import { taintEvictionController } from "./taint-eviction/controller.js";
 import { defaultOptions, type ControllerManagerOptions } from "./options.js";
@@ -29,7 +30,7 @@ export async function run({ nc, logger, signal, options = {}, shared }: RunParam
   const replicas = options.kvReplicas ?? 1;
   // Buckets that are not a kind's own: the per-node pod view and the agents' status reports.
   const warn = (what: string) => (err: unknown) => logger.warn({ err: String(err) }, `${what} watch failed; retrying`);
-  const projections = new Informer<Pod>(await openNodePods(nc, undefined, replicas), nc, { onWatchError: warn("node pods") });
+  const projections = new Informer(projectionDigests(await openNodePods(nc, undefined, replicas)), nc, { onWatchError: warn("node pods") });
   const reports = new Informer<Pod>(await openPodStatusReports(nc, replicas), nc, { onWatchError: warn("pod status") });
   const events = await ResourceStore.open<Event>(nc, KINDS.Event, { replicas, maxAgeMs: EVENT_TTL_MS });
   try {

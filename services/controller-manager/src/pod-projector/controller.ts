@@ -3,6 +3,7 @@
 import { Controller, silentLogger, type Logger } from "@navarch/controller";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ProjectionWriter } from "./apply.js";
+import { projectionDigest } from "./digests.js";
 import { reconcile } from "./reconcile.js";
 import { ProjectionIndex, projectorWatches, type ProjectorInformers } from "./watches.js";
 
@@ -26,7 +27,7 @@ export function podProjector(opts: PodProjectorOptions): Controller {
     workers: opts.workers ?? 4,
     logger,
     sync: async (key) => {
-      const steps = reconcile(informers.pods.getByKey(key), index.of(key));
+      const steps = reconcile(informers.pods.getByKey(key), index.of(key), (projected) => projectionDigest(informers.projections.store, projected));
       if (steps.length === 0) return;
       await writer.apply(steps);
       logger.debug({ pod: key, steps: steps.map((s) => `${s.type} ${s.node}`) }, "pod projection updated");

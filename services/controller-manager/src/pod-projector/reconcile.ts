@@ -4,9 +4,14 @@
 import { KINDS, type Pod } from "@navarch/api";
 import { sameData } from "../same-data.js";
 
+/** One stored projection of a pod, as the projector's cache keeps it (digests.ts). */
 export interface Projection {
   node: string;
-  pod: Pod;
+  namespace: string;
+  name: string;
+  revision: string;
+  /** Digest of its stored JSON. */
+  digest: string;
 }
 
 export type Step =
@@ -20,10 +25,10 @@ export function project(pod: Pod): Pod {
 }
 
 /**
- * Same metadata (but resourceVersion) and spec: what a node sees of both is the same. Pods and
- * projections come from the same decoder (every field present), so a structural comparison is
- * exact; it is also the check that skips a status-only change, about every second write of a pod
- * (watches.ts), so it must not serialise anything.
+ * Same metadata (but resourceVersion) and spec: what a node sees of both pods is the same. Both
+ * come from the same decoder (every field present), so a structural comparison is exact; it is
+ * the check that skips a status-only change, about every second write of a pod (watches.ts), so
+ * it must not serialise anything.
  */
 export function sameContent(a: Pod, b: Pod): boolean {
   return sameData(a.spec, b.spec) && sameData({ ...a.metadata, resourceVersion: "" }, { ...b.metadata, resourceVersion: "" });
@@ -31,20 +36,20 @@ export function sameContent(a: Pod, b: Pod): boolean {
 
 /**
  * `pod` is the current Pod (undefined if deleted), `existing` every projection of that pod
- * (normally zero or one; a pod never moves between nodes, but a stale copy must still go).
+ * (normally zero or one; a pod never moves between nodes, but a stale copy must still go);
+ * `digest` is what a projection's stored JSON digests to (digests.ts).
  */
-export function reconcile(pod: Pod | undefined, existing: Projection[]): Step[] {
+export function reconcile(pod: Pod | undefined, existing: Projection[], digest: (projected: Pod) => string): Step[] {
   const node = pod?.spec?.nodeName || undefined;
   const steps: Step[] = [];
   for (const p of existing) {
-    if (p.node !== node) {
-      steps.push({ type: "remove", node: p.node, namespace: p.pod.metadata!.namespace, name: p.pod.metadata!.name, expectedRevision: p.pod.metadata!.resourceVersion });
-    }
+    if (p.node !== node) steps.push({ type: "remove", node: p.node, namespace: p.namespace, name: p.name, expectedRevision: p.revision });
   }
   if (pod && node) {
     const current = existing.find((p) => p.node === node);
-    if (!current || !sameContent(current.pod, pod)) {
-      steps.push({ type: "put", node, pod: project(pod), expectedRevision: current?.pod.metadata?.resourceVersion });
+    const projected = project(pod);
+    if (!current || current.digest !== digest(projected)) {
+      steps.push({ type: "put", node, pod: projected, expectedRevision: current?.revision });
     }
   }
   return steps;

@@ -2,10 +2,11 @@ import { KINDS, type Pod } from "@navarch/api";
 import type { Informer, StoreEvent } from "@navarch/store";
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { ProjectionDigest } from "./digests.js";
 import { projectorWatches } from "./watches.js";
 
 // The watches only map events to keys; the informers are never read.
-const [podWatch, projectionWatch] = projectorWatches({ pods: {} as Informer<Pod>, projections: {} as Informer<Pod> });
+const [podWatch, projectionWatch] = projectorWatches({ pods: {} as Informer<Pod>, projections: {} as Informer<ProjectionDigest> });
 
 function pod(rev: string, extra: Partial<Pod> = {}): Pod {
   const p = KINDS.Pod.codec.fromPartial({
@@ -36,6 +37,6 @@ test("pod creation, deletion and a metadata or spec change queue the pod", () =>
 });
 
 test("a projection event queues its pod's key", () => {
-  const e = { type: "DELETED", key: "n1.default.a", object: pod("3"), old: pod("3"), revision: 8 } as StoreEvent<Pod>;
+  const e = { type: "DELETED", key: "n1.default.a", object: pod("3"), old: pod("3"), revision: 8 } as StoreEvent<Pod>; // only the key matters
   assert.deepEqual(projectionWatch!.toKeys!(e as StoreEvent<never>), ["default.a"]);
 });

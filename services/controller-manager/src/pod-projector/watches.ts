@@ -4,12 +4,13 @@
 import type { Pod } from "@navarch/api";
 import { watch, type Watch } from "@navarch/controller";
 import type { Informer } from "@navarch/store";
+import type { ProjectionDigest } from "./digests.js";
 import { sameContent, type Projection } from "./reconcile.js";
 
 export interface ProjectorInformers {
   pods: Informer<Pod>;
-  /** The whole navarch-node-pods bucket (every node). */
-  projections: Informer<Pod>;
+  /** The whole navarch-node-pods bucket (every node), as digests (digests.ts). */
+  projections: Informer<ProjectionDigest>;
 }
 
 /** "<nodeToken>.<namespace>.<name>" -> { node token, pod key }. */
@@ -21,7 +22,7 @@ export function splitProjectionKey(key: string): { nodeToken: string; podKey: st
 export class ProjectionIndex {
   private readonly byPod = new Map<string, Set<string>>();
 
-  constructor(private readonly projections: Informer<Pod>) {
+  constructor(private readonly projections: Informer<ProjectionDigest>) {
     for (const key of projections.keys()) this.add(key);
     projections.onEvent((e) => (e.type === "DELETED" ? this.remove(e.key) : this.add(e.key)));
   }
@@ -31,8 +32,8 @@ export class ProjectionIndex {
     if (!keys) return [];
     const out: Projection[] = [];
     for (const key of keys) {
-      const pod = this.projections.getByKey(key);
-      if (pod) out.push({ node: pod.spec?.nodeName ?? "", pod });
+      const p = this.projections.getByKey(key);
+      if (p) out.push({ node: p.node, namespace: p.metadata!.namespace, name: p.metadata!.name, revision: p.metadata!.resourceVersion, digest: p.digest });
     }
     return out;
   }
