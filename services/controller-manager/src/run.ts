@@ -11,6 +11,7 @@ import { nodeLifecycleController } from "./node-lifecycle/controller.js";
 import { podProjector } from "./pod-projector/controller.js";
 import { projectionDigests } from "./pod-projector/digests.js";
 import { podStatusFolder } from "./pod-status/controller.js";
+import { rawReports } from "./pod-status/raw-reports.js";
 import { taintEvictionController } from "./taint-eviction/controller.js";
 import { defaultOptions, type ControllerManagerOptions } from "./options.js";
 
@@ -31,7 +32,7 @@ export async function run({ nc, logger, signal, options = {}, shared }: RunParam
   // Buckets that are not a kind's own: the per-node pod view and the agents' status reports.
   const warn = (what: string) => (err: unknown) => logger.warn({ err: String(err) }, `${what} watch failed; retrying`);
   const projections = new Informer(projectionDigests(await openNodePods(nc, undefined, replicas)), nc, { onWatchError: warn("node pods") });
-  const reports = new Informer<Pod>(await openPodStatusReports(nc, replicas), nc, { onWatchError: warn("pod status") });
+  const reports = new Informer(rawReports(await openPodStatusReports(nc, replicas)), nc, { onWatchError: warn("pod status") });
   const events = await ResourceStore.open<Event>(nc, KINDS.Event, { replicas, maxAgeMs: EVENT_TTL_MS });
   try {
     await runElected({

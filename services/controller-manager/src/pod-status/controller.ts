@@ -6,11 +6,13 @@ import { Controller, ObjectEventRecorder, silentLogger, watch, type ControllerOp
 import type { Informer, ResourceStore, StoreEvent } from "@navarch/store";
 import { PodsByNode } from "../taint-eviction/watches.js";
 import { EVENT_COMPONENT, MESSAGE_NODE_NOT_READY, REASON_NODE_NOT_READY } from "./reasons.js";
+import { decodeReport, type RawReport } from "./raw-reports.js";
 import { nodeNotReady, reconcile } from "./reconcile.js";
 
 export interface PodStatusFolderOptions {
   pods: Informer<Pod>;
-  reports: Informer<Pod>;
+  /** navarch-pod-status through rawReports (raw-reports.ts). */
+  reports: Informer<RawReport>;
   nodes: Informer<Node>;
   /** NodeNotReady events on pods; none when absent. */
   events?: ResourceStore<Event>;
@@ -47,13 +49,15 @@ export function podStatusFolder(opts: PodStatusFolderOptions): Controller {
     sync: async (key) => {
       const pod = pods.getByKey(key);
       const nodeName = pod?.spec?.nodeName;
-      const decision = reconcile(pod, reports.getByKey(key), nodeName ? nodes.get("", nodeName) : undefined, now());
+      const raw = reports.getByKey(key);
+      const report = raw ? decodeReport(reports.store, raw) : undefined;
+      const decision = reconcile(pod, report, nodeName ? nodes.get("", nodeName) : undefined, now());
       switch (decision.type) {
         case "none":
           return;
         case "dropReport": {
-          const report = reports.getByKey(key)!;
-          await reports.store.delete(report.metadata!.namespace, report.metadata!.name, Number(report.metadata!.resourceVersion));
+          const meta = raw!.metadata!;
+          await reports.store.delete(meta.namespace, meta.name, Number(meta.resourceVersion));
           return;
         }
         case "fold": {

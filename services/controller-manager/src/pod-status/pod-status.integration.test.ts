@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { podStatusFolder } from "./controller.js";
+import { rawReports } from "./raw-reports.js";
 
 let server: NatsServerProcess;
 let dir: string;
@@ -35,7 +36,7 @@ before(async () => {
     ResourceStore.open<Event>(nc, KINDS.Event),
   ]);
   const podInformer = new Informer(pods, nc);
-  const reportInformer = new Informer(reports, nc);
+  const reportInformer = new Informer(rawReports(reports), nc);
   const nodeInformer = new Informer(nodes, nc);
   informers.push(podInformer as Informer<never>, reportInformer as Informer<never>, nodeInformer as Informer<never>);
   await Promise.all([podInformer.start(), reportInformer.start(), nodeInformer.start()]);
