@@ -3,7 +3,7 @@ import type { Informer, StoreEvent } from "@navarch/store";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ProjectionDigest } from "./digests.js";
-import { projectorWatches } from "./watches.js";
+import { ProjectionIndex, projectorWatches } from "./watches.js";
 
 // The watches only map events to keys; the informers are never read.
 const [podWatch, projectionWatch] = projectorWatches({ pods: {} as Informer<Pod>, projections: {} as Informer<ProjectionDigest> });
@@ -39,4 +39,36 @@ test("pod creation, deletion and a metadata or spec change queue the pod", () =>
 test("a projection event queues its pod's key", () => {
   const e = { type: "DELETED", key: "n1.default.a", object: pod("3"), old: pod("3"), revision: 8 } as StoreEvent<Pod>; // only the key matters
   assert.deepEqual(projectionWatch!.toKeys!(e as StoreEvent<never>), ["default.a"]);
+});
+
+test("the index finds every projection of a pod, one or several, and forgets removed ones", () => {
+  const handlers: ((e: StoreEvent<ProjectionDigest>) => void)[] = [];
+  const items = new Map<string, ProjectionDigest>();
+  const informer = {
+    keys: () => [...items.keys()],
+    getByKey: (k: string) => items.get(k),
+    onEvent: (h: (e: StoreEvent<ProjectionDigest>) => void) => (handlers.push(h), () => {}),
+  } as unknown as Informer<ProjectionDigest>;
+  const put = (key: string, node: string, rev: string) => {
+    const object: ProjectionDigest = { apiVersion: "v1", kind: "Pod", metadata: { name: "a", namespace: "default", resourceVersion: rev } as never, node, digest: `d${rev}` };
+    const old = items.get(key);
+    items.set(key, object);
+    for (const h of handlers) h({ type: old ? "MODIFIED" : "ADDED", key, object, old, revision: Number(rev) });
+  };
+  const remove = (key: string) => {
+    const old = items.get(key)!;
+    items.delete(key);
+    for (const h of handlers) h({ type: "DELETED", key, object: old, old, revision: 99 });
+  };
+  put("n1.default.a", "n1", "1");
+  const index = new ProjectionIndex(informer);
+  assert.deepEqual(index.of("default.a").map((p) => [p.node, p.revision]), [["n1", "1"]]);
+  put("n1.default.a", "n1", "2");
+  put("n2.default.a", "n2", "3");
+  assert.deepEqual(index.of("default.a").map((p) => [p.node, p.revision]), [["n1", "2"], ["n2", "3"]]);
+  remove("n1.default.a");
+  assert.deepEqual(index.of("default.a").map((p) => [p.node, p.revision]), [["n2", "3"]]);
+  remove("n2.default.a");
+  assert.deepEqual(index.of("default.a"), []);
+  assert.deepEqual(index.of("default.b"), []);
 });

@@ -20,7 +20,8 @@ export function splitProjectionKey(key: string): { nodeToken: string; podKey: st
 }
 
 export class ProjectionIndex {
-  private readonly byPod = new Map<string, Set<string>>();
+  /** Pod key -> its projection's key, or the keys when there are several (a stale copy on another node). */
+  private readonly byPod = new Map<string, string | Set<string>>();
 
   constructor(private readonly projections: Informer<ProjectionDigest>) {
     for (const key of projections.keys()) this.add(key);
@@ -29,9 +30,9 @@ export class ProjectionIndex {
 
   of(podKey: string): Projection[] {
     const keys = this.byPod.get(podKey);
-    if (!keys) return [];
+    if (keys === undefined) return [];
     const out: Projection[] = [];
-    for (const key of keys) {
+    for (const key of typeof keys === "string" ? [keys] : keys) {
       const p = this.projections.getByKey(key);
       if (p) out.push({ node: p.node, namespace: p.metadata!.namespace, name: p.metadata!.name, revision: p.metadata!.resourceVersion, digest: p.digest });
     }
@@ -40,16 +41,21 @@ export class ProjectionIndex {
 
   private add(key: string): void {
     const { podKey } = splitProjectionKey(key);
-    let set = this.byPod.get(podKey);
-    if (!set) this.byPod.set(podKey, (set = new Set()));
-    set.add(key);
+    const keys = this.byPod.get(podKey);
+    if (keys === undefined) this.byPod.set(podKey, key);
+    else if (typeof keys === "string") {
+      if (keys !== key) this.byPod.set(podKey, new Set([keys, key]));
+    } else keys.add(key);
   }
 
   private remove(key: string): void {
     const { podKey } = splitProjectionKey(key);
-    const set = this.byPod.get(podKey);
-    set?.delete(key);
-    if (set?.size === 0) this.byPod.delete(podKey);
+    const keys = this.byPod.get(podKey);
+    if (keys === key) this.byPod.delete(podKey);
+    else if (typeof keys === "object") {
+      keys.delete(key);
+      if (keys.size === 1) this.byPod.set(podKey, [...keys][0]!);
+    }
   }
 }
 

@@ -20,7 +20,7 @@ const report = KINDS.Pod.codec.fromPartial({
   status: { phase: "Running", podIP: "10.0.0.5" },
 });
 
-test("a report is kept as its bytes (a copy) and decoded by the store on demand", () => {
+test("a report is kept as its JSON and decoded by the store on demand", () => {
   const view = rawReports(store);
   const buffer = new Uint8Array(4096);
   const json = encoder.encode(JSON.stringify(KINDS.Pod.codec.toJSON(report)));
@@ -28,7 +28,7 @@ test("a report is kept as its bytes (a copy) and decoded by the store on demand"
   const value = buffer.subarray(100, 100 + json.length);
   const raw = view.decode(value, 9);
   assert.deepEqual(raw.metadata, { name: "web", namespace: "default", resourceVersion: "9" });
-  assert.notEqual(raw.bytes.buffer, buffer.buffer, "not a view of the read buffer");
+  assert.equal(typeof raw.json, "string", "nothing that holds on to the read buffer");
   buffer.fill(0);
   const decoded = decodeReport(view, raw);
   assert.equal(decoded.status!.podIP, "10.0.0.5");

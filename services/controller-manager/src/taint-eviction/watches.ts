@@ -7,6 +7,7 @@
 import type { Node, Pod } from "@navarch/api";
 import { watch, type Watch } from "@navarch/controller";
 import type { Informer, StoreEvent } from "@navarch/store";
+import { sameData } from "../same-data.js";
 import { NO_EXECUTE } from "./reasons.js";
 
 export class PodsByNode {
@@ -47,6 +48,10 @@ export class PodsByNode {
   }
 }
 
+function sameSpecAndDeletion(a: Pod, b: Pod): boolean {
+  return a.metadata?.deletionTimestamp === b.metadata?.deletionTimestamp && sameData(a.spec, b.spec);
+}
+
 /** The NoExecute taints of a node as one comparable string. */
 export function noExecuteTaints(node: Node | undefined): string {
   return JSON.stringify((node?.spec?.taints ?? []).filter((t) => t.effect === NO_EXECUTE).map((t) => [t.key, t.value, t.timeAdded]));
@@ -54,7 +59,9 @@ export function noExecuteTaints(node: Node | undefined): string {
 
 export function taintEvictionWatches(pods: Informer<Pod>, nodes: Informer<Node>, index: PodsByNode): Watch[] {
   return [
-    watch(pods, (e) => (e.type === "DELETED" ? [] : [e.key])),
+    // Eviction depends on the pod's spec (node, tolerations) and deletion, never on its status:
+    // a status write (the folder's, one or more per pod) queues nothing.
+    watch(pods, (e) => (e.type === "DELETED" || (e.type === "MODIFIED" && e.old && sameSpecAndDeletion(e.old, e.object)) ? [] : [e.key])),
     watch(nodes, (e: StoreEvent<Node>) => {
       if (e.type === "DELETED" || noExecuteTaints(e.object) === noExecuteTaints(e.old)) return [];
       return index.podsOn(e.object.metadata!.name);
