@@ -2,7 +2,7 @@ import { ConflictError, InvalidError, NotFoundError, TransientError } from "@nav
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createActor, SimulatedClock } from "xstate";
-import { MAX_KEYS_PER_PASS, workerMachine, type WorkerInput } from "./machine.js";
+import { MAX_KEYS_PER_PASS, SLICE_MS, workerMachine, type WorkerInput } from "./machine.js";
 import { WorkQueue } from "./workqueue.js";
 
 const flush = async () => {
@@ -323,5 +323,26 @@ describe("worker machine", () => {
     assert.equal(state(), "stopped");
     assert.deepEqual(calls.map((c) => c.key), ["a"]);
     assert.equal(queue.inFlight, 0);
+  });
+
+  test("syncs that finish without I/O give the event loop a turn once a slice is used", async () => {
+    const order: string[] = [];
+    const busy = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    const sync = async (key: string) => {
+      order.push(key);
+      busy(SLICE_MS + 2);
+    };
+    const { queue, actor, state } = setupWorker({ sync });
+    for (const k of ["a", "b", "c"]) queue.add(k);
+    actor.send({ type: "SYNCED" });
+    setImmediate(() => order.push("event loop"));
+    for (let i = 0; i < 20 && (state() !== "idle" || queue.inFlight + queue.len > 0); i++) await flush();
+    assert.equal(state(), "idle");
+    assert.deepEqual(order.filter((x) => x !== "event loop"), ["a", "b", "c"]);
+    const turn = order.indexOf("event loop");
+    assert.ok(turn > 0 && turn < order.length - 1, `the event loop ran between two syncs: ${order.join(", ")}`);
   });
 });

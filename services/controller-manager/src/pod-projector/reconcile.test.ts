@@ -24,7 +24,7 @@ function projected(p: Pod, rev = "3"): Projection {
   return { node: p.spec!.nodeName, namespace: p.metadata!.namespace, name: p.metadata!.name, revision: rev, digest: digest(project(p)) };
 }
 
-const plan = (p: Pod | undefined, existing: Projection[]) => reconcile(p, existing, digest);
+const plan = (p: Pod | undefined, existing: Projection[]) => reconcile(p, existing, (_pod, projected) => digest(projected));
 
 test("an unbound pod is not projected", () => {
   assert.deepEqual(plan(pod("a", ""), []), []);

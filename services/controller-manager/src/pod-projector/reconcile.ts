@@ -37,9 +37,9 @@ export function sameContent(a: Pod, b: Pod): boolean {
 /**
  * `pod` is the current Pod (undefined if deleted), `existing` every projection of that pod
  * (normally zero or one; a pod never moves between nodes, but a stale copy must still go);
- * `digest` is what a projection's stored JSON digests to (digests.ts).
+ * `digest` is what the projection of `pod` (`projected`) digests to once stored (digests.ts).
  */
-export function reconcile(pod: Pod | undefined, existing: Projection[], digest: (projected: Pod) => string): Step[] {
+export function reconcile(pod: Pod | undefined, existing: Projection[], digest: (pod: Pod, projected: Pod) => string): Step[] {
   const node = pod?.spec?.nodeName || undefined;
   const steps: Step[] = [];
   for (const p of existing) {
@@ -48,7 +48,7 @@ export function reconcile(pod: Pod | undefined, existing: Projection[], digest: 
   if (pod && node) {
     const current = existing.find((p) => p.node === node);
     const projected = project(pod);
-    if (!current || current.digest !== digest(projected)) {
+    if (!current || current.digest !== digest(pod, projected)) {
       steps.push({ type: "put", node, pod: projected, expectedRevision: current?.revision });
     }
   }
