@@ -516,7 +516,7 @@ function printDeploymentReport(cfg: DeploymentBenchConfig, engine: EngineInfo, n
     const c = rd.create.value;
     const each = summarize(c.each);
     rows.push([`navarch: Create -> all ${n} pods Running${tag(i)}`, String(c.containers), `${c.inFlight.peak} peak, ${c.inFlight.mean.toFixed(1)} mean`, ms(c.runningMs), `p50 ${ms(each.p50)} / max ${ms(each.max)}`, "-", ...cpuCells(rd.create.cpu)]);
-    rows.push([`navarch: Create -> Deployment ${n} available${tag(i)}`, String(2 * n), "", ms(c.availableMs), "", "-", "", "", "", ""]);
+    rows.push([`navarch: Create -> Deployment ${n} available${tag(i)}`, String(c.containers), "", ms(c.availableMs), "", "-", "", "", "", ""]);
     const raw = rd.raw.value;
     rows.push([`raw docker run -d, agent's concurrency${tag(i)}`, String(n), String(raw.concurrency), ms(raw.wallMs), `p50 ${ms(summarize(raw.each).p50)} / max ${ms(summarize(raw.each).max)}`, x(c.availableMs, raw.wallMs), ...cpuCells(rd.raw.cpu)]);
     const pairs = rd.pairs.value;
