@@ -1,6 +1,7 @@
 // The node agent's options, declared once (env var, default, doc). main.ts reads them from the
 // environment; the all-in-one passes them to run() directly.
 import { asBool, asInt, asString, option } from "@navarch/config";
+import { dynamicRangeOf } from "@navarch/runtime";
 import { hostname } from "node:os";
 
 /** A non-negative number ("0.5" is allowed: tests run heartbeats faster than a second). */
@@ -13,6 +14,14 @@ export function asNumber(raw: string): number {
 /** A non-negative number of seconds, or -1 for "derive it from the lease duration". */
 export function asFenceSeconds(raw: string): number {
   return raw.trim() === "-1" ? -1 : asNumber(raw);
+}
+
+/** "none", or a CIDR large enough for node pod CIDRs (checked here, so a typo fails the start, naming the variable). */
+export function asPodSubnet(raw: string): string {
+  const v = raw.trim();
+  if (v === "none") return v;
+  dynamicRangeOf(v);
+  return v;
 }
 
 /** Node names are DNS subdomains: lower case. */
@@ -57,9 +66,10 @@ export const NODE_AGENT_OPTIONS = {
   podSubnet: option(
     "NAVARCH_POD_SUBNET",
     "10.244.0.0/16",
-    asString,
-    "IPv4 subnet (/20 or larger) the pod network gets when this agent creates it: Docker allocates from its first sixteenth (pod sandboxes), each node claims a /24 of the rest as its pod CIDR and gives single-container pods fixed IPs from it (no sandbox). An existing network keeps its own settings; one without a configured subnet (made by an older version or by hand), or a subnet Docker refuses (overlap), means every pod gets a sandbox; empty: no subnet",
+    asPodSubnet,
+    'IPv4 subnet (/20 or larger) the pod network gets when this agent creates it: Docker allocates from its first sixteenth (pod sandboxes), each node claims a /24 of the rest as its pod CIDR and gives single-container pods fixed IPs from it (no sandbox). An existing network keeps its own settings; one without a configured subnet (made by an older version or by hand), or a subnet Docker refuses (overlap), means every pod gets a sandbox; "none": the network is made without a subnet (every pod gets a sandbox)',
   ),
+
   serviceProxy: option("NAVARCH_SERVICE_PROXY", true, asBool, "program Services into the host's netfilter (one nftables table per node, through a helper container of the runtime); off for hollow nodes"),
   serviceProxyResyncSeconds: option("NAVARCH_SERVICE_PROXY_RESYNC_SECONDS", 30, asNumber, "an idle service proxy re-applies its table this often (in case something removed it)"),
   clusterDns: option("NAVARCH_CLUSTER_DNS", true, asBool, "serve cluster DNS to this node's pods (Service names, from a DNS server in the agent, port 53); off or impossible on hollow nodes"),

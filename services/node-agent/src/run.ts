@@ -70,7 +70,7 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
   checkQuantities(o);
   const fenceSeconds = resolveFenceSeconds(o);
 
-  runtime ??= new DockerRuntime({ socketPath: o.dockerSocket, network: o.podNetwork, podSubnet: o.podSubnet || undefined, logger });
+  runtime ??= new DockerRuntime({ socketPath: o.dockerSocket, network: o.podNetwork, podSubnet: o.podSubnet === "none" ? undefined : o.podSubnet, logger });
   const replicas = options.kvReplicas ?? 1;
   const [nodes, leases, pods, configMaps, secrets, events, reports, nodePods] = await Promise.all([
     ResourceStore.open<Node>(nc, KINDS.Node, { replicas }),

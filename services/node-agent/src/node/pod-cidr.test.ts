@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { asPodSubnet } from "../options.js";
 import { choosePodCidr, cidrOfClaimKey, podCidrClaimKey } from "./pod-cidr.js";
 
 const candidates = ["10.244.16.0/24", "10.244.17.0/24", "10.244.18.0/24", "10.244.19.0/24"];
@@ -38,4 +39,12 @@ test("a node whose claim was removed claims the CIDR its Node has first, unless 
 test("nothing free: nothing to try", () => {
   const choice = choosePodCidr({ node: "n5", candidates: candidates.slice(0, 1), claims: [{ cidr: candidates[0]!, owner: "n1" }], assigned: [] });
   assert.deepEqual(choice, { candidates: [] });
+});
+
+test("NAVARCH_POD_SUBNET: a CIDR of /20 or larger, or none; anything else fails the start", () => {
+  assert.equal(asPodSubnet("10.244.0.0/16"), "10.244.0.0/16");
+  assert.equal(asPodSubnet(" none "), "none");
+  assert.throws(() => asPodSubnet("10.244.0.0/24"), /too small/);
+  assert.throws(() => asPodSubnet("10.244.1.0/16"), /host bits/);
+  assert.throws(() => asPodSubnet("off"), /not an IPv4 CIDR/);
 });
