@@ -115,6 +115,8 @@ describe("DockerRuntime: a container with its own network (real Docker)", { skip
       "one container, no sandbox; the IP comes back from the runtime's list",
     );
     assert.deepEqual(await rt.listSandboxes(node), []);
+    const inUse = (await rt.podNetwork())?.inUse ?? [];
+    assert.ok(inUse.some((u) => u.ip === ip && u.node === node), `the network reports ${ip} in use by ${node}: ${JSON.stringify(inUse)}`);
     const resolv = await rt.exec(first, ["cat", "/etc/resolv.conf"], 5_000);
     // On a user-defined network Docker's embedded DNS (127.0.0.11) answers and forwards to the
     // configured servers (HostConfig.Dns above), as for a sandbox.

@@ -23,7 +23,7 @@ import { DockerHostNetfilter } from "./docker-netfilter.js";
 import { DockerImages, type PullReporter } from "./docker-images.js";
 import { containerLogs, execIn } from "./docker-logs.js";
 import { appCreateOptions, PAUSE_IMAGE, sandboxCreateOptions } from "./docker-spec.js";
-import { sandboxFromInspect, sandboxFromList, statusFromInspect } from "./docker-status.js";
+import { ipOn, sandboxFromInspect, sandboxFromList, statusFromInspect } from "./docker-status.js";
 import type { HostNetfilter } from "./host-netfilter.js";
 import { silentLogger, type Logger } from "./logger.js";
 import {
@@ -296,7 +296,18 @@ export class DockerRuntime implements ContainerRuntime {
     // Docker only gives fixed IPs on a network with a configured subnet; an IP range inside it
     // (which needs one) is how such a network shows, and it leaves the rest for fixed IPs.
     const dynamicRange = ipv4.IPRange && ipv4.IPRange !== ipv4.Subnet ? ipv4.IPRange : undefined;
-    return { name: this.network, subnet: ipv4.Subnet, gateway: ipv4.Gateway ?? "", ...(dynamicRange && { dynamicRange }) };
+    if (!dynamicRange) return { name: this.network, subnet: ipv4.Subnet, gateway: ipv4.Gateway ?? "" };
+    let attached: Docker.ContainerInfo[];
+    try {
+      attached = await this.docker.listContainers({ filters: { network: [this.network] } });
+    } catch (err) {
+      throw dockerError(`list the containers on Docker network ${this.network}`, err);
+    }
+    const inUse = attached.flatMap((c) => {
+      const ip = ipOn(c.NetworkSettings?.Networks, this.network);
+      return ip ? [{ ip, node: c.Labels?.[LABELS.node] ?? "" }] : [];
+    });
+    return { name: this.network, subnet: ipv4.Subnet, gateway: ipv4.Gateway ?? "", dynamicRange, inUse };
   }
 
   /** The pod network's ID; created when missing. Memoized, and forgotten after a failure. */

@@ -246,6 +246,11 @@ export interface PodNetwork {
    * from it); absent on a network made without a configured subnet (fixed IPs impossible).
    */
   dynamicRange?: string | undefined;
+  /**
+   * Addresses that containers on the network have now, with the node label of each (another
+   * cluster's agent on the same host shares the network too): a node picks a pod CIDR nobody uses.
+   */
+  inUse?: { ip: string; node: string }[] | undefined;
 }
 
 /** An HTTP GET (path given) or a TCP connect to a port of a container, for simulatedNetworkProbe. */

@@ -272,7 +272,15 @@ async function nodePodIPs(p: {
   const nodes = new Informer<Node>(p.nodes, p.nc);
   try {
     await Promise.all([claims.start(), nodes.start()]);
-    const cidr = await claimPodCidr({ node: p.node, subnet: network.subnet, dynamicRange: network.dynamicRange, claims, nodes: nodes.list(), logger });
+    const cidr = await claimPodCidr({
+      node: p.node,
+      subnet: network.subnet,
+      dynamicRange: network.dynamicRange,
+      inUse: network.inUse,
+      claims,
+      nodes: nodes.list(),
+      logger,
+    });
     return cidr ? new PodIPs(cidr) : undefined;
   } finally {
     claims.stop();

@@ -36,6 +36,16 @@ test("a node whose claim was removed claims the CIDR its Node has first, unless 
   assert.deepEqual(outside.candidates, candidates, "a CIDR of another subnet (the network was made again) is not re-used");
 });
 
+test("a CIDR with another node's container in it is taken (another cluster on the same network), even when claimed here", () => {
+  const inUse = [
+    { ip: "10.244.16.9", node: "other-cluster-node" },
+    { ip: "10.244.17.3", node: "n2" },
+    { ip: "10.244.0.5", node: "" },
+  ];
+  assert.deepEqual(choosePodCidr({ node: "n2", candidates, claims: [], assigned: [], inUse }).candidates, ["10.244.17.0/24", "10.244.18.0/24", "10.244.19.0/24"]);
+  assert.deepEqual(choosePodCidr({ node: "n2", candidates, claims: [{ cidr: "10.244.16.0/24", owner: "n2" }], assigned: [], inUse }).candidates, ["10.244.17.0/24", "10.244.18.0/24", "10.244.19.0/24"]);
+});
+
 test("nothing free: nothing to try", () => {
   const choice = choosePodCidr({ node: "n5", candidates: candidates.slice(0, 1), claims: [{ cidr: candidates[0]!, owner: "n1" }], assigned: [] });
   assert.deepEqual(choice, { candidates: [] });

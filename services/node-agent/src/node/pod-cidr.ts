@@ -11,7 +11,7 @@
 // service's address repair releases claims of no Service) does not hand a used CIDR out twice.
 import type { Node } from "@navarch/api";
 import type { Logger } from "@navarch/controller";
-import { nodeCidrs } from "@navarch/runtime";
+import { cidrContains, nodeCidrs, parseCidr } from "@navarch/runtime";
 import type { AddressClaims, Claim } from "@navarch/store";
 
 const KEY_PREFIX = "podcidr.";
@@ -44,12 +44,20 @@ export function choosePodCidr(opts: {
   candidates: string[];
   claims: { cidr: string; owner: string }[];
   assigned: { node: string; cidr: string }[];
+  /** Addresses on the network now, by node label: a CIDR with another node's container in it is taken (another cluster on the same host). */
+  inUse?: { ip: string; node: string }[];
 }): PodCidrChoice {
   const { node, candidates } = opts;
   const usable = new Set(candidates);
-  const mine = opts.claims.find((c) => c.owner === node && usable.has(c.cidr));
+  const busy = new Set(
+    candidates.filter((c) => {
+      const cidr = parseCidr(c);
+      return (opts.inUse ?? []).some((u) => u.node !== node && cidrContains(cidr, u.ip));
+    }),
+  );
+  const mine = opts.claims.find((c) => c.owner === node && usable.has(c.cidr) && !busy.has(c.cidr));
   if (mine) return { reuse: mine.cidr, candidates: [] };
-  const taken = new Set([...opts.claims.map((c) => c.cidr), ...opts.assigned.filter((a) => a.node !== node).map((a) => a.cidr)]);
+  const taken = new Set([...opts.claims.map((c) => c.cidr), ...opts.assigned.filter((a) => a.node !== node).map((a) => a.cidr), ...busy]);
   const own = opts.assigned.find((a) => a.node === node && usable.has(a.cidr) && !taken.has(a.cidr))?.cidr;
   const free = candidates.filter((c) => !taken.has(c) && c !== own);
   return { candidates: own ? [own, ...free] : free };
@@ -73,6 +81,7 @@ export async function claimPodCidr(opts: {
   node: string;
   subnet: string;
   dynamicRange: string;
+  inUse?: { ip: string; node: string }[] | undefined;
   claims: AddressClaims;
   nodes: Node[];
   logger: Logger;
@@ -85,6 +94,7 @@ export async function claimPodCidr(opts: {
     candidates: nodeCidrs(opts.subnet, opts.dynamicRange),
     claims: podCidrClaims(claims.all()),
     assigned: opts.nodes.flatMap((n) => (n.spec?.podCIDR ? [{ node: n.metadata!.name, cidr: n.spec.podCIDR }] : [])),
+    inUse: opts.inUse ?? [],
   });
   if (choice.reuse) return choice.reuse;
   for (const cidr of choice.candidates) {
