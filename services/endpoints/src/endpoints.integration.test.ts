@@ -215,6 +215,17 @@ describe("address repair (real NATS)", () => {
     await waitFor("orphan claim released", async () => !(await claimed(key)));
   });
 
+  test("claims that are not a Service's (a node's pod CIDR) are never released", async () => {
+    const key = "podcidr.10_244_16_0_24";
+    assert.ok(await claims.claim(key, { namespace: "", name: "node-1", uid: "" }, new Date(Date.now() - 3_600_000)));
+    const orphan = claimKey("clusterip", "10.96.200.2");
+    assert.ok(await claims.claim(orphan, { namespace: "default", name: "never-written", uid: randomUUID() }, new Date(Date.now() - 3_600_000)));
+    await waitFor("the orphan Service claim released", async () => !(await claimed(orphan)));
+    // The repair loop passes every second: two more passes.
+    await new Promise((r) => setTimeout(r, 2_500));
+    assert.ok(await claimed(key), "the pod CIDR claim stays");
+  });
+
   test("a Service deleted outside the gateway frees its addresses; one without a claim gets it back", async () => {
     const svc = service("default", "np", { type: "NodePort", clusterIP: "10.96.200.2", ports: [{ name: "http", port: 80, targetPort: "8080", protocol: "TCP", nodePort: 30555 }] });
     const ipKey = claimKey("clusterip", "10.96.200.2");

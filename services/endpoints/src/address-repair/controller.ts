@@ -45,7 +45,7 @@ export function addressRepairController(opts: AddressRepairOptions): Controller 
         return [SERVICE + e.key, ...dropped.map((k) => CLAIM + k)];
       }),
     ],
-    keys: () => [...[...claims.all()].map((c) => CLAIM + c.key), ...services.keys().map((k) => SERVICE + k)],
+    keys: () => [...[...claims.all()].filter((c) => parseClaimKey(c.key)).map((c) => CLAIM + c.key), ...services.keys().map((k) => SERVICE + k)],
     resyncPeriodMs: opts.repairPeriodMs,
     workers: 1,
     logger,
@@ -58,7 +58,8 @@ export function addressRepairController(opts: AddressRepairOptions): Controller 
 
   async function syncClaim(claimKey: string): Promise<void> {
     const claim = claims.get(claimKey);
-    if (!claim) return;
+    // The bucket also holds claims that are not a Service's (node pod CIDRs, ADR 10): not ours.
+    if (!claim || !parseClaimKey(claimKey)) return;
     const owner = claim.owner.name ? services.get(claim.owner.namespace, claim.owner.name) : undefined;
     const plan = reconcileClaim(claim, owner, now(), graceMs);
     if (plan.type === "recheck") controller.queue.addAfter(CLAIM + claimKey, plan.afterMs);
