@@ -281,6 +281,7 @@ export function describeNode(w: DescribeWriter, node: Node): void {
   w.line(1, `Container Runtime Version:\t${info?.containerRuntimeVersion ?? ""}`);
   w.line(1, `Kubelet Version:\t${info?.kubeletVersion ?? ""}`);
   if (node.spec?.podCIDR) w.line(0, `PodCIDR:\t${node.spec.podCIDR}`);
+  if (node.spec?.podCIDRs?.length) w.line(0, `PodCIDRs:\t${node.spec.podCIDRs.join(",")}`);
 }
 
 export function describeReplicaSet(w: DescribeWriter, rs: ReplicaSet, pods?: readonly Pod[]): void {

@@ -116,12 +116,16 @@ export function desiredNode(existing: Node | undefined, facts: NodeFacts, name: 
       apiVersion: "v1",
       kind: "Node",
       metadata: { name, uid: randomUUID(), creationTimestamp: timestamp(now), labels: facts.labels },
-      spec: { taints: facts.taints.map((t) => ({ ...t, timeAdded: t.timeAdded || timestamp(now) })), podCIDR: facts.podCIDR },
+      spec: {
+        taints: facts.taints.map((t) => ({ ...t, timeAdded: t.timeAdded || timestamp(now) })),
+        podCIDR: facts.podCIDR,
+        podCIDRs: facts.podCIDR ? [facts.podCIDR] : [],
+      },
       status: { capacity: facts.capacity, allocatable: facts.allocatable, addresses: facts.addresses, nodeInfo: facts.nodeInfo },
     });
   }
   const meta = existing.metadata!;
-  const spec = existing.spec ?? { unschedulable: false, taints: [], podCIDR: "", providerID: "" };
+  const spec = existing.spec ?? { unschedulable: false, taints: [], podCIDR: "", providerID: "", podCIDRs: [] };
   const status = existing.status ?? { capacity: {}, allocatable: {}, conditions: [], addresses: [], nodeInfo: undefined, phase: "" };
   const missingTaints = facts.taints.filter((t) => !spec.taints.some((s) => s.key === t.key && s.effect === t.effect));
   const next: Node = {
@@ -131,6 +135,7 @@ export function desiredNode(existing: Node | undefined, facts: NodeFacts, name: 
       ...spec,
       taints: [...spec.taints, ...missingTaints.map((t) => ({ ...t, timeAdded: timestamp(now) }))],
       podCIDR: facts.podCIDR || spec.podCIDR,
+      podCIDRs: facts.podCIDR ? [facts.podCIDR] : spec.podCIDRs,
     },
     status: { ...status, capacity: facts.capacity, allocatable: facts.allocatable, addresses: facts.addresses, nodeInfo: facts.nodeInfo },
   };

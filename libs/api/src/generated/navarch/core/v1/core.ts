@@ -48,6 +48,8 @@ export interface NodeSpec {
   taints: Taint[];
   podCIDR: string;
   providerID: string;
+  /** The pod CIDRs of the node, podCIDR first (one per IP family; Navarch has IPv4 only). */
+  podCIDRs: string[];
 }
 
 /** Taint repels pods that do not tolerate it. */
@@ -1097,7 +1099,7 @@ export const Node: MessageFns<Node> = {
 };
 
 function createBaseNodeSpec(): NodeSpec {
-  return { unschedulable: false, taints: [], podCIDR: "", providerID: "" };
+  return { unschedulable: false, taints: [], podCIDR: "", providerID: "", podCIDRs: [] };
 }
 
 export const NodeSpec: MessageFns<NodeSpec> = {
@@ -1113,6 +1115,9 @@ export const NodeSpec: MessageFns<NodeSpec> = {
     }
     if (message.providerID !== "") {
       writer.uint32(34).string(message.providerID);
+    }
+    for (const v of message.podCIDRs) {
+      writer.uint32(42).string(v!);
     }
     return writer;
   },
@@ -1162,6 +1167,14 @@ export const NodeSpec: MessageFns<NodeSpec> = {
             message.providerID = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.podCIDRs.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1188,6 +1201,11 @@ export const NodeSpec: MessageFns<NodeSpec> = {
         : isSet(object.provider_id)
         ? globalThis.String(object.provider_id)
         : "",
+      podCIDRs: globalThis.Array.isArray(object?.podCIDRs)
+        ? object.podCIDRs.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.pod_cidrs)
+        ? object.pod_cidrs.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1205,6 +1223,9 @@ export const NodeSpec: MessageFns<NodeSpec> = {
     if (message.providerID !== "") {
       obj.providerID = message.providerID;
     }
+    if (message.podCIDRs?.length) {
+      obj.podCIDRs = message.podCIDRs;
+    }
     return obj;
   },
 
@@ -1217,6 +1238,7 @@ export const NodeSpec: MessageFns<NodeSpec> = {
     message.taints = object.taints?.map((e) => Taint.fromPartial(e)) || [];
     message.podCIDR = object.podCIDR ?? "";
     message.providerID = object.providerID ?? "";
+    message.podCIDRs = object.podCIDRs?.map((e) => e) || [];
     return message;
   },
 };
@@ -11386,6 +11408,18 @@ export const protoMetadata: ProtoMetadata = {
         "jsonName": "providerID",
         "options": undefined,
         "proto3Optional": false,
+      }, {
+        "name": "pod_cidrs",
+        "number": 5,
+        "label": 3,
+        "type": 9,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "podCIDRs",
+        "options": undefined,
+        "proto3Optional": false,
       }],
       "extension": [],
       "nestedType": [],
@@ -16059,471 +16093,477 @@ export const protoMetadata: ProtoMetadata = {
         "leadingDetachedComments": [],
       }, {
         "path": [4, 4],
-        "span": [40, 0, 45, 1],
+        "span": [40, 0, 47, 1],
         "leadingComments": " NodeSpec is what operators set on a node.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
+        "path": [4, 4, 2, 4],
+        "span": [46, 2, 57],
+        "leadingComments": " The pod CIDRs of the node, podCIDR first (one per IP family; Navarch has IPv4 only).\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
         "path": [4, 5],
-        "span": [48, 0, 54, 1],
+        "span": [50, 0, 56, 1],
         "leadingComments": " Taint repels pods that do not tolerate it.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 5, 2, 2],
-        "span": [52, 2, 20],
+        "span": [54, 2, 20],
         "leadingComments": " NoSchedule, PreferNoSchedule or NoExecute.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 6],
-        "span": [57, 0, 64, 1],
+        "span": [59, 0, 66, 1],
         "leadingComments": " NodeStatus is reported by the node agent and the node lifecycle controller.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 7],
-        "span": [67, 0, 70, 1],
+        "span": [69, 0, 72, 1],
         "leadingComments": " NodeAddress is one address of a node (InternalIP, Hostname, ...).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 8],
-        "span": [73, 0, 81, 1],
+        "span": [75, 0, 83, 1],
         "leadingComments": " NodeSystemInfo describes the node's software.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 9],
-        "span": [84, 0, 90, 1],
+        "span": [86, 0, 92, 1],
         "leadingComments": " Pod is one or more co-located containers sharing a network namespace.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 10],
-        "span": [93, 0, 114, 1],
+        "span": [95, 0, 116, 1],
         "leadingComments": " PodSpec describes the containers of a pod and how they run.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 10, 2, 2],
-        "span": [97, 2, 28],
+        "span": [99, 2, 28],
         "leadingComments": " Always, OnFailure or Never.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 11],
-        "span": [117, 0, 138, 1],
+        "span": [119, 0, 140, 1],
         "leadingComments": " Container is one container of a pod.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 11, 2, 13],
-        "span": [132, 2, 32],
+        "span": [134, 2, 32],
         "leadingComments": " Always, IfNotPresent or Never.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12],
-        "span": [141, 0, 148, 1],
+        "span": [143, 0, 150, 1],
         "leadingComments": " ContainerPort is a port a container listens on.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 3],
-        "span": [146, 2, 22],
+        "span": [148, 2, 22],
         "leadingComments": " TCP, UDP or SCTP.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 13],
-        "span": [151, 0, 155, 1],
+        "span": [153, 0, 157, 1],
         "leadingComments": " EnvVar is one environment variable, given directly or taken from a source.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 14],
-        "span": [158, 0, 163, 1],
+        "span": [160, 0, 165, 1],
         "leadingComments": " EnvVarSource takes a value from a config map, a secret or the pod's own fields.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 15],
-        "span": [166, 0, 170, 1],
+        "span": [168, 0, 172, 1],
         "leadingComments": " ConfigMapKeySelector names one key of a config map.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 16],
-        "span": [173, 0, 177, 1],
+        "span": [175, 0, 179, 1],
         "leadingComments": " SecretKeySelector names one key of a secret.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 17],
-        "span": [180, 0, 183, 1],
+        "span": [182, 0, 185, 1],
         "leadingComments": " ObjectFieldSelector names a field of the pod (metadata.name, status.podIP, ...).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 18],
-        "span": [186, 0, 190, 1],
+        "span": [188, 0, 192, 1],
         "leadingComments": " ResourceFieldSelector names a container's resource (limits.cpu, requests.memory, ...).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 19],
-        "span": [193, 0, 197, 1],
+        "span": [195, 0, 199, 1],
         "leadingComments": " EnvFromSource imports every key of a config map or secret as environment variables.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 20],
-        "span": [200, 0, 203, 1],
+        "span": [202, 0, 205, 1],
         "leadingComments": " ConfigMapEnvSource names a config map for envFrom.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 21],
-        "span": [206, 0, 209, 1],
+        "span": [208, 0, 211, 1],
         "leadingComments": " SecretEnvSource names a secret for envFrom.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 22],
-        "span": [212, 0, 215, 1],
+        "span": [214, 0, 217, 1],
         "leadingComments": ' ResourceRequirements are quantities such as cpu: "500m", memory: "128Mi".\n',
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 23],
-        "span": [218, 0, 223, 1],
+        "span": [220, 0, 225, 1],
         "leadingComments": " VolumeMount mounts a pod volume into a container.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 24],
-        "span": [226, 0, 234, 1],
+        "span": [228, 0, 236, 1],
         "leadingComments": " Volume is a named volume of a pod; exactly one source is set.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 25],
-        "span": [237, 0, 240, 1],
+        "span": [239, 0, 242, 1],
         "leadingComments": " EmptyDirVolumeSource is scratch space that lives as long as the pod.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 26],
-        "span": [243, 0, 246, 1],
+        "span": [245, 0, 248, 1],
         "leadingComments": " HostPathVolumeSource mounts a path of the node.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 27],
-        "span": [249, 0, 253, 1],
+        "span": [251, 0, 255, 1],
         "leadingComments": " KeyToPath projects one key to a file path.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 28],
-        "span": [256, 0, 261, 1],
+        "span": [258, 0, 263, 1],
         "leadingComments": " ConfigMapVolumeSource projects a config map's keys as files.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 29],
-        "span": [264, 0, 269, 1],
+        "span": [266, 0, 271, 1],
         "leadingComments": " SecretVolumeSource projects a secret's keys as files.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 30],
-        "span": [272, 0, 275, 1],
+        "span": [274, 0, 277, 1],
         "leadingComments": " PersistentVolumeClaimVolumeSource refers to a claim in the pod's namespace.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 31],
-        "span": [278, 0, 282, 1],
+        "span": [280, 0, 284, 1],
         "leadingComments": " NFSVolumeSource is a remote NFS export.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 32],
-        "span": [285, 0, 295, 1],
+        "span": [287, 0, 297, 1],
         "leadingComments": " Probe is a health check: exactly one of exec, httpGet or tcpSocket.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 33],
-        "span": [298, 0, 300, 1],
+        "span": [300, 0, 302, 1],
         "leadingComments": " ExecAction runs a command in the container.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 34],
-        "span": [303, 0, 310, 1],
+        "span": [305, 0, 312, 1],
         "leadingComments": " HTTPGetAction sends an HTTP GET; 200-399 is success.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 34, 2, 1],
-        "span": [306, 2, 18],
+        "span": [308, 2, 18],
         "leadingComments": " A port number or a named container port (IntOrString).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 35],
-        "span": [313, 0, 316, 1],
+        "span": [315, 0, 318, 1],
         "leadingComments": " HTTPHeader is one header of an HTTP probe.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 36],
-        "span": [319, 0, 323, 1],
+        "span": [321, 0, 325, 1],
         "leadingComments": " TCPSocketAction opens a TCP connection.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 36, 2, 0],
-        "span": [321, 2, 18],
+        "span": [323, 2, 18],
         "leadingComments": " A port number or a named container port (IntOrString).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 37],
-        "span": [326, 0, 329, 1],
+        "span": [328, 0, 331, 1],
         "leadingComments": " Lifecycle holds hooks run after start and before stop.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 38],
-        "span": [332, 0, 337, 1],
+        "span": [334, 0, 339, 1],
         "leadingComments": " LifecycleHandler is one hook action.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 39],
-        "span": [340, 0, 342, 1],
+        "span": [342, 0, 344, 1],
         "leadingComments":
           " SleepAction waits (lifecycle hooks only), e.g. a preStop that lets endpoints drop the pod first.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 40],
-        "span": [345, 0, 352, 1],
+        "span": [347, 0, 354, 1],
         "leadingComments": " SecurityContext holds the user and privileges a container runs with.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 41],
-        "span": [355, 0, 357, 1],
+        "span": [357, 0, 359, 1],
         "leadingComments": " Affinity constrains placement by node labels.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 42],
-        "span": [360, 0, 363, 1],
+        "span": [362, 0, 365, 1],
         "leadingComments": " NodeAffinity has required and preferred node selector terms.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 43],
-        "span": [366, 0, 368, 1],
+        "span": [368, 0, 370, 1],
         "leadingComments": " NodeSelector matches if any of its terms matches.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 44],
-        "span": [371, 0, 374, 1],
+        "span": [373, 0, 376, 1],
         "leadingComments": " NodeSelectorTerm matches if all of its requirements match.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 45],
-        "span": [377, 0, 381, 1],
+        "span": [379, 0, 383, 1],
         "leadingComments": " NodeSelectorRequirement: In, NotIn, Exists, DoesNotExist, Gt, Lt.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 46],
-        "span": [384, 0, 387, 1],
+        "span": [386, 0, 389, 1],
         "leadingComments": " PreferredSchedulingTerm adds weight to nodes that match.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 47],
-        "span": [390, 0, 397, 1],
+        "span": [392, 0, 399, 1],
         "leadingComments": " Toleration lets a pod run on a node with a matching taint.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 47, 2, 1],
-        "span": [393, 2, 22],
+        "span": [395, 2, 22],
         "leadingComments": " Exists or Equal.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 48],
-        "span": [400, 0, 414, 1],
+        "span": [402, 0, 416, 1],
         "leadingComments": " PodStatus is written by one writer: the pod status folder of the node agent's events.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 48, 2, 0],
-        "span": [402, 2, 19],
+        "span": [404, 2, 19],
         "leadingComments": " Pending, Running, Succeeded, Failed or Unknown.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 49],
-        "span": [417, 0, 419, 1],
+        "span": [419, 0, 421, 1],
         "leadingComments": " PodIP is one IP of a pod.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 50],
-        "span": [422, 0, 432, 1],
+        "span": [424, 0, 434, 1],
         "leadingComments": " ContainerStatus is the observed state of one container.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 51],
-        "span": [435, 0, 439, 1],
+        "span": [437, 0, 441, 1],
         "leadingComments": " ContainerState: exactly one of waiting, running or terminated.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 52],
-        "span": [442, 0, 445, 1],
+        "span": [444, 0, 447, 1],
         "leadingComments": " ContainerStateWaiting says why a container is not running yet.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 53],
-        "span": [448, 0, 450, 1],
+        "span": [450, 0, 452, 1],
         "leadingComments": " ContainerStateRunning says since when a container runs.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 54],
-        "span": [453, 0, 461, 1],
+        "span": [455, 0, 463, 1],
         "leadingComments": " ContainerStateTerminated says how a container ended.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 55],
-        "span": [464, 0, 467, 1],
+        "span": [466, 0, 469, 1],
         "leadingComments": " PodTemplateSpec is the pod a controller stamps out.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 56],
-        "span": [470, 0, 476, 1],
+        "span": [472, 0, 478, 1],
         "leadingComments": " Service is a stable address load-balanced over the ready pods its selector matches.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 57],
-        "span": [479, 0, 494, 1],
+        "span": [481, 0, 496, 1],
         "leadingComments": " ServiceSpec describes the ports and the pods of a service.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 57, 2, 2],
-        "span": [483, 2, 50],
+        "span": [485, 2, 50],
         "leadingComments": ' A virtual IP, "None" for a headless service, or empty to have one allocated.\n',
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 57, 2, 4],
-        "span": [486, 2, 18],
+        "span": [488, 2, 18],
         "leadingComments": " ClusterIP, NodePort, LoadBalancer or ExternalName.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 57, 2, 6],
-        "span": [489, 2, 30],
+        "span": [491, 2, 30],
         "leadingComments": " None or ClientIP.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 58],
-        "span": [497, 0, 505, 1],
+        "span": [499, 0, 507, 1],
         "leadingComments": " ServicePort maps a service port to a target port on the pods.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 58, 2, 3],
-        "span": [502, 2, 25],
+        "span": [504, 2, 25],
         "leadingComments": " A port number or a named container port (IntOrString).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 59],
-        "span": [508, 0, 510, 1],
+        "span": [510, 0, 512, 1],
         "leadingComments": " ServiceStatus is the observed state of a service.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 60],
-        "span": [513, 0, 518, 1],
+        "span": [515, 0, 520, 1],
         "leadingComments": " Endpoints lists the addresses behind a service; written by the endpoints controller.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 61],
-        "span": [521, 0, 525, 1],
+        "span": [523, 0, 527, 1],
         "leadingComments": " EndpointSubset is a set of addresses sharing a set of ports.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 62],
-        "span": [528, 0, 533, 1],
+        "span": [530, 0, 535, 1],
         "leadingComments": " EndpointAddress is one pod's address.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 63],
-        "span": [536, 0, 541, 1],
+        "span": [538, 0, 543, 1],
         "leadingComments": " EndpointPort is one port of the endpoints.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 64],
-        "span": [544, 0, 552, 1],
+        "span": [546, 0, 554, 1],
         "leadingComments": " ObjectReference points to another object.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 65],
-        "span": [555, 0, 562, 1],
+        "span": [557, 0, 564, 1],
         "leadingComments": " ConfigMap holds non-secret configuration.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 66],
-        "span": [565, 0, 573, 1],
+        "span": [567, 0, 575, 1],
         "leadingComments":
           " Secret holds sensitive data; data values are base64 in JSON, stringData is merged into data.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 67],
-        "span": [576, 0, 591, 1],
+        "span": [578, 0, 593, 1],
         "leadingComments": " Event records something that happened to an object (Pulled, Started, BackOff, ...).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 67, 2, 10],
-        "span": [588, 2, 19],
+        "span": [590, 2, 19],
         "leadingComments": " Normal or Warning.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 68],
-        "span": [594, 0, 597, 1],
+        "span": [596, 0, 599, 1],
         "leadingComments": " EventSource names the component (and node) that reported an event.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
