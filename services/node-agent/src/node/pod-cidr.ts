@@ -7,8 +7,8 @@
 // (`podcidr.10_244_16_0_24`, owner = the node's name): two agents racing for the same /24 cannot
 // both win. The Node's spec.podCIDR is the lasting record: an agent restarting re-uses its own
 // claim, else the podCIDR its Node has (claiming it again), and a new node skips every /24 that
-// is claimed or written in another Node's spec - so a claim removed by someone (the endpoints
-// service's address repair releases claims of no Service) does not hand a used CIDR out twice.
+// is claimed or written in another Node's spec - so a claim removed by someone (by hand with the
+// nats CLI, say) does not hand a used CIDR out twice.
 import type { Node } from "@navarch/api";
 import type { Logger } from "@navarch/controller";
 import { cidrContains, nodeCidrs, parseCidr } from "@navarch/runtime";
