@@ -2,7 +2,8 @@ import { ConflictError, InvalidError, NotFoundError, TransientError } from "@nav
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createActor, SimulatedClock } from "xstate";
-import { MAX_KEYS_PER_PASS, SLICE_MS, workerMachine, type WorkerInput } from "./machine.js";
+import { SLICE_MS } from "@navarch/store";
+import { MAX_KEYS_PER_PASS, workerMachine, type WorkerInput } from "./machine.js";
 import { WorkQueue } from "./workqueue.js";
 
 const flush = async () => {

@@ -27,7 +27,8 @@
 // up to MAX_KEYS_PER_PASS keys. Per key nothing changes: one worker at a time, done after its sync,
 // the same error classes. A pass ends when the queue is shut down (Controller.stop does that
 // before STOP), so a stopping worker never takes a new key. Syncs that finish without I/O give
-// the event loop a turn every SLICE_MS (below), so a long queue never blocks the process.
+// the event loop a turn every SLICE_MS (libs/store), so a long queue never blocks the process.
+import { nextTurn, sliceUsed } from "@navarch/store";
 import { assign, fromCallback, fromPromise, setup, type ActorRefFrom, type SnapshotFrom } from "xstate";
 import { classifyError } from "./error-policy.js";
 import { silentLogger, type Logger } from "./logger.js";
@@ -122,20 +123,13 @@ interface PassInput {
   inFlight: { key: string | undefined };
 }
 
-/**
- * Longest stretch of syncs, across every worker of every controller in the process, run back to
- * back without giving the event loop a turn. A sync that needs no write completes without I/O, so
- * a queue of thousands of such keys (the pod projector after a burst of its own writes) would
- * otherwise be drained in one run of microtasks: measured 1.6 s during which the API gateway in
- * the same process read no request.
- */
-export const SLICE_MS = 10;
-let sliceStart = performance.now();
-
+// Back-to-back syncs give the event loop a turn every SLICE_MS (libs/store event-loop-slice.ts,
+// shared with the informers): a sync that needs no write completes without I/O, so a queue of
+// thousands of such keys (the pod projector after a burst of its own writes) would otherwise be
+// drained in one run of microtasks: measured 1.6 s during which the API gateway in the same
+// process read no request.
 async function yieldIfSliceUsed(): Promise<void> {
-  if (performance.now() - sliceStart < SLICE_MS) return;
-  await new Promise<void>((resolve) => setImmediate(resolve));
-  sliceStart = performance.now();
+  if (sliceUsed()) await nextTurn();
 }
 
 async function runPass({ key: first, sync, queue, inFlight }: PassInput): Promise<PassOutput> {

@@ -7,3 +7,4 @@ export * from "./tokens.js";
 export * from "./node-channels.js";
 export * from "./system-namespaces.js";
 export * from "./address-claims.js";
+export * from "./event-loop-slice.js";

@@ -11,6 +11,7 @@ import { ExpiredError, type KubeObject } from "@navarch/api";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { KvWatchInclude, type KvEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { nextTurn, sliceUsed } from "./event-loop-slice.js";
 import type { ResourceStore } from "./resource-store.js";
 
 export type EventType = "ADDED" | "MODIFIED" | "DELETED";
@@ -191,6 +192,8 @@ export class Informer<T extends KubeObject = KubeObject> {
         for await (const e of iter) {
           if (gen !== this.generation) break;
           this.apply(e);
+          // A backlog (a burst of writes, a replay) arrives as one run of microtasks: slice it.
+          if (sliceUsed()) await nextTurn();
         }
       } catch (err) {
         if (this.stopped) return;
