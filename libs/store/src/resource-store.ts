@@ -238,3 +238,20 @@ async function guard<R>(op: () => Promise<R>, onConflict?: () => Error): Promise
     throw new TransientError(`nats: ${(err as Error).message}`, { cause: err });
   }
 }
+
+/**
+ * The store with another decode: an Informer of the view keeps what `decode` returns instead of
+ * whole objects (a controller that needs only a digest or the raw JSON of each entry keeps the
+ * garbage collector's work small). Everything else - keys, watch filter, the KV - is the store's.
+ */
+export function decodingView<V extends KubeObject, T extends KubeObject>(
+  store: ResourceStore<T>,
+  decode: (value: Uint8Array, revision: number) => V,
+): ResourceStore<V> {
+  return Object.create(store, { decode: { value: decode } }) as ResourceStore<V>;
+}
+
+/** The store a decodingView was made of. */
+export function storeBehind<T extends KubeObject>(view: ResourceStore<KubeObject>): ResourceStore<T> {
+  return Object.getPrototypeOf(view) as ResourceStore<T>;
+}

@@ -5,7 +5,7 @@
 // The projector compares the digest of the JSON it would write with the stored one: the bytes are
 // ResourceStore.encode's, the same function that wrote them, so equal content means equal bytes.
 import type { KubeObject, ObjectMeta, Pod } from "@navarch/api";
-import type { ResourceStore } from "@navarch/store";
+import { decodingView, storeBehind, type ResourceStore } from "@navarch/store";
 import { createHash } from "node:crypto";
 
 /** What the projector keeps of one projection (metadata has name, namespace and resourceVersion only). */
@@ -24,12 +24,7 @@ export function digestOf(json: Uint8Array): string {
 
 /** The digest `projected` has once written to the store behind `view` (ResourceStore.encode's bytes). */
 export function projectionDigest(view: ResourceStore<ProjectionDigest>, projected: Pod): string {
-  return digestOf(podStoreOf(view).encode(projected));
-}
-
-/** The view is an object whose prototype is the store itself (below). */
-function podStoreOf(view: ResourceStore<ProjectionDigest>): ResourceStore<Pod> {
-  return Object.getPrototypeOf(view) as ResourceStore<Pod>;
+  return digestOf(storeBehind<Pod>(view).encode(projected));
 }
 
 /**
@@ -42,5 +37,5 @@ export function projectionDigests(store: ResourceStore<Pod>): ResourceStore<Proj
     const metadata = { name: json.metadata?.name ?? "", namespace: json.metadata?.namespace ?? "", resourceVersion: String(revision) } as ObjectMeta;
     return { apiVersion: "v1", kind: "Pod", metadata, node: json.spec?.nodeName ?? "", digest: digestOf(value) };
   };
-  return Object.create(store, { decode: { value: decode } }) as ResourceStore<ProjectionDigest>;
+  return decodingView(store, decode);
 }

@@ -3,7 +3,7 @@
 // objects that the all-in-one's garbage collector marked on every major collection, for nothing
 // between two folds: its pauses (up to seconds at that size) are what the API's p99 waited on.
 import type { KubeObject, ObjectMeta, Pod } from "@navarch/api";
-import type { ResourceStore } from "@navarch/store";
+import { decodingView, storeBehind, type ResourceStore } from "@navarch/store";
 
 /** One report as kept: name, namespace and resourceVersion, and the stored JSON as a string. */
 export interface RawReport extends KubeObject {
@@ -25,11 +25,10 @@ export function rawReports(store: ResourceStore<Pod>): ResourceStore<RawReport> 
     const metadata = { name: meta?.name ?? "", namespace: meta?.namespace ?? "", resourceVersion: String(revision) } as ObjectMeta;
     return { apiVersion: "v1", kind: "Pod", metadata, json };
   };
-  return Object.create(store, { decode: { value: decode } }) as ResourceStore<RawReport>;
+  return decodingView(store, decode);
 }
 
 /** The report as a Pod, decoded by the store behind `view` (the view's prototype). */
 export function decodeReport(view: ResourceStore<RawReport>, raw: RawReport): Pod {
-  const store = Object.getPrototypeOf(view) as ResourceStore<Pod>;
-  return store.decode(encoder.encode(raw.json), Number(raw.metadata!.resourceVersion));
+  return storeBehind<Pod>(view).decode(encoder.encode(raw.json), Number(raw.metadata!.resourceVersion));
 }
