@@ -20,6 +20,16 @@ export const NETFILTER_IMAGE = "navarch/netfilter:1";
 /** On the helper container: whose it is. Not navarch.node, which marks pod containers an agent garbage-collects. */
 export const NETFILTER_OWNER_LABEL = "navarch.netfilter.owner";
 
+/**
+ * Routing tables and rule priorities of the service-range guard (guardServiceRange). Under 256:
+ * busybox's ip takes no larger table number. The same on every node of a host (the rules are the
+ * host's); a second cluster with another range adds its own routes and rules beside them.
+ */
+export const GUARD_LOCAL_TABLE = 222;
+export const GUARD_PROHIBIT_TABLE = 223;
+export const GUARD_RULE_PRIORITY = 5200;
+const IPV4_CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
+
 const IPV4_CONF = "/host/ipv4-conf";
 const VIRTUAL_NET = "/host/virtual-net";
 const EXEC_TIMEOUT_MS = 30_000;
@@ -38,6 +48,8 @@ export class DockerHostNetfilter implements HostNetfilter {
     private readonly owner: string,
     private readonly network: { name: string; ensure: () => Promise<string> },
     private readonly logger: Logger,
+    /** The helper's image; tests use one without nft. */
+    private readonly image: string = NETFILTER_IMAGE,
   ) {}
 
   async podBridge(): Promise<PodBridge> {
@@ -56,7 +68,28 @@ export class DockerHostNetfilter implements HostNetfilter {
 
   async nft(script: string): Promise<void> {
     const { exitCode, output } = await this.run(["nft", "-f", "-"], script);
+    if (exitCode === 126 || exitCode === 127) {
+      // No nft in the helper's image: the next call looks at the image again, so rebuilding it
+      // (scripts/build-images.sh) heals a running agent.
+      this.helper = undefined;
+      throw new Error(`nft not found in the netfilter helper (image ${this.image}: install nftables on the host and run scripts/build-images.sh): ${output.trim()}`);
+    }
     if (exitCode !== 0) throw new Error(`nft -f - failed (exit ${exitCode}): ${output.trim()}`);
+  }
+
+  async guardServiceRange(cidr: string): Promise<void> {
+    if (!IPV4_CIDR.test(cidr)) throw new Error(`not an IPv4 CIDR: "${cidr}"`);
+    const [L, P, R] = [GUARD_LOCAL_TABLE, GUARD_PROHIBIT_TABLE, GUARD_RULE_PRIORITY];
+    // Routes first, then the rules that send traffic to them. "ip rule add" of a rule that exists
+    // fails (EEXIST): then it is there, which is all we want. The CIDR is an argument ($1).
+    const script =
+      `set -e; c="$1"; ` +
+      `ip route replace local "$c" dev lo src 127.0.0.1 table ${L}; ` +
+      `ip route replace prohibit "$c" table ${P}; ` +
+      `ip rule add pref ${R} to "$c" iif lo table ${L} 2>/dev/null || ip rule show | grep -q "^${R}:.* to $c iif lo lookup ${L}"; ` +
+      `ip rule add pref ${R + 1} to "$c" table ${P} 2>/dev/null || ip rule show | grep -q "^${R + 1}:.* to $c lookup ${P}"`;
+    const { exitCode, output } = await this.run(["sh", "-c", script, "sh", cidr]);
+    if (exitCode !== 0) throw new Error(`keeping the service range ${cidr} on this host failed (exit ${exitCode}): ${output.trim()}`);
   }
 
   async configureBridge(device: string): Promise<void> {
@@ -110,10 +143,10 @@ export class DockerHostNetfilter implements HostNetfilter {
     const name = netfilterHelperName(this.owner);
     let imageId: string;
     try {
-      imageId = (await this.docker.getImage(NETFILTER_IMAGE).inspect()).Id;
+      imageId = (await this.docker.getImage(this.image).inspect()).Id;
     } catch (err) {
-      if (statusOf(err) === 404) throw new Error(`image ${NETFILTER_IMAGE} is not present: run scripts/build-images.sh`, { cause: err });
-      throw dockerError(`inspect image ${NETFILTER_IMAGE}`, err);
+      if (statusOf(err) === 404) throw new Error(`image ${this.image} is not present: run scripts/build-images.sh`, { cause: err });
+      throw dockerError(`inspect image ${this.image}`, err);
     }
     const existing = await this.docker
       .getContainer(name)
@@ -127,7 +160,7 @@ export class DockerHostNetfilter implements HostNetfilter {
     try {
       const container = await this.docker.createContainer({
         name,
-        Image: NETFILTER_IMAGE,
+        Image: this.image,
         Labels: { [NETFILTER_OWNER_LABEL]: this.owner, [MANAGED_LABEL]: "true" },
         HostConfig: {
           NetworkMode: "host",

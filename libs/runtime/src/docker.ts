@@ -57,6 +57,8 @@ export interface DockerRuntimeOptions {
   logMaxFiles?: number;
   /** Grace for a sandbox's SIGTERM; navarch/pause exits at once. Default 2 s. */
   sandboxStopGraceSeconds?: number;
+  /** The image of the host netfilter helper. Default navarch/netfilter:1; tests use one without nft. */
+  netfilterImage?: string;
 }
 
 /** Inspects run at most this many at a time while listing, so a big node does not open hundreds of sockets. */
@@ -71,6 +73,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly logMaxSize: string;
   private readonly logMaxFiles: number;
   private readonly sandboxGrace: number;
+  private readonly netfilterImage: string | undefined;
   private networkReady: Promise<string> | undefined;
   private hostCpus: Promise<number> | undefined;
   /**
@@ -89,6 +92,7 @@ export class DockerRuntime implements ContainerRuntime {
     this.logMaxSize = opts.logMaxSize ?? "10m";
     this.logMaxFiles = opts.logMaxFiles ?? 3;
     this.sandboxGrace = opts.sandboxStopGraceSeconds ?? 2;
+    this.netfilterImage = opts.netfilterImage;
   }
 
   async info(): Promise<RuntimeInfo> {
@@ -280,7 +284,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   hostNetfilter(owner: string): HostNetfilter {
-    return new DockerHostNetfilter(this.docker, owner, { name: this.network, ensure: () => this.ensureNetwork() }, this.logger);
+    return new DockerHostNetfilter(this.docker, owner, { name: this.network, ensure: () => this.ensureNetwork() }, this.logger, this.netfilterImage);
   }
 
   async podNetwork(): Promise<PodNetwork | undefined> {

@@ -24,6 +24,15 @@ export function asPodSubnet(raw: string): string {
   return v;
 }
 
+/** "a.b.c.d/n", or "" (none). */
+export function asIPv4Cidr(raw: string): string {
+  const v = raw.trim();
+  if (v === "") return v;
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(v);
+  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) throw new Error(`expected an IPv4 CIDR like 10.96.0.0/16, got "${raw}"`);
+  return v;
+}
+
 /** Node names are DNS subdomains: lower case. */
 export function defaultNodeName(): string {
   return hostname().toLowerCase();
@@ -71,6 +80,12 @@ export const NODE_AGENT_OPTIONS = {
   ),
 
   serviceProxy: option("NAVARCH_SERVICE_PROXY", true, asBool, "program Services into the host's netfilter (one nftables table per node, through a helper container of the runtime); off for hollow nodes"),
+  serviceClusterIPRange: option(
+    "NAVARCH_SERVICE_CLUSTER_IP_RANGE",
+    "10.96.0.0/16",
+    asIPv4Cidr,
+    "the Service cluster IP range (as the API gateway's): the service proxy keeps all of it on this host - a packet for it that no Service rule catches is refused here, never routed out (docs/adr/0012)",
+  ),
   serviceProxyResyncSeconds: option("NAVARCH_SERVICE_PROXY_RESYNC_SECONDS", 30, asNumber, "an idle service proxy re-applies its table this often (in case something removed it)"),
   clusterDns: option("NAVARCH_CLUSTER_DNS", true, asBool, "serve cluster DNS to this node's pods (Service names, from a DNS server in the agent, port 53); off or impossible on hollow nodes"),
   clusterDomain: option("NAVARCH_CLUSTER_DOMAIN", "cluster.local", asString, "the cluster's DNS domain: SERVICE.NAMESPACE.svc.<domain>"),

@@ -16,6 +16,7 @@ import { serveLogs, type LogsServer } from "./logs/serve.js";
 import { parseLabels, parseTaints } from "./node/flags.js";
 import { resolveFenceSeconds, stopNodeContainers, untilSafeToUnfence, watchFence } from "./node/fence.js";
 import { Heartbeat } from "./node/heartbeat.js";
+import { NetworkReadiness, setInitialHealth } from "./node/network-readiness.js";
 import { claimPodCidr } from "./node/pod-cidr.js";
 import { nodeFacts, registerNode, type NodeFacts, type NodeSettings } from "./node/register.js";
 import { defaultOptions, type NodeAgentOptions } from "./options.js";
@@ -51,6 +52,8 @@ export interface RunningAgent {
   serviceProxy?: ServiceProxy | undefined;
   /** Absent when NAVARCH_CLUSTER_DNS is off or the runtime has no pod network to serve (hollow nodes). */
   clusterDns?: ClusterDns | undefined;
+  /** The service proxy's and the cluster DNS's health (the Node's conditions; the pods' gate). */
+  network: NetworkReadiness;
 }
 
 export async function run({ nc, logger, signal, options = {}, runtime, onReady }: RunParams): Promise<void> {
@@ -88,7 +91,24 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
   const podIPs = await nodePodIPs({ runtime, nc, nodes, node, replicas, logger });
   settings.podCIDR = podIPs?.cidr;
   let facts = nodeFacts(settings, info);
-  await registerNode(nodes, node, facts, logger);
+  // The service proxy's and the DNS's first health goes into the registration itself; every change
+  // later is one more (compare-and-swap) registration write.
+  const netfilter = o.serviceProxy ? runtime.hostNetfilter?.(node) : undefined;
+  const dns = o.clusterDns && (await clusterDnsPossible(runtime, o.clusterDnsAddress, logger));
+  let conditionWrites = Promise.resolve();
+  let registered = false;
+  const network = new NetworkReadiness(() => {
+    if (!registered) return;
+    conditionWrites = conditionWrites.then(() =>
+      registerNode(nodes, node, { ...facts, conditions: network.conditions() }, logger).then(
+        () => undefined,
+        (err: unknown) => logger.warn({ err: String(err) }, "writing the node's conditions failed; the next node status check writes them"),
+      ),
+    );
+  });
+  setInitialHealth(network, o, !!netfilter, dns);
+  await registerNode(nodes, node, { ...facts, conditions: network.conditions() }, logger);
+  registered = true;
 
   const heartbeat = new Heartbeat({
     store: leases,
@@ -119,6 +139,7 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
     now: Date.now,
     podDns: async (pod) => clusterDns?.podDns(pod),
     podIPs,
+    network,
   };
   const newManager = () => new PodManager({ ctx, informer, reporter, runtimeName: info.name || "docker" });
   // Replaced by a fresh one after fencing (the closures below always reach the current one).
@@ -141,12 +162,19 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
   try {
     // One Service and one Endpoints watch, shared by the service proxy and the cluster DNS, and
     // only when one of them runs. The DNS comes before the pods: a sandbox made from now on gets it.
-    const netfilter = o.serviceProxy ? runtime.hostNetfilter?.(node) : undefined;
-    const dns = o.clusterDns && (await clusterDnsPossible(runtime, o.clusterDnsAddress, logger));
     if (netfilter || dns) serviceInformers = await openServiceInformers(nc, replicas, logger);
     if (dns && serviceInformers) {
       const { services, endpoints } = serviceInformers;
-      clusterDns = new ClusterDns({ domain: o.clusterDomain, address: o.clusterDnsAddress, upstreams: o.clusterDnsUpstreams, runtime, services, endpoints, logger });
+      clusterDns = new ClusterDns({
+        domain: o.clusterDomain,
+        address: o.clusterDnsAddress,
+        upstreams: o.clusterDnsUpstreams,
+        runtime,
+        services,
+        endpoints,
+        logger,
+        onHealth: (h) => network.set("clusterDns", h),
+      });
       clusterDns.start();
     }
     await informer.start();
@@ -162,7 +190,17 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
     });
     if (netfilter && serviceInformers) {
       const { services, endpoints } = serviceInformers;
-      serviceProxy = new ServiceProxy({ node, nodeAddress: o.nodeAddress, services, endpoints, netfilter, logger, resyncMs: o.serviceProxyResyncSeconds * 1000 });
+      serviceProxy = new ServiceProxy({
+        node,
+        nodeAddress: o.nodeAddress,
+        services,
+        endpoints,
+        netfilter,
+        logger,
+        resyncMs: o.serviceProxyResyncSeconds * 1000,
+        serviceRange: o.serviceClusterIPRange || undefined,
+        onHealth: (h) => network.set("serviceProxy", h),
+      });
       serviceProxy.start();
     } else if (o.serviceProxy) {
       logger.debug({ node }, "the container runtime cannot program the host's netfilter: no service proxy on this node");
@@ -182,6 +220,7 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
       watch,
       serviceProxy,
       clusterDns,
+      network,
     });
 
     // The Node's registration is looked at again now and then (a Docker upgrade, a node deleted
@@ -191,7 +230,7 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
         const latest = await runtime!.info();
         facts = nodeFacts(settings, latest);
         ctx.nodeAllocatable = allocatableOf(facts);
-        await registerNode(nodes, node, facts, logger);
+        await registerNode(nodes, node, { ...facts, conditions: network.conditions() }, logger);
       } catch (err) {
         logger.warn({ err: String(err) }, "checking the node's registration failed");
       }
@@ -230,6 +269,7 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
     // The machines first: from here on nothing starts, stops or restarts a container.
     if (nodeTimer) clearTimeout(nodeTimer);
     fencing?.stop();
+    network.close();
     manager.stop();
     informer.stop();
     await heartbeat.stop();

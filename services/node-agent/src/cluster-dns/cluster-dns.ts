@@ -12,6 +12,7 @@ import type { Endpoints, Pod, Service } from "@navarch/api";
 import type { LogSink as Logger } from "@navarch/config";
 import type { ContainerRuntime } from "@navarch/runtime";
 import type { Informer } from "@navarch/store";
+import type { PartHealth } from "../node/network-readiness.js";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { networkInterfaces } from "node:os";
@@ -37,6 +38,8 @@ export interface ClusterDnsOptions {
   /** First retry of the address or the bind; doubles up to 30 s. Default 250 ms. */
   retryMs?: number;
   readResolvConf?: () => string;
+  /** Called when it starts listening, and when an attempt to listen fails (with why). */
+  onHealth?: (health: PartHealth) => void;
 }
 
 /**
@@ -123,6 +126,7 @@ export class ClusterDns {
           const port = await this.server.listen(address, this.o.port ?? 53);
           if (this.stopped) return void (await this.server.close());
           this.address = address;
+          this.o.onHealth?.({ ready: true, reason: "Listening", message: `listening on ${address}:${port}` });
           this.o.logger.info(
             { address, port, domain: this.o.domain, upstreams: this.server.forwarder?.upstreams.map((u) => `${u.host}:${u.port}`) ?? "none (REFUSED)" },
             "cluster DNS listening",
@@ -143,6 +147,7 @@ export class ClusterDns {
       reason = String(err);
     }
     if (this.stopped) return;
+    this.o.onHealth?.({ ready: false, reason: "NotListening", message: reason });
     // The e2e cluster attaches an agent to the pod network a moment after it started: quiet at first.
     const level = attempt === 5 || attempt % 10 === 0 ? "warn" : "debug";
     this.o.logger[level]({ reason, attempt, retryMs: delayMs }, "cluster DNS cannot listen yet; retrying");

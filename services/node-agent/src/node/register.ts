@@ -1,9 +1,9 @@
 // Node registration: the Node object named after this node, created if missing, and updated when
 // what the agent knows about the node (labels, capacity, addresses, software) differs from what is
 // stored. Everything else is kept as other writers left it - status.conditions belong to the
-// control plane's node lifecycle controller, spec.unschedulable to the operator, and taints set on
-// the command line are added at registration (as kubelet's --register-with-taints) but never
-// removed, so a taint the control plane adds (unreachable, not-ready) survives our updates.
+// control plane's node lifecycle controller (except the agent's own types, node/conditions.ts),
+// spec.unschedulable to the operator, and taints set on the command line are added at
+// registration (as kubelet's --register-with-taints) but never removed, so a taint the control plane adds (unreachable, not-ready) survives our updates.
 //
 // Every write is compare-and-swap; a conflict re-reads and tries again (one writer per fact).
 import { AlreadyExistsError, ConflictError, KINDS, bytesOf, milliCpu, type Node, type Taint } from "@navarch/api";
@@ -11,6 +11,7 @@ import type { Logger } from "@navarch/controller";
 import type { RuntimeInfo } from "@navarch/runtime";
 import { timestamp, type ResourceStore } from "@navarch/store";
 import { randomUUID } from "node:crypto";
+import { mergeConditions, type AgentCondition } from "./conditions.js";
 import { readFileSync } from "node:fs";
 
 export const AGENT_VERSION: string = (() => {
@@ -54,6 +55,8 @@ export interface NodeFacts {
     operatingSystem: string;
     architecture: string;
   };
+  /** The agent's own conditions (ServiceProxyReady, ClusterDNSReady); absent: leave them as stored. */
+  conditions?: AgentCondition[];
 }
 
 /** Go's names for CPU architectures, as Kubernetes labels use them. */
@@ -121,7 +124,13 @@ export function desiredNode(existing: Node | undefined, facts: NodeFacts, name: 
         podCIDR: facts.podCIDR,
         podCIDRs: facts.podCIDR ? [facts.podCIDR] : [],
       },
-      status: { capacity: facts.capacity, allocatable: facts.allocatable, addresses: facts.addresses, nodeInfo: facts.nodeInfo },
+      status: {
+        capacity: facts.capacity,
+        allocatable: facts.allocatable,
+        addresses: facts.addresses,
+        nodeInfo: facts.nodeInfo,
+        conditions: mergeConditions([], facts.conditions ?? [], timestamp(now)),
+      },
     });
   }
   const meta = existing.metadata!;
@@ -137,7 +146,14 @@ export function desiredNode(existing: Node | undefined, facts: NodeFacts, name: 
       podCIDR: facts.podCIDR || spec.podCIDR,
       podCIDRs: facts.podCIDR ? [facts.podCIDR] : spec.podCIDRs,
     },
-    status: { ...status, capacity: facts.capacity, allocatable: facts.allocatable, addresses: facts.addresses, nodeInfo: facts.nodeInfo },
+    status: {
+      ...status,
+      capacity: facts.capacity,
+      allocatable: facts.allocatable,
+      addresses: facts.addresses,
+      nodeInfo: facts.nodeInfo,
+      conditions: facts.conditions ? mergeConditions(status.conditions ?? [], facts.conditions, timestamp(now)) : status.conditions,
+    },
   };
   return canonical(next) === canonical(existing) ? undefined : next;
 }

@@ -7,6 +7,7 @@ import type { Logger } from "@navarch/controller";
 import type { ContainerRuntime, SandboxSpec } from "@navarch/runtime";
 import type { ResourceStore } from "@navarch/store";
 import type { EventRecorder } from "../events/recorder.js";
+import type { NetworkReadiness } from "../node/network-readiness.js";
 import type { Prober } from "../probes/prober.js";
 import type { ContainerDeps, SandboxRef } from "./container-machine.js";
 import { containerSpec, podRef } from "./container-spec.js";
@@ -38,6 +39,11 @@ export interface AgentContext {
    * Absent when the runtime cannot give fixed IPs or the node has no pod CIDR: every pod gets a sandbox.
    */
   podIPs?: PodIPs | undefined;
+  /**
+   * The node's service proxy and cluster DNS: a pod's network is made only once they are ready
+   * (node/network-readiness.ts). Absent: nothing to wait for.
+   */
+  network?: NetworkReadiness | undefined;
 }
 
 /** Stops and removes containers and sandboxes; ones already gone are fine. */
@@ -81,6 +87,11 @@ export function podDeps(ctx: AgentContext, current: () => Pod, prober: Prober): 
   return {
     now: ctx.now,
     runSandbox: async () => {
+      // Until then the pod shows ContainerCreating, and one event says what it waits for.
+      await ctx.network?.wait(
+        (why) => ctx.recorder.record(involved, "", "Warning", "NetworkNotReady", `Waiting for the node's network: ${why}`),
+        () => !!current().metadata?.deletionTimestamp,
+      );
       const pod = current();
       // A pod's only container holds the network itself: no sandbox container, only its fixed IP
       // (id "", see PodDeps.runSandbox). A full CIDR falls back to a sandbox.

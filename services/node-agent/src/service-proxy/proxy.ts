@@ -3,12 +3,18 @@
 // to what they say, through the runtime's HostNetfilter. See reconcile.ts for what the table holds,
 // machine.ts for when it is written, and docs/adr/0007-service-data-path.md for why it is done so.
 //
-// A clean stop removes the table and the runtime's helper, so a stopped node leaves nothing in the
-// host's netfilter; pods keep running without their services until an agent starts again.
+// Before its first table, and again on every forced sync, it makes sure the whole service range
+// stays on this host (HostNetfilter.guardServiceRange, docs/adr/0012): a packet for a ClusterIP
+// that no rule catches is refused here, never routed out. Its health (written, or why not) goes
+// to `onHealth`: the node's ServiceProxyReady condition, and the gate pods wait at.
+//
+// A clean stop removes the table and the runtime's helper; pods keep running without their
+// services until an agent starts again. The range's guard stays (other agents may rely on it).
 import type { Endpoints, Service } from "@navarch/api";
 import type { Logger } from "@navarch/config";
 import type { HostNetfilter, PodBridge } from "@navarch/runtime";
 import type { Informer } from "@navarch/store";
+import type { PartHealth } from "../node/network-readiness.js";
 import { createActor, type Actor } from "xstate";
 import { proxyMachine } from "./machine.js";
 import { reconcile, removalScript, type ProxyPlan } from "./reconcile.js";
@@ -25,6 +31,19 @@ export interface ServiceProxyOptions {
   coalesceMs?: number;
   /** An idle proxy re-applies its table this often. Default 30 s. */
   resyncMs?: number;
+  /** The service cluster IP range, kept on this host before any table is written. */
+  serviceRange?: string | undefined;
+  /** Called after every sync attempt with the proxy's health. */
+  onHealth?: (health: PartHealth) => void;
+}
+
+/** The health a failed sync means, from its error. */
+export function failureHealth(err: unknown): PartHealth {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/nft not found|executable file not found|no such file or directory.*nft/i.test(message)) return { ready: false, reason: "NftNotFound", message };
+  if (/image .* is not present/i.test(message)) return { ready: false, reason: "HelperImageMissing", message };
+  if (/keeping the service range/i.test(message)) return { ready: false, reason: "ServiceRangeNotGuarded", message };
+  return { ready: false, reason: "RulesNotWritten", message };
 }
 
 export class ServiceProxy {
@@ -51,8 +70,10 @@ export class ServiceProxy {
         resyncMs: this.o.resyncMs ?? 30_000,
         backoff: { baseMs: 500, maxMs: 10_000 },
         sync: (force) => (this.inFlight = this.sync(force)),
-        onError: (err, failures) =>
-          this.o.logger[failures === 1 || failures % 10 === 0 ? "warn" : "debug"]({ err: String(err), failures }, "writing the service proxy's nftables table failed; retrying"),
+        onError: (err, failures) => {
+          this.o.onHealth?.(failureHealth(err));
+          this.o.logger[failures === 1 || failures % 10 === 0 ? "warn" : "debug"]({ err: String(err), failures }, "writing the service proxy's nftables table failed; retrying");
+        },
       },
     });
     // No error escapes the machine (sync errors are its events), but a crash must not end the agent.
@@ -96,6 +117,7 @@ export class ServiceProxy {
       const skipped = plan.skipped.join("\n");
       if (skipped && skipped !== this.lastSkipped) this.o.logger.warn({ skipped: plan.skipped }, "service ports left out of the service proxy's table");
       this.lastSkipped = skipped;
+      if (force && this.o.serviceRange) await this.o.netfilter.guardServiceRange(this.o.serviceRange);
       if (force || plan.script !== this.lastScript) {
         // route_localnet and hairpin first: a NodePort rule is useless without them.
         await this.o.netfilter.configureBridge(this.bridge.device);
@@ -109,6 +131,9 @@ export class ServiceProxy {
         const level = !before || before.rules.length !== ports ? "info" : "debug";
         this.o.logger[level]({ table: plan.table, bridge: this.bridge.device, servicePorts: ports, withEndpoints: served, forced: force }, "service proxy table written");
       }
+      // A message that does not change with the services: a Node is written only when it changes.
+      const guarded = this.o.serviceRange ? `; traffic to ${this.o.serviceRange} that no rule matches is refused on this host` : "";
+      this.o.onHealth?.({ ready: true, reason: "RulesWritten", message: `nftables table ${plan.table} is written${guarded}` });
       for (const w of waiting) w();
     } catch (err) {
       // The network may have been made again (a new bridge name): look it up on the retry.
