@@ -1,7 +1,8 @@
 export * from "./runtime.js";
 export { DockerRuntime, goArch, type DockerRuntimeOptions } from "./docker.js";
 export type { HostNetfilter, PodBridge } from "./host-netfilter.js";
-export { NETFILTER_IMAGE, NETFILTER_OWNER_LABEL, netfilterHelperName } from "./docker-netfilter.js";
+export { GUARD_LOCAL_TABLE, GUARD_PROHIBIT_TABLE, GUARD_RULE_PRIORITY, NETFILTER_IMAGE, NETFILTER_OWNER_LABEL, netfilterHelperName } from "./docker-netfilter.js";
+export { assertServiceTrafficStaysLocal, serviceRangeGuarded } from "./service-range-check.js";
 export { PAUSE_IMAGE, containerName, sandboxName } from "./docker-spec.js";
 export { parseImageRef, normalizedRef } from "./docker-images.js";
 export { MANAGED_LABEL } from "./docker-client.js";

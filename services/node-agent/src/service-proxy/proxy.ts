@@ -108,6 +108,8 @@ export class ServiceProxy {
     const waiting = [...this.waiters];
     this.waiters.clear();
     try {
+      // The guard first: before the pod network exists and before any rule (it needs neither).
+      if (force && this.o.serviceRange) await this.o.netfilter.guardServiceRange(this.o.serviceRange);
       this.bridge ??= await this.o.netfilter.podBridge();
       const plan = reconcile(this.o.services.list(), (ns, name) => this.o.endpoints.get(ns, name), {
         name: this.o.node,
@@ -117,7 +119,6 @@ export class ServiceProxy {
       const skipped = plan.skipped.join("\n");
       if (skipped && skipped !== this.lastSkipped) this.o.logger.warn({ skipped: plan.skipped }, "service ports left out of the service proxy's table");
       this.lastSkipped = skipped;
-      if (force && this.o.serviceRange) await this.o.netfilter.guardServiceRange(this.o.serviceRange);
       if (force || plan.script !== this.lastScript) {
         // route_localnet and hairpin first: a NodePort rule is useless without them.
         await this.o.netfilter.configureBridge(this.bridge.device);
