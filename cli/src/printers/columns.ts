@@ -17,6 +17,7 @@ import type {
   Secret,
   Service,
 } from "@navarch/api";
+import { NODE_PART_PROBLEMS, nodePartBroken } from "@navarch/api";
 import { age, humanDuration } from "./age.js";
 import { ingressColumns } from "./ingress.js";
 
@@ -124,6 +125,8 @@ export function nodeStatus(node: Node): string {
   const ready = node.status?.conditions?.find((c) => c.type === "Ready");
   const parts = [ready?.status === "True" ? "Ready" : ready?.status === "False" ? "NotReady" : "Unknown"];
   if (node.spec?.unschedulable) parts.push("SchedulingDisabled");
+  // A node agent's part that is broken (not one that is off on purpose): Ready,ServiceProxyNotReady.
+  for (const c of node.status?.conditions ?? []) if (nodePartBroken(c)) parts.push(NODE_PART_PROBLEMS[c.type]!);
   return parts.join(",");
 }
 

@@ -109,6 +109,30 @@ describe("columns", () => {
     );
   });
 
+  it("nodes: a broken service proxy or cluster DNS shows in STATUS; one off on purpose does not", () => {
+    const node = (name: string, conditions: { type: string; status: string; reason?: string }[]) => ({
+      metadata: { name, creationTimestamp: T(60) },
+      status: { conditions: [{ type: "Ready", status: "True" }, ...conditions], nodeInfo: { kubeletVersion: "v0.1.0" } },
+    });
+    const text = table(k("Node"), [
+      node("broken", [
+        { type: "ServiceProxyReady", status: "False", reason: "NftNotFound" },
+        { type: "ClusterDNSReady", status: "False", reason: "NotListening" },
+      ]),
+      node("fine", [
+        { type: "ServiceProxyReady", status: "True", reason: "RulesWritten" },
+        { type: "ClusterDNSReady", status: "True", reason: "Listening" },
+      ]),
+      node("hollow", [
+        { type: "ServiceProxyReady", status: "False", reason: "NotSupported" },
+        { type: "ClusterDNSReady", status: "False", reason: "Disabled" },
+      ]),
+    ]);
+    assert.match(text, /^broken +Ready,ServiceProxyNotReady,ClusterDNSNotReady +<none>/m);
+    assert.match(text, /^fine +Ready +<none>/m);
+    assert.match(text, /^hollow +Ready +<none>/m);
+  });
+
   it("events: LAST SEEN TYPE REASON OBJECT MESSAGE, and NAMESPACE with -A", () => {
     assert.equal(
       table(

@@ -6,5 +6,6 @@ export * from "./placement.js";
 export * from "./quantity.js";
 export * from "./schema.js";
 export * from "./manifest.js";
+export * from "./node-conditions.js";
 export * from "./generated/index.js";
 export { protoMetadata as apiProtoMetadata } from "./generated/navarch/api/v1/api.js";
