@@ -34,6 +34,7 @@
 // Environment: NAVARCH_BENCH_SVC_SECONDS (5; quick 2), NAVARCH_BENCH_SVC_ROUNDS (5; quick 1),
 // NAVARCH_BENCH_SVC_CONNECTIONS (8), NAVARCH_BENCH_SVC_THREADS (2).
 import { GetRequest, KINDS, type Endpoints, type Pod, type Service } from "@navarch/api";
+import { assertServiceTrafficStaysLocal } from "@navarch/runtime";
 import type Docker from "dockerode";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -159,6 +160,8 @@ export async function runServiceBench(cfg: ServiceBenchConfig): Promise<number> 
     const podIP = direct.status!.podIP;
     const clusterIP = svc.spec!.clusterIP;
     const nodePort = svc.spec!.ports[0]!.nodePort!;
+    // Packets to the ClusterIP follow: first make sure none of them can leave this host.
+    assertServiceTrafficStaysLocal({ clusterIP, cidr: CLUSTER_IP_RANGE });
     await until("the Service answering through the node's nftables table", 30_000, async () =>
       (await httpOk(`http://${clusterIP}/`)) && (await httpOk(`http://127.0.0.1:${nodePort}/`)) ? true : undefined,
     );

@@ -291,6 +291,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         .withBindMounts([{ source: socket, target: "/var/run/docker.sock" }])
         .withEnvironment({
           NAVARCH_POD_NETWORK: podNetwork,
+          // The agent keeps this range on the host (docs/adr/0012): the control plane's one.
+          NAVARCH_SERVICE_CLUSTER_IP_RANGE: opts.controlPlaneEnv?.NAVARCH_SERVICE_CLUSTER_IP_RANGE ?? serviceRanges.NAVARCH_SERVICE_CLUSTER_IP_RANGE,
           ...opts.env,
           ...nodeEnv,
           NAVARCH_NATS_URL: "nats://nats:4222",

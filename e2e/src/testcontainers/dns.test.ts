@@ -21,6 +21,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { assertServiceTrafficStaysLocal } from "@navarch/runtime";
 import { startCluster, stopAllClusters, type Cluster } from "./cluster.js";
 import { ensureDemoImages, ROOT } from "./images.js";
 import { docker, podContainers, waitUntil } from "./pods-helpers.js";
@@ -179,7 +180,10 @@ describe("cluster DNS on a two-node testcontainers cluster", { skip }, () => {
     assert.match(answer, /^demo v1 pod=web-/, answer);
   });
 
-  it("4. wget http://SERVICE/ from a pod reaches a demo pod", () => {
+  it("4. wget http://SERVICE/ from a pod reaches a demo pod", async () => {
+    // Packets to the ClusterIP follow: first make sure none of them can leave this host.
+    const clusterIP = (await get("service", "web"))?.spec.clusterIP as string;
+    assertServiceTrafficStaysLocal({ clusterIP, cidr: cluster.serviceClusterIPRange });
     const answers = inPod("client", NS, "dns-1", "for i in 1 2 3 4 5 6; do wget -q -O - http://web/ 2>&1 || echo ERR; done").split("\n").filter(Boolean);
     assert.equal(answers.length, 6, answers.join("\n"));
     for (const a of answers) assert.match(a, /^demo v1 pod=web-/, answers.join("\n"));

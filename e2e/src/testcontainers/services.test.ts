@@ -20,6 +20,7 @@ import { existsSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { assertServiceTrafficStaysLocal } from "@navarch/runtime";
 import { startCluster, stopAllClusters, type Cluster } from "./cluster.js";
 import { ensureDemoImages, ROOT } from "./images.js";
 import { NETFILTER_OWNER_LABEL, proxyTable } from "./leftovers.js";
@@ -141,7 +142,10 @@ describe("services on a two-node testcontainers cluster", { skip }, () => {
     waitUntil(`Service ${name} with its addresses allocated`, 20_000, async () => {
       const s = await get("service", name);
       const ok = s?.spec.clusterIP && (s.spec.type !== "NodePort" || s.spec.ports.every((p: { nodePort?: number }) => p.nodePort));
-      return ok ? s : undefined;
+      if (!ok) return undefined;
+      // Every test sends packets to this ClusterIP next: first make sure none can leave this host.
+      assertServiceTrafficStaysLocal({ clusterIP: s.spec.clusterIP, cidr: cluster.serviceClusterIPRange });
+      return s;
     });
   const endpointsWith = (name: string, count: number) => {
     let last: Json | undefined;

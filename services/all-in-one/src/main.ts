@@ -10,7 +10,7 @@ import { REPLICATION_OPTIONS, run as runReplication } from "@navarch/replication
 import { ENDPOINTS_OPTIONS, run as runEndpoints } from "@navarch/endpoints";
 import { INGRESS_OPTIONS, run as runIngress } from "@navarch/ingress";
 import { SCHEDULER_OPTIONS, run as runScheduler } from "@navarch/scheduler";
-import { NODE_AGENT_OPTIONS, run as runNodeAgent } from "@navarch/node-agent";
+import { NODE_AGENT_OPTIONS, run as runNodeAgent, type RunningAgent } from "@navarch/node-agent";
 import { connectNats } from "@navarch/store";
 import type { NatsServerProcess } from "@navarch/nats-embedded";
 import { ensureDockerEngine } from "./docker-engine.js";
@@ -90,20 +90,24 @@ if (local.nodeAgent) {
   if (!docker.info) {
     nodeLine = `none: ${docker.why}; pods will stay Pending`;
   } else {
-    let ready!: () => void;
-    const registered = new Promise<void>((resolve) => (ready = resolve));
+    let ready!: (a: RunningAgent) => void;
+    const registered = new Promise<RunningAgent>((resolve) => (ready = resolve));
     agent = runNodeAgent({
       nc,
       logger: logger.child({ component: "node-agent" }),
       signal: abort.signal,
       options: { ...agentOptions, kvReplicas: common.kvReplicas },
-      onReady: () => ready(),
+      onReady: (a) => ready(a),
     }).catch((err: unknown) => {
       logger.fatal({ err }, "node agent failed");
       void shutdown(1);
     });
-    await Promise.race([registered, new Promise((r) => setTimeout(r, 30_000))]);
+    const running = await Promise.race([registered, new Promise<undefined>((r) => setTimeout(() => r(undefined), 30_000))]);
     nodeLine = `${agentOptions.nodeName} (Docker ${docker.info.version}${docker.started ? ", dockerd started by navarch" : ""})`;
+    // A service proxy or cluster DNS that does not work is said here, not only in the log: pods
+    // on this node wait for it (describe node has the same words).
+    await running?.network.settled(10_000);
+    for (const problem of running?.network.problems() ?? []) nodeLine += `\n           ${problem}`;
   }
 }
 

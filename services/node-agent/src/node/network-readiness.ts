@@ -84,6 +84,31 @@ export class NetworkReadiness {
     throw new Error("the node agent is stopping");
   }
 
+  /**
+   * Resolves once every wanted part has said how it is (ready, or why not) - not "Starting" any
+   * more - or after `timeoutMs`. The all-in-one's banner waits for it.
+   */
+  async settled(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const starting = () => [...this.parts.values()].some((h) => h.wanted && !h.ready && h.reason === "Starting");
+    while (starting() && !this.closed && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.waiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.max(1, deadline - Date.now()));
+        this.waiters.add(done);
+      });
+    }
+  }
+
+  /** One line per wanted part that is not ready, for people: "service proxy NOT ready: ...". */
+  problems(): string[] {
+    return [...this.parts].filter(([, h]) => h.wanted && !h.ready).map(([part, h]) => `${NAME_OF[part]} NOT ready (${h.reason}): ${h.message}`);
+  }
+
   close(): void {
     this.closed = true;
     for (const w of [...this.waiters]) w();
