@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { isLocalAddress, localAddressIn } from "./address.js";
+import { firstHostAddress, isLocalAddress, localAddressIn } from "./address.js";
 
 describe("the DNS server's address", () => {
   const lo = { address: "127.0.0.1", netmask: "255.0.0.0", family: "IPv4", mac: "00:00:00:00:00:00", internal: true, cidr: "127.0.0.1/8" } as const;
@@ -24,4 +24,11 @@ describe("the DNS server's address", () => {
     assert.equal(await isLocalAddress("127.0.0.1"), true);
     assert.equal(await isLocalAddress("203.0.113.77"), false, "TEST-NET-3 is on no interface here");
   });
+});
+
+test("Docker's default gateway of a configured subnet: its first host address", () => {
+  assert.equal(firstHostAddress("10.183.32.0/20"), "10.183.32.1");
+  assert.equal(firstHostAddress("172.20.0.0/16"), "172.20.0.1");
+  assert.equal(firstHostAddress("10.0.0.5/32"), undefined);
+  assert.equal(firstHostAddress("nonsense"), undefined);
 });

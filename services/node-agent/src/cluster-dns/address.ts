@@ -27,6 +27,17 @@ export function localAddressIn(subnet: string, interfaces: NodeJS.Dict<NetworkIn
   return undefined;
 }
 
+/**
+ * Docker's gateway of a network whose IPAM config names none (networks made with a configured
+ * subnet): the subnet's first host address, which the bridge holds even while it is down.
+ */
+export function firstHostAddress(subnet: string): string | undefined {
+  const range = parseCidr(subnet);
+  if (!range || range.mask === 0xffffffff) return undefined;
+  const ip = (range.network + 1) >>> 0;
+  return [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join(".");
+}
+
 /** Whether `ip` is an address of this machine (of this network namespace): it can be bound. */
 export function isLocalAddress(ip: string): Promise<boolean> {
   return new Promise((resolve) => {

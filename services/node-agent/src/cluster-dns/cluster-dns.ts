@@ -16,7 +16,7 @@ import type { PartHealth } from "../node/network-readiness.js";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { networkInterfaces } from "node:os";
-import { isLocalAddress, localAddressIn } from "./address.js";
+import { firstHostAddress, isLocalAddress, localAddressIn } from "./address.js";
 import { Forwarder, nameserversOf, parseUpstreams, type Upstream } from "./forward.js";
 import { podDns, type PodDns } from "./pod-dns.js";
 import { DnsServer } from "./server.js";
@@ -35,7 +35,7 @@ export interface ClusterDnsOptions {
   port?: number;
   /** How long a pod being created waits for the address to be found. Default 5 s. */
   startWaitMs?: number;
-  /** First retry of the address or the bind; doubles up to 30 s. Default 250 ms. */
+  /** First retry of the address or the bind; doubles up to 4 s (new pods wait for it). Default 250 ms. */
   retryMs?: number;
   readResolvConf?: () => string;
   /** Called when it starts listening, and when an attempt to listen fails (with why). */
@@ -133,10 +133,10 @@ export class ClusterDns {
           );
           return;
         } catch (err) {
-          // Taken (another agent on this pod network) or not allowed (not root): pods need not
-          // wait for that to change; keep trying for the pods to come.
+          // Taken (another agent on this pod network) or not allowed (not root): said in the
+          // node's ClusterDNSReady condition; keep trying.
           reason = String(err);
-          if (attempt === 1) this.o.logger.warn({ address, err: reason }, "cluster DNS cannot listen; pods get the runtime's default DNS until it can");
+          if (attempt === 1) this.o.logger.warn({ address, err: reason }, "cluster DNS cannot listen; this node's new pods wait until it can (ClusterDNSReady False)");
         } finally {
           this.settle();
         }
@@ -151,7 +151,8 @@ export class ClusterDns {
     // The e2e cluster attaches an agent to the pod network a moment after it started: quiet at first.
     const level = attempt === 5 || attempt % 10 === 0 ? "warn" : "debug";
     this.o.logger[level]({ reason, attempt, retryMs: delayMs }, "cluster DNS cannot listen yet; retrying");
-    this.timer = setTimeout(() => void this.attempt(Math.min(delayMs * 2, 30_000), attempt + 1), delayMs);
+    // At most a few seconds apart: this node's new pods wait for the DNS (node/network-readiness.ts).
+    this.timer = setTimeout(() => void this.attempt(Math.min(delayMs * 2, 4_000), attempt + 1), delayMs);
   }
 
   private async detect(): Promise<string | undefined> {
@@ -159,7 +160,8 @@ export class ClusterDns {
     if (!network) return undefined;
     const attached = localAddressIn(network.subnet, networkInterfaces());
     if (attached) return attached;
-    return network.gateway && (await isLocalAddress(network.gateway)) ? network.gateway : undefined;
+    const gateway = network.gateway || firstHostAddress(network.subnet);
+    return gateway && (await isLocalAddress(gateway)) ? gateway : undefined;
   }
 
   private makeForwarder(ownAddress: string): Forwarder | undefined {
