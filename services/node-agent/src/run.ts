@@ -269,8 +269,9 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
     // The machines first: from here on nothing starts, stops or restarts a container.
     if (nodeTimer) clearTimeout(nodeTimer);
     fencing?.stop();
-    network.close();
     manager.stop();
+    // After the machines: a pod still waiting for the network is not made to fail (no event).
+    network.close();
     informer.stop();
     await heartbeat.stop();
     stopLogs.abort();
