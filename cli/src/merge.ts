@@ -1,6 +1,6 @@
 // What `navctl apply` sends when the object exists, and whether that changes anything: a
 // three-way merge of the live object, the manifest being applied, and the manifest applied last
-// time (kept on the object in the annotation kubectl uses, see ADR 14).
+// time (kept on the object in the annotation kubectl uses; docs/adr/0013-apply-three-way-merge.md).
 //
 // Rules, field by field, using the proto descriptors (so maps and messages are told apart):
 //  - a field the manifest sets takes the manifest's value (messages merge field by field, lists
