@@ -4,7 +4,8 @@
 // and applying the same folder again says `unchanged` for every object and writes nothing - the
 // resourceVersions stay (issue 10: a Deployment said `configured` and moved by 2 every time).
 // Then errors: every failing object is reported as `<file>: <Kind>/<name>: <field path>: <problem>`,
-// the others are still applied, and the exit code is 1.
+// the others are still applied, and the exit code is 1. And kube-system and kube-public exist as in
+// Kubernetes: Kubernetes' own DaemonSet example (examples/, in kube-system) applies and runs.
 import { KINDS, type KindInfo, type KubeObject } from "@navarch/api";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -12,9 +13,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { client, get } from "./api.js";
-import { cleanup, navctl, sleep, startLocalCluster, tempHome, type LocalCluster } from "./cluster.js";
-
-after(cleanup);
+import { cleanup, navctl, ROOT, sleep, startLocalCluster, tempHome, type LocalCluster } from "./cluster.js";
 
 const NS = "apply-e2e";
 const SETTLE_TIMEOUT_MS = 120_000;
@@ -296,13 +295,15 @@ const outputRef: Record<string, string> = {
 };
 const expectedOutput = (result: string) => REFS.map(([info, , name]) => `${outputRef[info.kind]}/${name} ${result}\n`).join("");
 
-let cluster: LocalCluster;
+let cluster: LocalCluster | undefined;
 let dir = "";
+let nodeName = "";
+const home = () => cluster!.home;
 
 async function getObject(info: KindInfo, namespace: string, name: string): Promise<KubeObject> {
-  const c = client(cluster, info);
+  const c = client(cluster!, info);
   try {
-    return await get<KubeObject>(c, name, namespace, cluster.metadata());
+    return await get<KubeObject>(c, name, namespace, cluster!.metadata());
   } finally {
     c.close();
   }
@@ -345,17 +346,55 @@ before(async () => {
   dir = path.join(tempHome(), "manifests");
   mkdirSync(dir);
   for (const [name, text] of Object.entries(FILES)) writeFileSync(path.join(dir, name), text);
+  for (let i = 0; i < 600 && !nodeName; i++) {
+    const r = await navctl(["get", "nodes", "-o", "name"], { home: home() });
+    nodeName = /^node\/(\S+)$/m.exec(r.stdout)?.[1] ?? "";
+    if (!nodeName) await sleep(100);
+  }
+  assert.ok(nodeName, "the local cluster registered no node");
+});
+
+/** Ids of the containers this cluster's node agent started (pods, and its netfilter helper). */
+function ownContainers(): string[] {
+  if (!nodeName) return [];
+  const ids = new Set<string>();
+  for (const label of [`navarch.node=${nodeName}`, `navarch.netfilter.owner=${nodeName}`]) {
+    const out = execFileSync("docker", ["ps", "-aq", "--filter", `label=${label}`], { encoding: "utf8", timeout: 30_000 });
+    for (const id of out.split("\n").filter(Boolean)) ids.add(id);
+  }
+  return [...ids];
+}
+
+// The pods go first (deleting their namespaces lets the agent stop them), then the cluster; what
+// a crashed agent could not remove is removed by its labels, so no container outlives the file.
+after(async () => {
+  try {
+    if (cluster && nodeName) {
+      await navctl(["delete", "ns", NS, "--wait=false"], { home: home() });
+      await navctl(["delete", "ds", "fluentd-elasticsearch", "-n", "kube-system", "--wait=false"], { home: home() });
+      for (let i = 0; i < 120; i++) {
+        const pods = await navctl(["get", "pods", "-A", "-o", "name"], { home: home() });
+        if (pods.code === 0 && pods.stdout.trim() === "") break;
+        await sleep(500);
+      }
+      await cluster.stop();
+    }
+  } finally {
+    await cleanup();
+    const left = ownContainers();
+    if (left.length > 0) execFileSync("docker", ["rm", "-f", ...left], { stdio: "ignore", timeout: 60_000 });
+  }
 });
 
 describe("navctl apply against a local cluster", () => {
   it("applies a folder with every kind; applied again once the cluster settled, every object is unchanged and nothing is written", async () => {
-    const first = await navctl(["apply", "-f", dir], { home: cluster.home });
+    const first = await navctl(["apply", "-f", dir], { home: home() });
     assert.equal(first.stderr, "");
     assert.equal(first.code, 0);
     assert.equal(first.stdout, expectedOutput("created"));
 
     // Right away, while the controllers are still at work: nothing applied has changed.
-    const again = await navctl(["apply", "-f", dir], { home: cluster.home });
+    const again = await navctl(["apply", "-f", dir], { home: home() });
     assert.equal(again.stderr, "");
     assert.equal(again.stdout, expectedOutput("unchanged"));
 
@@ -367,7 +406,7 @@ describe("navctl apply against a local cluster", () => {
     assert.equal(waiting, undefined, `the cluster did not settle: ${waiting}`);
 
     const before = await versions();
-    const second = await navctl(["apply", "-f", dir], { home: cluster.home });
+    const second = await navctl(["apply", "-f", dir], { home: home() });
     assert.equal(second.stderr, "");
     assert.equal(second.code, 0);
     assert.equal(second.stdout, expectedOutput("unchanged"));
@@ -382,7 +421,7 @@ describe("navctl apply against a local cluster", () => {
     assert.notEqual(noProbe, FILES["02-web.yaml"]);
     writeFileSync(path.join(dir, "02-web.yaml"), noProbe);
     try {
-      const r = await navctl(["apply", "-f", dir], { home: cluster.home });
+      const r = await navctl(["apply", "-f", dir], { home: home() });
       assert.equal(r.stderr, "");
       const changedRefs = new Set(["configmap/web-config", "deployment.apps/web"]);
       const expected = REFS.map(([info, , name]) => `${outputRef[info.kind]}/${name} ${changedRefs.has(`${outputRef[info.kind]}/${name}`) ? "configured" : "unchanged"}\n`).join("");
@@ -424,7 +463,7 @@ describe("navctl apply errors", () => {
     // And one good object, which is still applied.
     write(folder, "f-good.yaml", cm("good"));
 
-    const r = await navctl(["apply", "-f", folder], { home: cluster.home });
+    const r = await navctl(["apply", "-f", folder], { home: home() });
     assert.equal(r.code, 1);
     assert.equal(r.stdout, "configmap/good created\n");
     const lines = r.stderr.trimEnd().split("\n");
@@ -444,8 +483,70 @@ describe("navctl apply errors", () => {
     const folder = path.join(tempHome(), "ns-flag");
     mkdirSync(folder);
     const file = write(folder, "cm.yaml", `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: elsewhere\n  namespace: ${NS}\n`);
-    const r = await navctl(["apply", "-f", file, "-n", "default"], { home: cluster.home });
+    const r = await navctl(["apply", "-f", file, "-n", "default"], { home: home() });
     assert.equal(r.code, 1);
     assert.match(r.stderr, new RegExp(`^error: ${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: ConfigMap/elsewhere: metadata.namespace: the namespace from the provided object "${NS}" does not match the namespace "default"`));
+  });
+});
+
+describe("kube-system and kube-public", () => {
+  it("exist on a fresh cluster, next to default, navarch-system and navarch-node-lease", async () => {
+    const r = await navctl(["get", "ns", "-o", "name"], { home: home() });
+    assert.equal(r.code, 0, r.stderr);
+    for (const ns of ["default", "kube-public", "kube-system", "navarch-node-lease", "navarch-system"]) {
+      assert.match(r.stdout, new RegExp(`^namespace/${ns}$`, "m"));
+    }
+  });
+
+  it("cannot be deleted, like default", async () => {
+    const refusal = (ns: string) => `error: forbidden: namespaces "${ns}" is forbidden: this namespace may not be deleted\n`;
+    const def = await navctl(["delete", "ns", "default"], { home: home() });
+    assert.equal(def.stderr, refusal("default"));
+    for (const ns of ["kube-system", "kube-public"]) {
+      const r = await navctl(["delete", "ns", ns], { home: home() });
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, refusal(ns));
+      const still = await navctl(["get", "ns", ns, "--no-headers"], { home: home() });
+      assert.match(still.stdout, new RegExp(`^${ns} +Active +`));
+    }
+  });
+
+  it("runs Kubernetes' own DaemonSet example in kube-system; applied again it is unchanged", async () => {
+    const example = path.join(ROOT, "examples", "fluentd-elasticsearch-daemonset.yaml");
+    const first = await navctl(["apply", "-f", example], { home: home() });
+    assert.equal(first.stderr, "");
+    assert.equal(first.stdout, "daemonset.apps/fluentd-elasticsearch created\n");
+    const ds = KINDS.DaemonSet as unknown as KindInfo;
+    let status: { desiredNumberScheduled?: number; numberReady?: number } = {};
+    for (const deadline = Date.now() + SETTLE_TIMEOUT_MS; Date.now() < deadline; await sleep(500)) {
+      status = ((await getObject(ds, "kube-system", "fluentd-elasticsearch")) as unknown as { status?: typeof status }).status ?? {};
+      if ((status.desiredNumberScheduled ?? 0) >= 1 && status.numberReady === status.desiredNumberScheduled) break;
+    }
+    assert.ok((status.numberReady ?? 0) >= 1 && status.numberReady === status.desiredNumberScheduled, JSON.stringify(status));
+    const pods = await navctl(["get", "pods", "-n", "kube-system", "-l", "name=fluentd-elasticsearch", "--no-headers"], { home: home() });
+    assert.match(pods.stdout, /^fluentd-elasticsearch-\S+ +1\/1 +Running +/m, pods.stdout);
+    const again = await navctl(["apply", "-f", example], { home: home() });
+    assert.equal(again.stderr, "");
+    assert.equal(again.stdout, "daemonset.apps/fluentd-elasticsearch unchanged\n");
+  });
+});
+
+describe("a Node manifest", () => {
+  it("is created, then unchanged while the node lifecycle controller works on it", async () => {
+    const folder = path.join(tempHome(), "node");
+    mkdirSync(folder);
+    // Unschedulable, so nothing is placed on a node no agent runs.
+    const file = path.join(folder, "node.yaml");
+    writeFileSync(file, "apiVersion: v1\nkind: Node\nmetadata:\n  name: apply-e2e-spare\n  labels:\n    disk: ssd\nspec:\n  unschedulable: true\n");
+    try {
+      const first = await navctl(["apply", "-f", file], { home: home() });
+      assert.equal(first.stderr, "");
+      assert.equal(first.stdout, "node/apply-e2e-spare created\n");
+      const again = await navctl(["apply", "-f", file], { home: home() });
+      assert.equal(again.stderr, "");
+      assert.equal(again.stdout, "node/apply-e2e-spare unchanged\n");
+    } finally {
+      await navctl(["delete", "node", "apply-e2e-spare"], { home: home() });
+    }
   });
 });
