@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { KINDS, toManifest, type KindInfo, type KubeObject } from "@navarch/api";
-import { LAST_APPLIED_ANNOTATION, planApply, planCreate } from "./merge.js";
+import { ANNOTATIONS_LIMIT_BYTES, LAST_APPLIED_ANNOTATION, planApply, planCreate } from "./merge.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -15,7 +15,7 @@ const json = (info: KindInfo, o: KubeObject) => toManifest(info, o) as Json;
  * controllers did to it afterwards (`server` edits the Kubernetes JSON).
  */
 function created(info: KindInfo, manifest: unknown, server: (live: Json) => void = () => undefined): KubeObject {
-  const live = json(info, planCreate(info, obj(info, manifest)));
+  const live = json(info, planCreate(info, obj(info, manifest)).object);
   live.metadata = { ...live.metadata, ...LIVE_META };
   server(live);
   return info.codec.fromJSON(live);
@@ -26,7 +26,8 @@ const md = (extra: Json = {}) => ({ name: "x", namespace: "default", ...extra })
 describe("planCreate", () => {
   it("records the manifest in kubectl's last-applied annotation, without status or an older annotation", () => {
     const cm = k("ConfigMap");
-    const sent = planCreate(cm, obj(cm, { metadata: md({ annotations: { [LAST_APPLIED_ANNOTATION]: "{}\n", a: "1" } }), data: { k: "v" } }));
+    const { object: sent, warning } = planCreate(cm, obj(cm, { metadata: md({ annotations: { [LAST_APPLIED_ANNOTATION]: "{}\n", a: "1" } }), data: { k: "v" } }));
+    assert.equal(warning, undefined);
     const annotations = sent.metadata!.annotations as Record<string, string>;
     assert.equal(annotations.a, "1");
     assert.deepEqual(JSON.parse(annotations[LAST_APPLIED_ANNOTATION]!), {
@@ -157,5 +158,17 @@ describe("planApply", () => {
     delete copied.metadata.resourceVersion;
     delete copied.metadata.creationTimestamp;
     assert.equal(planApply(cm, live, cm.codec.fromJSON(copied)).unchanged, true);
+  });
+
+  it("applies a manifest too large to record without the record, says so, and is unchanged the next time", () => {
+    const big = { metadata: md(), data: { blob: "x".repeat(ANNOTATIONS_LIMIT_BYTES) } };
+    const create = planCreate(cm, obj(cm, big));
+    assert.match(create.warning ?? "", /too large to keep in the annotation kubectl\.kubernetes\.io\/last-applied-configuration/);
+    assert.equal(create.object.metadata!.annotations?.[LAST_APPLIED_ANNOTATION], undefined);
+    const live = json(cm, create.object);
+    live.metadata = { ...live.metadata, ...LIVE_META };
+    const plan = planApply(cm, cm.codec.fromJSON(live), obj(cm, big));
+    assert.equal(plan.unchanged, true);
+    assert.ok(plan.warning);
   });
 });

@@ -133,16 +133,41 @@ function appliedConfiguration(info: KindInfo, applied: KubeObject): Json {
   return sortKeys(json) as Json;
 }
 
-function withAnnotation(json: Json, config: Json): Json {
+/** Kubernetes' (and the gateway's) limit on the total size of an object's annotations. */
+export const ANNOTATIONS_LIMIT_BYTES = 256 * 1024;
+
+/**
+ * `json` with the manifest recorded in the annotation; false (and no annotation) when it does not
+ * fit beside the other annotations: then the object is applied without the record.
+ */
+function withAnnotation(json: Json, config: Json): { json: Json; recorded: boolean } {
   const meta: Json = isObject(json.metadata) ? { ...json.metadata } : {};
-  meta.annotations = { ...(isObject(meta.annotations) ? meta.annotations : {}), [LAST_APPLIED_ANNOTATION]: `${JSON.stringify(config)}\n` };
-  return { ...json, metadata: meta };
+  const annotations: Json = { ...(isObject(meta.annotations) ? meta.annotations : {}) };
+  delete annotations[LAST_APPLIED_ANNOTATION];
+  const record = `${JSON.stringify(config)}\n`;
+  let size = Buffer.byteLength(LAST_APPLIED_ANNOTATION) + Buffer.byteLength(record);
+  for (const [k, v] of Object.entries(annotations)) size += Buffer.byteLength(k) + Buffer.byteLength(String(v));
+  const recorded = size <= ANNOTATIONS_LIMIT_BYTES;
+  if (recorded) annotations[LAST_APPLIED_ANNOTATION] = record;
+  if (Object.keys(annotations).length > 0) meta.annotations = annotations;
+  else delete meta.annotations;
+  return { json: { ...json, metadata: meta }, recorded };
+}
+
+/** What navctl says when the manifest is too large to record (nothing is silently different). */
+const NOT_RECORDED = `the manifest is too large to keep in the annotation ${LAST_APPLIED_ANNOTATION} (annotations may have at most ${ANNOTATIONS_LIMIT_BYTES} bytes): a field later removed from it will not be removed by apply`;
+
+export interface CreatePlan {
+  object: KubeObject;
+  /** Set when the manifest could not be recorded. */
+  warning?: string | undefined;
 }
 
 /** What apply creates: the manifest, recording itself as the last applied configuration. */
-export function planCreate(info: KindInfo, applied: KubeObject): KubeObject {
+export function planCreate(info: KindInfo, applied: KubeObject): CreatePlan {
   const config = appliedConfiguration(info, applied);
-  return info.codec.fromJSON(withAnnotation(config, config));
+  const { json, recorded } = withAnnotation(config, config);
+  return { object: info.codec.fromJSON(json), warning: recorded ? undefined : NOT_RECORDED };
 }
 
 /** The last applied manifest recorded on a live object; undefined when none (or unreadable). */
@@ -164,13 +189,15 @@ export interface ApplyPlan {
   object: KubeObject;
   /** True when the live object already is what applying would make it: nothing is written. */
   unchanged: boolean;
+  /** Set when the manifest could not be recorded. */
+  warning?: string | undefined;
 }
 
 /** Computes the Update for applying `applied` over `live`. */
 export function planApply(info: KindInfo, live: KubeObject, applied: KubeObject): ApplyPlan {
   const liveJson = toManifest(info, live) as Json;
   const config = appliedConfiguration(info, applied);
-  const merged = withAnnotation(overlay(info.protoType, liveJson, config, lastApplied(liveJson)) as Json, config);
+  const { json: merged, recorded } = withAnnotation(overlay(info.protoType, liveJson, config, lastApplied(liveJson)) as Json, config);
 
   const liveMeta = isObject(liveJson.metadata) ? liveJson.metadata : {};
   const meta = merged.metadata as Json;
@@ -182,5 +209,5 @@ export function planApply(info: KindInfo, live: KubeObject, applied: KubeObject)
   else delete merged.status;
 
   const unchanged = JSON.stringify(sortKeys(merged)) === JSON.stringify(sortKeys(liveJson));
-  return { object: info.codec.fromJSON(merged), unchanged };
+  return { object: info.codec.fromJSON(merged), unchanged, warning: recorded ? undefined : NOT_RECORDED };
 }

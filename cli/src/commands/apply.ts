@@ -38,7 +38,13 @@ export function placeObject(ctx: CommandContext, m: DecodedManifest): void {
   if (!meta.namespace) meta.namespace = settings.namespace;
 }
 
-export async function applyObject(ctx: CommandContext, info: KindInfo, object: KubeObject): Promise<ApplyResult> {
+export interface ApplyOutcome {
+  result: ApplyResult;
+  /** Something the user should know although the object was applied. */
+  warning?: string | undefined;
+}
+
+export async function applyObject(ctx: CommandContext, info: KindInfo, object: KubeObject): Promise<ApplyOutcome> {
   const conn = ctx.connection();
   const name = object.metadata!.name;
   const namespace = object.metadata!.namespace;
@@ -51,13 +57,14 @@ export async function applyObject(ctx: CommandContext, info: KindInfo, object: K
     }
     try {
       if (!live) {
-        await conn.create(info, planCreate(info, object));
-        return "created";
+        const create = planCreate(info, object);
+        await conn.create(info, create.object);
+        return { result: "created", warning: create.warning };
       }
       const plan = planApply(info, live, object);
-      if (plan.unchanged) return "unchanged";
+      if (plan.unchanged) return { result: "unchanged", warning: plan.warning };
       await conn.update(info, plan.object);
-      return "configured";
+      return { result: "configured", warning: plan.warning };
     } catch (err) {
       // Someone wrote in between (stale resourceVersion, or created it first): look again.
       const retriable = err instanceof ApiError && (err.code === grpc.status.ABORTED || err.code === grpc.status.ALREADY_EXISTS);
@@ -106,7 +113,8 @@ export async function runApply(ctx: CommandContext, opts: ApplyOptions): Promise
   for (const m of objects) {
     try {
       placeObject(ctx, m);
-      const result = await applyObject(ctx, m.info, m.object);
+      const { result, warning } = await applyObject(ctx, m.info, m.object);
+      if (warning) ctx.io.err(`Warning: ${m.source}: ${m.info.kind}/${m.object.metadata!.name}: ${warning}\n`);
       ctx.io.out(`${objectRef(m.info, m.object.metadata!.name)} ${result}\n`);
     } catch (err) {
       // A connection or auth problem fails every object alike: say it once.
