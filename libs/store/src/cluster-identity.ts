@@ -3,7 +3,7 @@
 // it with a create-only put, so two components starting at once cannot write two different ids:
 // the loser reads the winner's. It lives as long as the cluster's JetStream data, so it is the same
 // for every component of one cluster and across restarts, and differs between two clusters with
-// separate NATS servers (docs/adr/0012-cluster-id.md).
+// separate NATS servers (docs/adr/0014-cluster-id.md).
 //
 // The node agent labels every container with it (navarch.cluster) and lists only its own, so two
 // clusters sharing one Docker engine - even with nodes of the same name - never claim each other's.

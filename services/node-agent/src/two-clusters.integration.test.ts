@@ -1,7 +1,7 @@
 // Two clusters on one Docker engine: two real nats-servers (so two cluster ids), one node agent
 // each, and both nodes have the SAME name and share one pod network. Each runs its own pod (also
 // of the same namespace/name); neither adopts, resyncs away, nor fences the other's containers
-// (docs/adr/0012-cluster-id.md). The test plays each control plane's pod projector, as
+// (docs/adr/0014-cluster-id.md). The test plays each control plane's pod projector, as
 // agent.integration.test.ts does. Everything is removed per cluster afterwards, by its
 // navarch.cluster label.
 import { KINDS, type Pod } from "@navarch/api";

@@ -1,5 +1,5 @@
 // Containers labelled with this node's name but with no cluster id: made by a Navarch from before
-// cluster ids (docs/adr/0012-cluster-id.md). Their labels cannot be changed, and Docker cannot tell
+// cluster ids (docs/adr/0014-cluster-id.md). Their labels cannot be changed, and Docker cannot tell
 // whose they are, so a pod uid decides:
 //   - one of THIS node's pods in this cluster (a pod uid is a random UUID: no other cluster has it)
 //     is ours: removed before the pod manager adopts, so its pod is started afresh with labelled
