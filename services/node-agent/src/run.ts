@@ -71,8 +71,9 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
   const fenceSeconds = resolveFenceSeconds(o);
 
   const replicas = options.kvReplicas ?? 1;
-  // The cluster's id labels every container this agent makes, and narrows what it sees to them.
-  const cluster = (await clusterIdentity(nc, { replicas })).id;
+  // The cluster's id labels every container this agent makes, and narrows what it sees to them. A
+  // given runtime without one (the fake runtime of hollow nodes) has nothing another cluster sees.
+  const cluster = runtime && runtime.cluster === undefined ? undefined : (await clusterIdentity(nc, { replicas })).id;
   runtime ??= new DockerRuntime({ socketPath: o.dockerSocket, network: o.podNetwork, podSubnet: o.podSubnet === "none" ? undefined : o.podSubnet, logger, cluster });
   if (runtime.cluster !== undefined && runtime.cluster !== cluster) {
     throw new Error(`the container runtime was made for cluster ${runtime.cluster}, but this agent's NATS holds cluster ${cluster}`);

@@ -7,7 +7,7 @@
 import { KINDS, type Pod } from "@navarch/api";
 import { createLogger } from "@navarch/config";
 import { NatsServerProcess } from "@navarch/nats-embedded";
-import { LABELS } from "@navarch/runtime";
+import { DockerRuntime, LABELS } from "@navarch/runtime";
 import { clusterIdentity, connectNats, openNodePods, ResourceStore, timestamp } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import assert from "node:assert/strict";
@@ -158,6 +158,14 @@ describe("two clusters on one Docker engine, nodes of the same name", { skip }, 
 
   test("two NATS servers, two cluster ids", () => {
     assert.notEqual(a.id, b.id);
+  });
+
+  test("an agent refuses a runtime made for another cluster, before it writes anything", async () => {
+    const wrong = new DockerRuntime({ network: NETWORK, cluster: b.id });
+    await assert.rejects(
+      run({ nc: a.nc, logger, signal: new AbortController().signal, options: { nodeName: `${NODE}-wrong` }, runtime: wrong }),
+      new RegExp(`made for cluster ${b.id}, but this agent's NATS holds cluster ${a.id}`),
+    );
   });
 
   test("each cluster runs its own pod; neither's resyncs nor a restarted agent's adoption touch the other's", async () => {
