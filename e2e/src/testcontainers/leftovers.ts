@@ -84,8 +84,8 @@ export function trackedClusters(): TrackedCluster[] {
 /** Removes one cluster's containers, its pods' containers and its network (async, via the Docker API). */
 export async function removeCluster(docker: Dockerode, cluster: TrackedCluster): Promise<void> {
   const errors: string[] = [];
-  const removeAll = async (label: string) => {
-    const found = await docker.listContainers({ all: true, filters: { label: [label] } });
+  const removeAll = async (label: string, keep: (c: { Labels: Record<string, string> }) => boolean = () => false) => {
+    const found = (await docker.listContainers({ all: true, filters: { label: [label] } })).filter((c) => !keep(c));
     await Promise.all(
       found.map((c) =>
         docker
@@ -104,6 +104,9 @@ export async function removeCluster(docker: Dockerode, cluster: TrackedCluster):
   // this cluster's, none of another's (a node of the same name elsewhere keeps its own).
   for (const node of cluster.nodeNames) await removeProxyTable(docker, node, own).catch((e: Error) => errors.push(`nftables table ${proxyTable(node)}: ${e.message}`));
   if (own) await removeAll(`${POD_CLUSTER_LABEL}=${own}`);
+  // A helper made before cluster ids (no navarch.cluster) is nobody's to keep: it would be reused
+  // by the next agent of that node name and never swept by cluster again.
+  for (const node of cluster.nodeNames) await removeAll(`${NETFILTER_OWNER_LABEL}=${node}`, (c) => c.Labels[POD_CLUSTER_LABEL] !== undefined);
   for (const network of [cluster.networkName, cluster.podNetworkName]) {
     if (network) await removeNetwork(docker, network).catch((e: Error) => errors.push(`network ${network}: ${e.message}`));
   }
