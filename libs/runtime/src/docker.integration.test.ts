@@ -446,6 +446,22 @@ describe("DockerRuntime (real Docker)", { skip }, () => {
     }
   });
 
+  test("a pod network made twice at the same moment (two agents starting together) is settled to one, the oldest", async () => {
+    const twice = `${network}-twice`;
+    // Without CheckDuplicate, as two racing creates both get through the daemon's check.
+    const first = await rt.docker.createNetwork({ Name: twice, Driver: "bridge", CheckDuplicate: false });
+    await new Promise((r) => setTimeout(r, 1_100)); // Created has second resolution in some engines
+    await rt.docker.createNetwork({ Name: twice, Driver: "bridge", CheckDuplicate: false });
+    try {
+      const net = await new DockerRuntime({ network: twice, cluster }).podNetwork();
+      assert.equal(net?.name, twice);
+      const left = (await rt.docker.listNetworks({ filters: { name: [twice] } })).filter((n) => n.Name === twice);
+      assert.deepEqual(left.map((n) => n.Id), [first.id], "the oldest stays, the other is removed");
+    } finally {
+      for (const n of await rt.docker.listNetworks({ filters: { name: [twice] } })) await rt.docker.getNetwork(n.Id).remove().catch(() => undefined);
+    }
+  });
+
   test("a runtime without a cluster id makes and lists nothing", async () => {
     const none = new DockerRuntime({ network });
     await assert.rejects(none.listContainers(node), /no cluster id/);
