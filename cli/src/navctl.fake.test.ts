@@ -286,6 +286,7 @@ describe("discovery and errors", () => {
   it("prints versions and the caller's identity", async () => {
     let r = await navctl(["version"]);
     assert.match(r.stdout, /^Client Version: \S+\nServer Version: v0\.1\.0-fake\n/);
+    assert.match(r.stdout, /\nCluster ID: 5b0e8c1e-3f0a-4d7e-9a51-2c6f1d9e7b42\n$/, "the cluster's id, as its containers' navarch.cluster label has it");
     r = await navctl(["whoami"]);
     assert.equal(r.stdout, "ATTRIBUTE   VALUE\nUsername    admin\nGroups      [system:masters system:authenticated]\n");
   });

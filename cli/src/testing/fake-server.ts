@@ -203,7 +203,7 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
   server.addService(DiscoveryServiceService, {
     getVersion: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
       authorized(call)
-        ? cb(null, { version: "v0.1.0-fake", gitCommit: "", platform: "linux/amd64", natsServerVersion: "2.9.10" })
+        ? cb(null, { version: "v0.1.0-fake", gitCommit: "", platform: "linux/amd64", natsServerVersion: "2.9.10", clusterId: "5b0e8c1e-3f0a-4d7e-9a51-2c6f1d9e7b42" })
         : cb(fail(grpc.status.UNAUTHENTICATED, "invalid or missing token")),
     listApiResources: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
       authorized(call)

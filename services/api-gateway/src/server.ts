@@ -30,7 +30,7 @@ export interface Gateway {
   watches: WatchHub;
 }
 
-export function createGateway(ctx: GatewayContext, natsServerVersion: string): Gateway {
+export function createGateway(ctx: GatewayContext, natsServerVersion: string, clusterId = ""): Gateway {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": ctx.options.maxObjectBytes * 2,
     "grpc.keepalive_time_ms": 30_000,
@@ -66,7 +66,7 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string): G
   }
 
   server.addService(DiscoveryServiceService, {
-    getVersion: unary(async () => version(natsServerVersion)),
+    getVersion: unary(async () => version(natsServerVersion, clusterId)),
     listApiResources: unary(async () => apiResources()),
     whoAmI: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       try {
