@@ -186,10 +186,14 @@ function huge(rng: Rng, t: FuzzTargets): FuzzCase {
 }
 
 function nested(rng: Rng): FuzzCase {
-  const info = rng.pick(ALL_KINDS);
   const method = rng.pick(["create", "update", "get", "list"] as Method[]);
+  // A valid message of the method's own type, so the nesting is the only thing wrong with it.
+  const info = method === "create" || method === "update" ? KINDS.ConfigMap : rng.pick(ALL_KINDS);
   const depth = rng.pick([64, 1_000, 10_000, 100_000]);
-  const base = encodeObject(KINDS.ConfigMap, configMap(rng.name(), "default"));
+  const base =
+    info === KINDS.ConfigMap && (method === "create" || method === "update")
+      ? encodeObject(KINDS.ConfigMap, configMap(rng.name(), "default"))
+      : def(info, method).requestSerialize({ namespace: "default", name: rng.name() });
   if (rng.chance(0.5)) {
     // Unknown field 99 as nested groups: a decoder that skips them by recursion runs out of stack.
     const open = Buffer.concat(Array.from({ length: depth }, () => tag(99, 3)));
