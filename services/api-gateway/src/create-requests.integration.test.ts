@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { CREATE_REQUESTS_BUCKET } from "./create-requests.js";
+import { CREATE_REQUESTS_BUCKET, createOnce, CreateRequests, type CreateAs } from "./create-requests.js";
 import { GatewayProcess } from "./testing/gateway-process.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -79,6 +79,35 @@ describe("idempotent creates across a kill -9 of the gateway", () => {
     // Without a key, or with another, the name is taken.
     assert.match(await code(create(cm("same"))), /^ALREADY_EXISTS/);
     assert.match(await code(create(cm("same"), randomUUID())), /^ALREADY_EXISTS/);
+  });
+
+  it("answers concurrent creates with one key all with the same object", async () => {
+    for (let round = 0; round < 20; round++) {
+      const key = randomUUID();
+      const answers = await Promise.all(Array.from({ length: 12 }, () => code(create(cm(`conc-${round}`), key))));
+      assert.deepEqual(answers.filter((a) => a !== "OK"), [], `round ${round}`);
+      const uids = new Set(await Promise.all(Array.from({ length: 3 }, async () => (await create(cm(`conc-${round}`), key)).metadata!.uid)));
+      assert.equal(uids.size, 1);
+    }
+  });
+
+  it("answers the first attempt with the object when a concurrent retry stored it first", async () => {
+    // The interleaving, made deterministic: attempt A records the key; before A writes, retry B
+    // (same key) finds the record and stores the object; then A's write finds the name taken.
+    const requests = await CreateRequests.open(nc);
+    const key = randomUUID();
+    let nested = false;
+    const createAs: CreateAs<ConfigMap> = async (input, uid, beforeWrite) => {
+      const obj = { ...input, metadata: { ...input.metadata!, namespace: "default", uid } };
+      await beforeWrite?.(obj);
+      if (beforeWrite && !nested) {
+        nested = true;
+        await createOnce(requests, store, KINDS.ConfigMap, key, input, createAs, () => undefined);
+      }
+      return store.create(obj);
+    };
+    const a = await createOnce(requests, store, KINDS.ConfigMap, key, cm("interleaved"), createAs, () => undefined);
+    assert.equal(a.metadata!.uid, (await store.get("default", "interleaved"))!.metadata!.uid);
   });
 
   it("keeps the generated name of the first attempt for a retry of a generateName create", async () => {

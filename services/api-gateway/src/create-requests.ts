@@ -95,14 +95,22 @@ export async function createOnce<T extends KubeObject>(
   for (let round = 0; round < 2; round++) {
     const rec = await requests.get(key);
     if (rec) return retry(rec, store, info, input, createAs, onStored);
+    let ours: CreateRecord | undefined;
     try {
       return await createAs(input, randomUUID(), async (obj) => {
         const meta = obj.metadata!;
-        const recorded = await requests.record(key, { kind: info.kind, namespace: meta.namespace, name: meta.name, uid: meta.uid });
-        if (!recorded) throw new RecordedFirst();
+        const record = { kind: info.kind, namespace: meta.namespace, name: meta.name, uid: meta.uid };
+        if (!(await requests.record(key, record))) throw new RecordedFirst();
+        ours = record;
       });
     } catch (err) {
-      if (!(err instanceof RecordedFirst)) throw err;
+      if (err instanceof RecordedFirst) continue;
+      // A concurrent retry with this key (it found our record) may have stored the object first.
+      if (err instanceof AlreadyExistsError && ours) {
+        const found = await existing(store, ours);
+        if (found) return (onStored(found), found);
+      }
+      throw err;
     }
   }
   throw new TransientError("concurrent requests with the same idempotency key; retry with the same key");
