@@ -149,7 +149,7 @@ describe("input bounds", () => {
   it("refuses documents nested too deeply, as YAML and as JSON", () => {
     const depth = MAX_MANIFEST_DEPTH + 1;
     const yaml = "a: " + "[".repeat(depth) + "]".repeat(depth) + "\n";
-    assert.throws(() => parseManifestText({ source: "deep.yaml", text: yaml }), /^deep\.yaml: a document nests deeper than 100 levels$/);
+    assert.throws(() => parseManifestText({ source: "deep.yaml", text: yaml }), (err: Error) => err.message === "deep.yaml: a document nests deeper than 100 levels");
     const json = "[".repeat(depth) + "]".repeat(depth);
     assert.throws(() => parseManifestText({ source: "deep.json", text: json }), /deep\.json: a document nests deeper than 100 levels/);
     // Very deep input does not overflow the stack into an uncaught error.
