@@ -40,6 +40,18 @@ after(async () => {
 });
 
 describe("apply", () => {
+  it("refuses a manifest over 8 MiB before reading it: one line, exit 1, nothing applied", async () => {
+    const file = path.join(home, "huge.yaml");
+    fs.writeFileSync(file, CM({ a: "1" }, "huge"));
+    fs.truncateSync(file, 200 * 1024 * 1024); // sparse: 200 MB of size, nothing written
+    const r = await navctl(["apply", "-f", file]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /^error: .*huge\.yaml: the file \(209715200 bytes\) exceeds the limit of 8 MiB of manifests per run; split it and apply the parts separately\n$/);
+    assert.equal(server.objects.has("ConfigMap/default/huge"), false);
+    fs.rmSync(file);
+  });
+
   it("retries a create whose answer was lost with the same idempotency key, and reports it created once", async () => {
     const file = write("lost.yaml", CM({ a: "1" }, "lost"));
     server.createKeys.length = 0;
