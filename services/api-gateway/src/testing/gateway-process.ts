@@ -56,6 +56,10 @@ export class GatewayProcess {
   async restart(): Promise<void> {
     const child = spawn(process.execPath, [MAIN], { env: this.env, stdio: ["ignore", "ignore", "pipe"] });
     this.child = child;
+    // A test runner that dies must not leave gateways behind on a shared machine.
+    const reap = () => child.kill("SIGKILL");
+    process.once("exit", reap);
+    child.once("exit", () => process.off("exit", reap));
     child.stderr!.on("data", (d: Buffer) => {
       // Keep the tail only: a test may print it when something went wrong.
       this.stderr = (this.stderr + d.toString()).slice(-20_000);
