@@ -101,6 +101,13 @@ describe("decodeManifests", () => {
     assert.match(errors[0]!, /^f\.yaml: ConfigMap\/<no name>: metadata\.name: required/);
     assert.match(errors[1]!, /^f\.yaml: Widget\/w: kind: unsupported kind "Widget"/);
   });
+
+  it("gives one message per bad field of a document", () => {
+    const { errors } = decodeManifests([{ source: "bad.yaml", text: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bad}\ndata:\n  a: 1\nspec:\n  x: 1\n' }]);
+    assert.equal(errors.length, 2, errors.join("\n"));
+    assert.match(errors[0]!, /^bad\.yaml: ConfigMap\/bad: data\["a"\]: /);
+    assert.equal(errors[1], 'bad.yaml: ConfigMap/bad: spec: unknown field "spec"');
+  });
 });
 
 describe("input bounds", () => {

@@ -3,7 +3,7 @@
 // read as YAML 1.1 like kubectl's parser (so `defaultMode: 0644` is octal), timestamps kept as text.
 import fs from "node:fs";
 import path from "node:path";
-import { decodeManifest, InvalidError, type KindInfo, type KubeObject } from "@navarch/api";
+import { decodeManifest, formatFieldErrors, InvalidError, type KindInfo, type KubeObject } from "@navarch/api";
 import YAML from "yaml";
 import { CliError } from "./errors.js";
 
@@ -221,7 +221,7 @@ function describeDoc(doc: unknown): string {
 
 /**
  * Decodes every document of every file. A file with any invalid document contributes nothing; its
- * problems come back as one message per document: `<file>: <Kind>/<name>: <field path>: <problem>`.
+ * problems come back as one message per field: `<file>: <Kind>/<name>: <field path>: <problem>`.
  */
 export function decodeManifests(texts: ManifestText[]): { objects: DecodedManifest[]; errors: string[] } {
   const objects: DecodedManifest[] = [];
@@ -244,8 +244,9 @@ export function decodeManifests(texts: ManifestText[]): { objects: DecodedManife
         }
         fileObjects.push({ source: t.source, info, object });
       } catch (err) {
-        const msg = err instanceof InvalidError || err instanceof Error ? err.message : String(err);
-        fileErrors.push(`${t.source}: ${describeDoc(doc)}: ${msg}`);
+        // One line per field, as for the server's refusals.
+        const msgs = err instanceof InvalidError ? err.fieldErrors.map((e) => formatFieldErrors([e])) : [err instanceof Error ? err.message : String(err)];
+        for (const msg of msgs) fileErrors.push(`${t.source}: ${describeDoc(doc)}: ${msg}`);
       }
     }
     if (fileErrors.length > 0) errors.push(...fileErrors);

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import * as grpc from "@grpc/grpc-js";
 import { KINDS, type KindInfo } from "@navarch/api";
 import { writeClientConfig } from "@navarch/config";
 import { startFakeServer, type FakeServer } from "./testing/fake-server.js";
@@ -121,7 +122,39 @@ describe("apply", () => {
     const file = write("ns.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other-cm, namespace: other}\n");
     const r = await navctl(["apply", "-f", file, "-n", "default"]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^error: the namespace from the provided object "other" does not match the namespace "default"/);
+    assert.equal(r.stdout, "");
+    assert.ok(
+      r.stderr.startsWith(`error: ${file}: ConfigMap/other-cm: metadata.namespace: the namespace from the provided object "other" does not match the namespace "default"`),
+      r.stderr,
+    );
+  });
+
+  it("reports a lasting conflict and a permission refusal per object, with file and Kind/name, applies the rest, exits 1", async () => {
+    const dir = path.join(home, "refused");
+    fs.mkdirSync(dir);
+    const conflicted = path.join(dir, "a.yaml");
+    fs.writeFileSync(conflicted, CM({ a: "changed" }));
+    const forbidden = path.join(dir, "b.yaml");
+    fs.writeFileSync(forbidden, "apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\nstringData: {k: v}\n");
+    fs.writeFileSync(path.join(dir, "c.yaml"), CM({ k: "v" }, "fine"));
+    server.refuse = (method, info) => {
+      if (method === "update" && info.kind === "ConfigMap") return { code: grpc.status.ABORTED, details: "the object has been modified; please apply your changes to the latest version and try again" };
+      if (info.kind === "Secret") return { code: grpc.status.PERMISSION_DENIED, details: 'secrets is forbidden: User "dev" cannot create resource "secrets" in namespace "default"' };
+      return undefined;
+    };
+    try {
+      const r = await navctl(["apply", "-f", dir]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, "configmap/fine created\n");
+      assert.equal(
+        r.stderr,
+        `error: ${conflicted}: ConfigMap/x: metadata.resourceVersion: Operation cannot be fulfilled on configmaps "x": the object has been modified; please apply your changes to the latest version and try again\n` +
+          `error: ${forbidden}: Secret/creds: forbidden: secrets is forbidden: User "dev" cannot create resource "secrets" in namespace "default"\n`,
+      );
+    } finally {
+      server.refuse = undefined;
+      server.objects.delete("ConfigMap/default/fine");
+    }
   });
 });
 

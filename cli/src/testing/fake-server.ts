@@ -38,6 +38,11 @@ export interface FakeServer {
   createKeys: string[];
   /** While > 0, a Create is stored but answered UNAVAILABLE (a gateway dying after the write). */
   loseCreateReplies: number;
+  /**
+   * A refusal the real server could give that this one cannot produce by itself (a permission
+   * check, a conflict that persists): returning a status fails that create or update with it.
+   */
+  refuse?: ((method: "create" | "update", info: KindInfo, object: KubeObject) => { code: grpc.status; details: string } | undefined) | undefined;
   stop(): Promise<void>;
 }
 
@@ -92,6 +97,11 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
     stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
   };
 
+  const refused = (method: "create" | "update", info: KindInfo, o: KubeObject) => {
+    const r = fake.refuse?.(method, info, o);
+    if (r) throw fail(r.code, r.details);
+  };
+
   const selectorMatch = (info: KindInfo, o: KubeObject, ns: string, labelSelector: string, fieldSelector: string) => {
     if (info.namespaced && ns && o.metadata?.namespace !== ns) return false;
     if (!matches(parseSelector(labelSelector), o.metadata?.labels)) return false;
@@ -117,6 +127,7 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
     const notFound = (name: string) => fail(grpc.status.NOT_FOUND, `${info.plural} "${name}" not found`);
     server.addService(info.service, {
       create: guarded((o: KubeObject, md: grpc.Metadata) => {
+        refused("create", info, o);
         const m = o.metadata;
         if (!m?.name) throw fail(grpc.status.INVALID_ARGUMENT, "metadata.name: required");
         if (info.namespaced) m.namespace ||= "default";
@@ -162,6 +173,7 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
         };
       }),
       update: guarded((o: KubeObject) => {
+        refused("update", info, o);
         const m = o.metadata!;
         const k = key(info, m.namespace, m.name);
         const s = objects.get(k);

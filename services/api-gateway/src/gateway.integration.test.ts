@@ -85,7 +85,17 @@ describe("api-gateway against a real nats-server", () => {
   it("serves the system namespaces", async () => {
     const list = await call<{ items: { metadata: { name: string } }[] }>((cb) => nss.list({ namespace: "", labelSelector: "", fieldSelector: "", limit: 0, continue: "" }, md, cb));
     const names = list.items.map((n) => n.metadata.name);
-    assert.ok(names.includes("default") && names.includes("navarch-system"), names.join(","));
+    for (const ns of ["default", "navarch-system", "navarch-node-lease", "kube-system", "kube-public"]) {
+      assert.ok(names.includes(ns), `${ns} missing from ${names.join(",")}`);
+    }
+  });
+
+  it("refuses to delete kube-system and kube-public, like default, and keeps them", async () => {
+    for (const name of ["kube-system", "kube-public"]) {
+      await rejectsWith(call((cb) => nss.delete({ namespace: "", name, propagationPolicy: "" }, md, cb)), grpc.status.PERMISSION_DENIED, /may not be deleted/);
+      const ns = await call<{ metadata: { deletionTimestamp?: string } }>((cb) => nss.get({ name, namespace: "" }, md, cb));
+      assert.ok(!ns.metadata.deletionTimestamp, `${name} is being deleted`);
+    }
   });
 
   it("creates with server-managed fields and reads its own write", async () => {
