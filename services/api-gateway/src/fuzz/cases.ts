@@ -210,7 +210,7 @@ function unicode(rng: Rng, t: FuzzTargets): FuzzCase {
   const cm = KINDS.ConfigMap;
   switch (rng.int(0, 4)) {
     case 0:
-      return mk("unicode", "Create named in unicode", cm, "create", encodeObject(cm, configMap(rng.name(3) + rng.unicode(rng.int(1, 20)), t.namespace)), {
+      return mk("unicode", "Create named in unicode", cm, "create", encodeObject(cm, configMap(rng.name(3) + nonAscii(rng, rng.int(1, 20)), t.namespace)), {
         mustRefuse: true,
       });
     case 1: {
@@ -220,7 +220,7 @@ function unicode(rng: Rng, t: FuzzTargets): FuzzCase {
       return mk("unicode", "Create with unicode data", cm, "create", encodeObject(cm, configMap(`u-${rng.name()}`, t.namespace, data)), { data });
     }
     case 2:
-      return mk("unicode", "Create with a unicode label key", cm, "create", encodeObject(cm, configMap(rng.name(), t.namespace, {}, { [rng.unicode(rng.int(1, 10))]: "v" })), {
+      return mk("unicode", "Create with a unicode label key", cm, "create", encodeObject(cm, configMap(rng.name(), t.namespace, {}, { [nonAscii(rng, rng.int(1, 10))]: "v" })), {
         mustRefuse: true,
       });
     case 3: {
@@ -239,6 +239,13 @@ function unicode(rng: Rng, t: FuzzTargets): FuzzCase {
       });
     }
   }
+}
+
+/** Unicode text with at least one character outside ASCII (so it is never a valid name or key). */
+function nonAscii(rng: Rng, n: number): string {
+  const text = rng.unicode(n);
+  const at = rng.int(0, text.length);
+  return text.slice(0, at) + String.fromCodePoint(rng.int(0xa1, 0x2fff)) + text.slice(at);
 }
 
 function wrongKind(rng: Rng): FuzzCase {

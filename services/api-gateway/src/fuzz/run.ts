@@ -3,7 +3,7 @@
 // after it), then concurrent conflicting writes, then the gateway's memory. Every check that fails
 // is a finding with the case that showed it; the run itself never throws on a finding.
 import * as grpc from "@grpc/grpc-js";
-import { KINDS, type ConfigMap } from "@navarch/api";
+import { ALL_KINDS, KINDS, type ConfigMap } from "@navarch/api";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { randomUUID } from "node:crypto";
@@ -239,7 +239,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     consecutiveDeadlines = 0;
     if (IMPRECISE.has(a.code)) find("imprecise-status", c, `${grpc.status[a.code]}: ${a.details}`);
     else if (a.code === grpc.status.UNAVAILABLE || a.code === grpc.status.CANCELLED) find("imprecise-status", c, `${grpc.status[a.code]}: ${a.details}`);
-    if (c.mustRefuse && a.code === grpc.status.OK) find("accepted-bad-input", c, "answered OK");
+    if (c.mustRefuse && a.code === grpc.status.OK) find("accepted-bad-input", c, `answered OK${c.method === "watch" ? "" : `: ${describeAnswer(c, a.response)}`}`);
     if (c.expect && !c.expect.includes(a.code)) find("unexpected-code", c, `${grpc.status[a.code]} (expected ${c.expect.map((x) => grpc.status[x]).join(" or ")}): ${a.details}`);
     if (a.code !== grpc.status.OK) {
       const changed = changedStreams(before, await streamState(jsm));
@@ -340,6 +340,18 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     rssLimitBytes: rssLimit,
     durationMs: Date.now() - started,
   };
+}
+
+/** The accepted object's name and labels, so a finding shows what got through. */
+function describeAnswer(c: FuzzCase, response: Buffer | undefined): string {
+  const info = ALL_KINDS.find((k) => k.kind === c.kind);
+  if (!info || !response || (c.method !== "create" && c.method !== "update" && c.method !== "get")) return "";
+  try {
+    const meta = info.codec.decode(response).metadata;
+    return JSON.stringify({ namespace: meta?.namespace, name: meta?.name, labels: meta?.labels });
+  } catch {
+    return "(an undecodable answer)";
+  }
 }
 
 /** The figures and the findings (grouped by check and case), as lines for a log or a test. */
