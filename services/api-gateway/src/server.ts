@@ -14,6 +14,7 @@ import {
 } from "@navarch/api";
 import { HealthImplementation } from "grpc-health-check";
 import type { GatewayContext } from "./context.js";
+import { idempotencyKeyOf } from "./create-requests.js";
 import { apiResources, version, whoAmI } from "./discovery.js";
 import { logServiceHandlers } from "./logs.js";
 import { ObjectsApi } from "./objects.js";
@@ -38,7 +39,8 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string, cl
   });
   const watches = new WatchHub(ctx);
 
-  const unary = <Req, Res>(fn: (req: Req) => Promise<Res>): Unary =>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const unary = <Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<any, any>) => Promise<Res>): Unary =>
     (call, callback) => {
       try {
         ctx.auth.authenticate(call.metadata);
@@ -46,7 +48,7 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string, cl
         callback(toStatus(err, ctx.logger));
         return;
       }
-      fn(call.request as Req).then(
+      fn(call.request as Req, call).then(
         (res) => callback(null, res),
         (err) => callback(toStatus(err, ctx.logger)),
       );
@@ -55,7 +57,7 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string, cl
   for (const info of ALL_KINDS) {
     const api = new ObjectsApi(ctx, info);
     const handlers: grpc.UntypedServiceImplementation = {
-      create: unary((obj: KubeObject) => api.create(obj)),
+      create: unary(async (obj: KubeObject, call) => api.create(obj, idempotencyKeyOf(call.metadata))),
       get: unary((req: GetRequest) => api.get(req)),
       list: unary((req: ListRequest) => api.list(req)),
       update: unary((obj: KubeObject) => api.update(obj)),

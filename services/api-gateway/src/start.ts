@@ -7,6 +7,7 @@ import { AddressClaims, EVENT_TTL_MS, Informer, ResourceStore, SYSTEM_NAMESPACES
 import type { NatsConnection } from "@nats-io/transport-node";
 import { TokenAuthenticator } from "./auth.js";
 import { GatewayContext } from "./context.js";
+import { CreateRequests } from "./create-requests.js";
 import { ObjectsApi } from "./objects.js";
 import type { GatewayOptions } from "./options.js";
 import { createGateway } from "./server.js";
@@ -74,6 +75,7 @@ export async function startGateway(deps: {
     clusterIPs: parseClusterIPRange(options.serviceClusterIPRange ?? "10.96.0.0/16"),
     nodePorts: parseNodePortRange(options.serviceNodePortRange ?? "30000-32767"),
   });
+  ctx.createRequests = await CreateRequests.open(nc, { replicas: deps.kvReplicas ?? 1 });
   await ensureSystemNamespaces(ctx);
   // Made here when the gateway is the cluster's first component (docs/adr/0014-cluster-id.md).
   const cluster = await clusterIdentity(nc, { replicas: deps.kvReplicas ?? 1 });
