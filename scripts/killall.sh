@@ -14,20 +14,24 @@
 #   bash scripts/killall.sh              everything above, of every Navarch node on this Docker engine
 #   npm run killall [-- options]         the same
 #   --node NAME      only that node's containers and nftables table (no networks unless --network)
+#   --cluster ID     only containers of that cluster (navarch.cluster label; `navctl version` shows
+#                    the id); with --node, that node of that cluster; networks and tables only
+#                    with --network / --node
 #   --network NAME   only that Docker network (it must carry the label)
 #   --state          also remove $NAVARCH_HOME except tools/
 #   --dry-run        print what would be removed, remove nothing
 # Exit status: 0 when everything found was removed (or there was nothing), 1 otherwise.
 set -euo pipefail
 
-node="" network="" state=false dry=false
+node="" cluster="" network="" state=false dry=false
 while [ $# -gt 0 ]; do
   case $1 in
     --node) [ $# -ge 2 ] && [ -n "$2" ] || { echo "killall: --node needs a node name" >&2; exit 2; }; node=$2; shift ;;
+    --cluster) [ $# -ge 2 ] && [ -n "$2" ] || { echo "killall: --cluster needs a cluster id" >&2; exit 2; }; cluster=$2; shift ;;
     --network) [ $# -ge 2 ] && [ -n "$2" ] || { echo "killall: --network needs a network name" >&2; exit 2; }; network=$2; shift ;;
     --state) state=true ;;
     --dry-run) dry=true ;;
-    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "killall: unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -36,6 +40,7 @@ done
 MANAGED_LABEL=dev.navarch.managed  # libs/runtime docker-client.ts
 NODE_LABEL=navarch.node            # libs/runtime runtime.ts LABELS.node
 HELPER_LABEL=navarch.netfilter.owner # libs/runtime docker-netfilter.ts
+CLUSTER_LABEL=navarch.cluster      # libs/runtime runtime.ts LABELS.cluster (ADR 14)
 : "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
 home=${NAVARCH_HOME:-$HOME/.navarch}
 
@@ -68,7 +73,9 @@ else
   if [ -n "$node" ]; then filters=("label=$NODE_LABEL=$node" "label=$HELPER_LABEL=$node"); else filters=("label=$NODE_LABEL" "label=$HELPER_LABEL"); fi
   ids=()
   for f in "${filters[@]}"; do
-    mapfile -t found < <(docker ps -aq --no-trunc --filter "$f")
+    cf=()
+    [ -n "$cluster" ] && cf=(--filter "label=$CLUSTER_LABEL=$cluster")
+    mapfile -t found < <(docker ps -aq --no-trunc --filter "$f" "${cf[@]}")
     ids+=("${found[@]}")
   done
   if [ ${#ids[@]} -gt 0 ]; then
@@ -85,7 +92,7 @@ else
     elif docker network inspect "$network" >/dev/null 2>&1; then
       fail "network $network has no label $MANAGED_LABEL=true: not Navarch's, left alone"
     fi
-  elif [ -z "$node" ]; then
+  elif [ -z "$node" ] && [ -z "$cluster" ]; then
     mapfile -t nets < <(docker network ls --filter "label=$MANAGED_LABEL=true" --format '{{.Name}}')
     for n in "${nets[@]}"; do [ -n "$n" ] && run "network $n" docker network rm "$n"; done
   fi
@@ -103,6 +110,8 @@ else
   while read -r _ family name; do
     case $name in navarch-*) ;; *) continue ;; esac
     [ -n "$node" ] && [ "$name" != "$(table_of "$node")" ] && continue
+    # A table is named after its node only: with --cluster alone, which one is that cluster's is unknown.
+    [ -z "$node" ] && [ -n "$cluster" ] && continue
     run "nftables table $family $name" "$nft" delete table "$family" "$name"
   done <<<"$listed"
 fi
