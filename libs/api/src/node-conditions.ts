@@ -1,5 +1,5 @@
 // The Node conditions a node agent writes about its own parts (Ready is the node lifecycle
-// controller's). Shared by the agent that writes them and the CLI that shows them (docs/adr/0012).
+// controller's). Shared by the agent that writes them and the CLI that shows them (docs/adr/0016).
 //
 //   True                                  the part works
 //   False, reason Disabled | NotSupported off on purpose (an option; a hollow node): not broken

@@ -48,6 +48,8 @@ export class DockerHostNetfilter implements HostNetfilter {
     private readonly owner: string,
     private readonly network: { name: string; ensure: () => Promise<string> },
     private readonly logger: Logger,
+    /** More labels for the helper container (the cluster's id). */
+    private readonly labels: Record<string, string> = {},
     /** The helper's image; tests use one without nft. */
     private readonly image: string = NETFILTER_IMAGE,
   ) {}
@@ -161,7 +163,7 @@ export class DockerHostNetfilter implements HostNetfilter {
       const container = await this.docker.createContainer({
         name,
         Image: this.image,
-        Labels: { [NETFILTER_OWNER_LABEL]: this.owner, [MANAGED_LABEL]: "true" },
+        Labels: { ...this.labels, [NETFILTER_OWNER_LABEL]: this.owner, [MANAGED_LABEL]: "true" },
         HostConfig: {
           NetworkMode: "host",
           CapAdd: ["NET_ADMIN"],

@@ -1,5 +1,5 @@
 // For tests and benchmarks that send packets to a ClusterIP: first make sure they cannot leave
-// this host (docs/adr/0012). Reads the host's routing rules with iproute2 (`ip`), and the service
+// this host (docs/adr/0016). Reads the host's routing rules with iproute2 (`ip`), and the service
 // proxy's nftables table with `nft` when asked to. Throws, saying what is missing, otherwise.
 import { spawnSync } from "node:child_process";
 import { GUARD_LOCAL_TABLE, GUARD_PROHIBIT_TABLE } from "./docker-netfilter.js";

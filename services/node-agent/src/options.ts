@@ -84,7 +84,7 @@ export const NODE_AGENT_OPTIONS = {
     "NAVARCH_SERVICE_CLUSTER_IP_RANGE",
     "10.96.0.0/16",
     asIPv4Cidr,
-    "the Service cluster IP range (as the API gateway's): the service proxy keeps all of it on this host - a packet for it that no Service rule catches is refused here, never routed out (docs/adr/0012)",
+    "the Service cluster IP range (as the API gateway's): the service proxy keeps all of it on this host - a packet for it that no Service rule catches is refused here, never routed out (docs/adr/0016)",
   ),
   serviceProxyResyncSeconds: option("NAVARCH_SERVICE_PROXY_RESYNC_SECONDS", 30, asNumber, "an idle service proxy re-applies its table this often (in case something removed it)"),
   clusterDns: option("NAVARCH_CLUSTER_DNS", true, asBool, "serve cluster DNS to this node's pods (Service names, from a DNS server in the agent, port 53); off or impossible on hollow nodes"),

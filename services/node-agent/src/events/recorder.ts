@@ -20,6 +20,8 @@ export interface InvolvedPod {
   namespace: string;
   name: string;
   uid: string;
+  /** Default "Pod"; "Node" for an event about the node itself (namespace "default", like Kubernetes). */
+  kind?: "Pod" | "Node";
 }
 
 export interface EventRecord {
@@ -139,8 +141,9 @@ export class EventRecorder {
       kind: "Event",
       metadata: { name, namespace: item.object.namespace, uid: randomUUID(), creationTimestamp: at },
       involvedObject: {
-        kind: "Pod",
-        namespace: item.object.namespace,
+        kind: item.object.kind ?? "Pod",
+        // A Node has no namespace; its Event is kept in item.object.namespace ("default").
+        namespace: item.object.kind === "Node" ? "" : item.object.namespace,
         name: item.object.name,
         uid: item.object.uid,
         apiVersion: "v1",

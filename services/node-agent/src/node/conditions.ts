@@ -1,4 +1,4 @@
-// The Node conditions this agent owns: ServiceProxyReady and ClusterDNSReady (docs/adr/0012;
+// The Node conditions this agent owns: ServiceProxyReady and ClusterDNSReady (docs/adr/0016;
 // their meaning: libs/api node-conditions.ts).
 // The node lifecycle controller owns Ready; other writers may add theirs. The agent writes only
 // its own types, inside the registration's compare-and-swap update (register.ts), so one write

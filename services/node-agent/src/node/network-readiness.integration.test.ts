@@ -14,7 +14,7 @@ import { KINDS, type Endpoints, type Event, type Node, type Pod, type Service } 
 import { createLogger } from "@navarch/config";
 import { NatsServerProcess } from "@navarch/nats-embedded";
 import { DockerRuntime, GUARD_LOCAL_TABLE, NETFILTER_IMAGE, assertServiceTrafficStaysLocal, netfilterHelperName } from "@navarch/runtime";
-import { connectNats, Informer, openNodePods, openPodStatusReports, ResourceStore, timestamp } from "@navarch/store";
+import { clusterIdentity, connectNats, Informer, openNodePods, openPodStatusReports, ResourceStore, timestamp } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -57,6 +57,7 @@ let pods: ResourceStore<Pod>;
 let nodePods: ResourceStore<Pod>;
 let reports: ResourceStore<Pod>;
 let events: Informer<Event>;
+let cluster: string;
 
 async function startAgent(options: Record<string, unknown>, runtime: DockerRuntime): Promise<{ stop: () => Promise<void>; agent: RunningAgent }> {
   const abort = new AbortController();
@@ -128,6 +129,7 @@ before(async () => {
   reports = await openPodStatusReports(nc);
   events = new Informer(await ResourceStore.open<Event>(nc, KINDS.Event), nc);
   await events.start();
+  cluster = (await clusterIdentity(nc)).id;
   // The helper image as a machine without nftables builds it: the real one minus nft.
   const maker = `navarch-itest-no-nft-${id}`;
   execFileSync("docker", ["run", "--name", maker, "--entrypoint", "/bin/rm", NETFILTER_IMAGE, "/usr/sbin/nft"], { stdio: "ignore" });
@@ -157,7 +159,7 @@ after(async () => {
 
 describe("the node's network readiness", { skip }, () => {
   test("a broken service proxy: condition False, pods wait, the range stays local; fixed: True, pods start, ClusterIP works", async () => {
-    const runtime = new DockerRuntime({ network: NETWORK, podSubnet: undefined, netfilterImage: BROKEN_IMAGE, logger });
+    const runtime = new DockerRuntime({ network: NETWORK, podSubnet: undefined, netfilterImage: BROKEN_IMAGE, logger, cluster });
     const { stop } = await startAgent({ clusterDns: false, serviceClusterIPRange: RANGE }, runtime);
     try {
       const broken = await until("ServiceProxyReady False with NftNotFound", async () => {
@@ -223,7 +225,7 @@ describe("the node's network readiness", { skip }, () => {
   });
 
   test("cluster DNS not listening yet: condition False, pods wait; listening: True, pods start", async () => {
-    const runtime = new DockerRuntime({ network: NETWORK, podSubnet: undefined, logger });
+    const runtime = new DockerRuntime({ network: NETWORK, podSubnet: undefined, logger, cluster });
     const { stop } = await startAgent({ serviceProxy: false, clusterDnsAddress: DNS_ADDRESS, clusterDnsUpstreams: "none" }, runtime);
     try {
       const notYet = await until("ClusterDNSReady False with NotListening", async () => {

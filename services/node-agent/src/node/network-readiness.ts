@@ -1,5 +1,5 @@
 // What this node's pods need of the node before they get a network: a service proxy whose rules
-// are written and a cluster DNS that listens (docs/adr/0012). Each part reports its health here;
+// are written and a cluster DNS that listens (docs/adr/0016). Each part reports its health here;
 // the agent turns it into Node conditions (conditions.ts) and a pod's sandbox waits at the gate
 // until every part it needs is ready - a pod started earlier would keep the runtime's default
 // resolver for life, or send service traffic that no rule catches.

@@ -4,7 +4,7 @@
 // machine.ts for when it is written, and docs/adr/0007-service-data-path.md for why it is done so.
 //
 // Before its first table, and again on every forced sync, it makes sure the whole service range
-// stays on this host (HostNetfilter.guardServiceRange, docs/adr/0012): a packet for a ClusterIP
+// stays on this host (HostNetfilter.guardServiceRange, docs/adr/0016): a packet for a ClusterIP
 // that no rule catches is refused here, never routed out. Its health (written, or why not) goes
 // to `onHealth`: the node's ServiceProxyReady condition, and the gate pods wait at.
 //
