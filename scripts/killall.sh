@@ -6,6 +6,8 @@
 #     navarch.netfilter.owner (a service proxy's helper whose agent did not stop cleanly)
 #   - Docker networks labelled dev.navarch.managed=true (the pods' network, "navarch" by default)
 #   - nftables tables named navarch-* (the service proxy's table of each node)
+#   - last, and only without --node/--cluster/--network: the routing rules and routes that keep
+#     each service range on this host (ip rules 5200/5201 -> tables 222/223, ADR 16)
 #   - with --state, also $NAVARCH_HOME (default ~/.navarch): the store, client config and logs,
 #     but not its tools/ folder (the built nats-server and nats CLI)
 # Only things carrying those labels or names are touched. It stops no process: stop npm start first,
@@ -114,6 +116,26 @@ else
     [ -z "$node" ] && [ -n "$cluster" ] && continue
     run "nftables table $family $name" "$nft" delete table "$family" "$name"
   done <<<"$listed"
+fi
+
+# --- the service ranges' guard (last: until here a packet to a ClusterIP cannot leave) ---------
+# Host-wide, shared by every node and cluster on this machine: removed only by a full killall.
+# Priorities and tables: libs/runtime docker-netfilter.ts GUARD_* (ADR 16).
+if [ -z "$node" ] && [ -z "$cluster" ] && [ -z "$network" ]; then
+  if ! command -v ip >/dev/null; then
+    fail "ip (iproute2) not found: cannot remove the service ranges' routing rules"
+  else
+    # "5200:	from all to 10.96.0.0/16 iif lo lookup 222" -> pref 5200, range 10.96.0.0/16
+    while read -r pref _ _ _ range rest; do
+      case "$pref $rest" in "5200: iif lo lookup 222" | "5201: lookup 223") ;; *) continue ;; esac
+      run "routing rule ${pref%:} for $range" ip rule del pref "${pref%:}" to "$range"
+    done < <(ip rule show | tr '\t' ' ')
+    for table in 222 223; do
+      while read -r route; do
+        [ -n "$route" ] && run "route $route (table $table)" ip route del $route table "$table"
+      done < <(ip route show table "$table" 2>/dev/null)
+    done
+  fi
 fi
 
 # --- state -------------------------------------------------------------------------------------
