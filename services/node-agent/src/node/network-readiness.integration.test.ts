@@ -8,8 +8,9 @@
 // Then the cluster DNS: told to listen on an address this host does not have yet, it is
 // ClusterDNSReady False and pods wait; once the address exists, True and pods start.
 //
-// Packets: only the last step of the proxy test sends any, to a ClusterIP of this test's range,
-// after asserting that the range's guard and the proxy's table are in place.
+// Packets: only the last steps of the proxy test send any, from the host and from the pod, to
+// addresses of this test's service range, after asserting that the range's guard (and, for
+// Service addresses, the proxy's table) is in place.
 import { KINDS, type Endpoints, type Event, type Node, type Pod, type Service } from "@navarch/api";
 import { createLogger } from "@navarch/config";
 import { NatsServerProcess } from "@navarch/nats-embedded";
@@ -45,6 +46,8 @@ const BROKEN_IMAGE = `navarch-itest/netfilter-no-nft:${id}`;
 const OCTET = 1 + (parseInt(id, 16) % 200);
 const RANGE = `10.254.${OCTET}.0/24`;
 const CLUSTER_IP = `10.254.${OCTET}.10`;
+const EMPTY_IP = `10.254.${OCTET}.11`;
+const UNKNOWN_IP = `10.254.${OCTET}.12`;
 // The DNS test's listen address: on no interface until the test adds it to lo.
 const DNS_ADDRESS = `10.253.${OCTET}.53`;
 const logger = createLogger("network-readiness-test", process.env.NAVARCH_TEST_LOG ? "debug" : "silent");
@@ -219,6 +222,32 @@ describe("the node's network readiness", { skip }, () => {
       });
       const answer = await fetch(`http://${CLUSTER_IP}/`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.text());
       assert.match(answer, /demo v1 pod=web/);
+
+      // From the pod: its Service answers; a Service without endpoints refuses (the table's
+      // reject, before routing); an address of the range that no Service has is refused by the
+      // guard ("no route"), where before it left the host through the default route.
+      await services.create(
+        KINDS.Service.codec.fromPartial({
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { namespace: "default", name: "nobody" },
+          spec: { clusterIP: EMPTY_IP, type: "ClusterIP", ports: [{ port: 80, targetPort: "8080", protocol: "TCP" }] },
+        }),
+      );
+      await until("the proxy's table has the empty Service", () => {
+        try {
+          assertServiceTrafficStaysLocal({ clusterIP: EMPTY_IP, cidr: RANGE, table: tableName(NODE) });
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      assertServiceTrafficStaysLocal({ clusterIP: UNKNOWN_IP, cidr: RANGE });
+      const app = execFileSync("docker", ["ps", "-q", "--filter", `label=navarch.node=${NODE}`, "--filter", "label=navarch.pod.name=web", "--filter", "label=navarch.container.role=app"], { encoding: "utf8" }).trim();
+      const wget = (ip: string) => spawnSync("docker", ["exec", app, "sh", "-c", `wget -q -O - http://${ip}/ 2>&1; echo "exit $?"`], { encoding: "utf8", timeout: 30_000 }).stdout;
+      assert.match(wget(CLUSTER_IP), /demo v1 pod=web/);
+      assert.match(wget(EMPTY_IP), /Connection refused[\s\S]*exit 1/);
+      assert.match(wget(UNKNOWN_IP), /No route to host[\s\S]*exit 1/);
     } finally {
       await stop();
     }

@@ -11,7 +11,8 @@
 //                                     127.0.0.1 and the node address
 //     chain nat-postrouting (srcnat)  masquerade hairpin traffic, and 127.0.0.0/8 sources that
 //                                     NodePorts on loopback send into the pod bridge
-//     chain filter-*       (filter - 5) reject new connections to ports without ready endpoints
+//     chain filter-*       reject new connections to ports without ready endpoints: the pods' in
+//                          prerouting (-150, before routing), the host's in output/input (filter - 5)
 //     chain svc_<ns>_<name>_<port>_<l4>  dnat to numgen random mod N map { i : ip . port }
 //                                        (ClientIP affinity: jhash ip saddr, see affinity.ts)
 //
@@ -88,8 +89,10 @@ export function renderRuleset({ table, podBridge, nodeAddresses, rules }: Rulese
   line(2, `oifname ${bridge} ip saddr 127.0.0.0/8 masquerade`);
   line(1, "}");
 
-  line(1, "chain filter-forward {");
-  line(2, `type filter hook forward priority ${FILTER_PRIORITY}; policy accept;`);
+  // Pods' connections to a port without endpoints are refused in prerouting, before the routing
+  // decision: the service range's guard would otherwise answer "no route" (docs/adr/0016).
+  line(1, "chain filter-prerouting {");
+  line(2, "type filter hook prerouting priority -150; policy accept;");
   line(2, `iifname ${bridge} ct state new ip daddr . meta l4proto . th dport @no-endpoint-ips goto no-endpoints`);
   line(1, "}");
   line(1, "chain filter-output {");
