@@ -248,6 +248,12 @@ describe("the node's network readiness", { skip }, () => {
       assert.match(wget(CLUSTER_IP), /demo v1 pod=web/);
       assert.match(wget(EMPTY_IP), /Connection refused[\s\S]*exit 1/);
       assert.match(wget(UNKNOWN_IP), /No route to host[\s\S]*exit 1/);
+      // From the host, the empty Service refuses too (the table's output chain).
+      const fromHost = await fetch(`http://${EMPTY_IP}/`, { signal: AbortSignal.timeout(10_000) }).then(
+        () => "answered",
+        (err: Error & { cause?: { code?: string } }) => err.cause?.code ?? String(err),
+      );
+      assert.equal(fromHost, "ECONNREFUSED");
     } finally {
       await stop();
     }
