@@ -25,7 +25,9 @@ export const DEFAULT_EVENT_QUEUE = 50_000;
 export const DEFAULT_EVENT_WRITES_IN_FLIGHT = 64;
 /** Known Events remembered with their revision (a repeat then needs no read). */
 const CACHED_EVENTS = 4_096;
-/** A write that failed for a transient reason (NATS unreachable) is tried this many times more. */
+/** Compare-and-swap tries of one write (from fresh state after each conflict). */
+const CAS_ATTEMPTS = 10;
+/** A write that failed for a transient reason (NATS unreachable, a lost race) is tried this many times more. */
 const WRITE_RETRIES = 3;
 const RETRY_BASE_MS = 1_000;
 const WARN_EVERY_MS = 10_000;
@@ -229,7 +231,8 @@ export class ObjectEventRecorder {
       await this.write(w);
       this.written += w.count;
     } catch (err) {
-      if (err instanceof TransientError && w.attempts < WRITE_RETRIES && !this.stopped) {
+      // A lost race (another recorder counting the same Event) is retried like a NATS outage.
+      if ((err instanceof TransientError || err instanceof ConflictError) && w.attempts < WRITE_RETRIES && !this.stopped) {
         this.retryLater(key, w);
         return;
       }
@@ -262,7 +265,7 @@ export class ObjectEventRecorder {
     const { store } = this.opts;
     const { namespace, name, key } = w.correlated;
     let current = this.cache.get(key);
-    for (let attempt = 0; attempt < 5; attempt++) {
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       try {
         const next = eventFor(current, w, this.source);
         const stored = current ? await store.update(next) : await store.create(next);
