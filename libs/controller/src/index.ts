@@ -15,6 +15,6 @@ export {
   type InvolvedObject,
   type ObjectEventType,
 } from "./events/correlator.js";
-export { ObjectEventRecorder, type EventRecorderOptions } from "./events/recorder.js";
+export { DEFAULT_EVENT_QUEUE, DEFAULT_EVENT_WRITES_IN_FLIGHT, ObjectEventRecorder, type EventRecorderOptions } from "./events/recorder.js";
 export type { SpamLimitOptions } from "./events/spam-limit.js";
 export * from "./service-main.js";
