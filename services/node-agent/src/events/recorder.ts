@@ -13,6 +13,9 @@ export interface InvolvedPod {
   namespace: string;
   name: string;
   uid: string;
+  /** "Pod" when not given (another kind, e.g. the agent's Node, says so). */
+  kind?: string;
+  apiVersion?: string;
 }
 
 export interface RecorderOptions {
@@ -41,7 +44,7 @@ export class EventRecorder {
   /** An event about a pod; fieldPath "spec.containers{app}" for a container's, "" for the pod's. */
   record(object: InvolvedPod, fieldPath: string, type: "Normal" | "Warning", reason: string, message: string): void {
     const { namespace, name, uid } = object;
-    this.events.record({ kind: "Pod", apiVersion: "v1", namespace, name, uid, fieldPath }, type, reason, message);
+    this.events.record({ kind: object.kind ?? "Pod", apiVersion: object.apiVersion ?? "v1", namespace, name, uid, fieldPath }, type, reason, message);
   }
 
   /** An event about any other object (the agent's Node). */
@@ -64,8 +67,13 @@ export class EventRecorder {
     return this.events.written;
   }
 
-  /** Occurrences not stored (refused when full, shed repeats, failed writes). */
+  /** Occurrences not stored for load: new events refused when full, and repeats shed. */
   get dropped(): number {
-    return this.events.dropped + this.events.shed + this.events.failed;
+    return this.events.dropped + this.events.shed;
+  }
+
+  /** Occurrences whose write failed (after retries). */
+  get failed(): number {
+    return this.events.failed;
   }
 }
