@@ -25,6 +25,7 @@ const README_HOST = "laptop";
 
 let cluster: LocalCluster;
 let bin: string;
+let clusterId: string | undefined;
 const names: Record<string, string> = {};
 
 before(async () => {
@@ -35,12 +36,19 @@ before(async () => {
   chmodSync(path.join(bin, "navctl"), 0o755);
   names[hostname().toLowerCase()] = README_HOST;
   names[cluster.home] = "/root/.navarch";
+  clusterId = /Cluster ID:\s*(\S+)/.exec((await shell("navctl version")).stdout)?.[1];
+  assert.ok(clusterId, "navctl version shows the cluster's id");
 });
 
 after(async () => {
-  // What the tour made on Docker goes with the cluster's namespaces: delete them while it runs.
-  if (cluster) await shell("navctl delete ns team-a --ignore-not-found >/dev/null 2>&1; navctl delete deploy,svc,ingress --all >/dev/null 2>&1; true").catch(() => undefined);
+  // The tour's pods outlive the cluster (Ctrl-C leaves workloads, ADR 15): remove this cluster's
+  // containers the way the README tells a user to, scoped to its id.
+  const id = clusterId;
   await cleanup();
+  if (id) {
+    const r = await run("bash", [path.join(ROOT, "scripts", "killall.sh"), "--cluster", id]);
+    assert.equal(r.code, 0, `killall --cluster ${id}: ${r.stdout}${r.stderr}`);
+  }
   if (bin) rmSync(bin, { recursive: true, force: true });
 });
 

@@ -14,6 +14,8 @@ import {
 interface Stored {
   info: KindInfo;
   object: KubeObject;
+  /** The idempotency-key of the Create that stored it. */
+  createKey?: string;
 }
 
 interface WatchEvent {
@@ -32,6 +34,10 @@ export interface FakeServer {
   seed(info: KindInfo, object: KubeObject): KubeObject;
   /** How many List calls were made (paging tests). */
   listCalls: number;
+  /** The idempotency-key of every Create call, in order ("" for none). */
+  createKeys: string[];
+  /** While > 0, a Create is stored but answered UNAVAILABLE (a gateway dying after the write). */
+  loseCreateReplies: number;
   /**
    * A refusal the real server could give that this one cannot produce by itself (a permission
    * check, a conflict that persists): returning a status fails that create or update with it.
@@ -75,6 +81,8 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
     token,
     objects,
     listCalls: 0,
+    createKeys: [],
+    loseCreateReplies: 0,
     seed(info, object) {
       const o = info.codec.fromPartial(object) as KubeObject;
       const m = o.metadata!;
@@ -107,28 +115,42 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
 
   for (const info of ALL_KINDS) {
     type Unary = (call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
-    const guarded = (fn: (req: any) => unknown): Unary => // eslint-disable-line @typescript-eslint/no-explicit-any
+    const guarded = (fn: (req: any, md: grpc.Metadata) => unknown): Unary => // eslint-disable-line @typescript-eslint/no-explicit-any
       (call, cb) => {
         if (!authorized(call)) return cb(fail(grpc.status.UNAUTHENTICATED, "invalid or missing token"));
         try {
-          cb(null, fn(call.request));
+          cb(null, fn(call.request, call.metadata));
         } catch (err) {
           cb(err as grpc.ServiceError);
         }
       };
     const notFound = (name: string) => fail(grpc.status.NOT_FOUND, `${info.plural} "${name}" not found`);
     server.addService(info.service, {
-      create: guarded((o: KubeObject) => {
+      create: guarded((o: KubeObject, md: grpc.Metadata) => {
         refused("create", info, o);
         const m = o.metadata;
         if (!m?.name) throw fail(grpc.status.INVALID_ARGUMENT, "metadata.name: required");
         if (info.namespaced) m.namespace ||= "default";
-        if (objects.has(key(info, m.namespace, m.name))) throw fail(grpc.status.ALREADY_EXISTS, `${info.plural} "${m.name}" already exists`);
+        // The gateway's idempotency protocol, reduced: a key seen before answers with its object.
+        const idemKey = String(md.get("idempotency-key")[0] ?? "");
+        fake.createKeys.push(idemKey);
+        const prior = objects.get(key(info, m.namespace, m.name));
+        const answer = (o: KubeObject) => {
+          if (fake.loseCreateReplies > 0) {
+            fake.loseCreateReplies--;
+            throw fail(grpc.status.UNAVAILABLE, "Connection dropped");
+          }
+          return o;
+        };
+        if (prior && idemKey && prior.createKey === idemKey) return answer(prior.object);
+        if (prior) throw fail(grpc.status.ALREADY_EXISTS, `${info.plural} "${m.name}" already exists`);
         if ((info.kind === "Service") && !(o as unknown as { spec?: { clusterIP?: string } }).spec?.clusterIP) {
           (o as unknown as { spec: { clusterIP: string } }).spec.clusterIP = "10.96.0.10"; // a server default
         }
         foldStringData(info, o);
-        return fake.seed(info, o);
+        const stored = fake.seed(info, o);
+        objects.get(key(info, m.namespace, m.name))!.createKey = idemKey;
+        return answer(stored);
       }),
       get: guarded((req: { namespace: string; name: string }) => {
         const s = objects.get(key(info, req.namespace, req.name));
@@ -203,7 +225,7 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
   server.addService(DiscoveryServiceService, {
     getVersion: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
       authorized(call)
-        ? cb(null, { version: "v0.1.0-fake", gitCommit: "", platform: "linux/amd64", natsServerVersion: "2.9.10" })
+        ? cb(null, { version: "v0.1.0-fake", gitCommit: "", platform: "linux/amd64", natsServerVersion: "2.9.10", clusterId: "5b0e8c1e-3f0a-4d7e-9a51-2c6f1d9e7b42" })
         : cb(fail(grpc.status.UNAUTHENTICATED, "invalid or missing token")),
     listApiResources: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
       authorized(call)

@@ -3,10 +3,10 @@
 import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { createRequire } from "node:module";
-import { KINDS, type ConfigMap, type Secret } from "@navarch/api";
+import { DiscoveryServiceClient, KINDS, type ConfigMap, type GetVersionResponse, type Secret } from "@navarch/api";
 import { createLogger } from "@navarch/config";
 import { NatsServerProcess } from "@navarch/nats-embedded";
-import { connectNats, issueToken, ResourceStore } from "@navarch/store";
+import { clusterIdentity, connectNats, issueToken, ResourceStore } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -95,6 +95,17 @@ describe("api-gateway against a real nats-server", () => {
       await rejectsWith(call((cb) => nss.delete({ namespace: "", name, propagationPolicy: "" }, md, cb)), grpc.status.PERMISSION_DENIED, /may not be deleted/);
       const ns = await call<{ metadata: { deletionTimestamp?: string } }>((cb) => nss.get({ name, namespace: "" }, md, cb));
       assert.ok(!ns.metadata.deletionTimestamp, `${name} is being deleted`);
+    }
+  });
+
+  it("GetVersion names the cluster's id, the one every component reads from navarch-cluster/id", async () => {
+    const discovery = new DiscoveryServiceClient(gateway.address, grpc.credentials.createInsecure());
+    try {
+      const v = await call<GetVersionResponse>((cb) => discovery.getVersion({}, md, cb));
+      assert.match(v.clusterId, /^[0-9a-f-]{36}$/);
+      assert.equal(v.clusterId, (await clusterIdentity(nc)).id);
+    } finally {
+      discovery.close();
     }
   });
 

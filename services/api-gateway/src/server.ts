@@ -14,6 +14,7 @@ import {
 } from "@navarch/api";
 import { HealthImplementation } from "grpc-health-check";
 import type { GatewayContext } from "./context.js";
+import { idempotencyKeyOf } from "./create-requests.js";
 import { apiResources, version, whoAmI } from "./discovery.js";
 import { logServiceHandlers } from "./logs.js";
 import { ObjectsApi } from "./objects.js";
@@ -30,7 +31,7 @@ export interface Gateway {
   watches: WatchHub;
 }
 
-export function createGateway(ctx: GatewayContext, natsServerVersion: string): Gateway {
+export function createGateway(ctx: GatewayContext, natsServerVersion: string, clusterId = ""): Gateway {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": ctx.options.maxObjectBytes * 2,
     "grpc.keepalive_time_ms": 30_000,
@@ -38,7 +39,8 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string): G
   });
   const watches = new WatchHub(ctx);
 
-  const unary = <Req, Res>(fn: (req: Req) => Promise<Res>): Unary =>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const unary = <Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<any, any>) => Promise<Res>): Unary =>
     (call, callback) => {
       try {
         ctx.auth.authenticate(call.metadata);
@@ -46,7 +48,7 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string): G
         callback(toStatus(err, ctx.logger));
         return;
       }
-      fn(call.request as Req).then(
+      fn(call.request as Req, call).then(
         (res) => callback(null, res),
         (err) => callback(toStatus(err, ctx.logger)),
       );
@@ -55,7 +57,7 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string): G
   for (const info of ALL_KINDS) {
     const api = new ObjectsApi(ctx, info);
     const handlers: grpc.UntypedServiceImplementation = {
-      create: unary((obj: KubeObject) => api.create(obj)),
+      create: unary(async (obj: KubeObject, call) => api.create(obj, idempotencyKeyOf(call.metadata))),
       get: unary((req: GetRequest) => api.get(req)),
       list: unary((req: ListRequest) => api.list(req)),
       update: unary((obj: KubeObject) => api.update(obj)),
@@ -66,7 +68,7 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string): G
   }
 
   server.addService(DiscoveryServiceService, {
-    getVersion: unary(async () => version(natsServerVersion)),
+    getVersion: unary(async () => version(natsServerVersion, clusterId)),
     listApiResources: unary(async () => apiResources()),
     whoAmI: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       try {

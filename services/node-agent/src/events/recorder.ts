@@ -13,9 +13,8 @@ export interface InvolvedPod {
   namespace: string;
   name: string;
   uid: string;
-  /** "Pod" when not given (another kind, e.g. the agent's Node, says so). */
-  kind?: string;
-  apiVersion?: string;
+  /** Default "Pod"; "Node" for an event about the node itself (kept in namespace "default", like Kubernetes). */
+  kind?: "Pod" | "Node";
 }
 
 export interface RecorderOptions {
@@ -43,8 +42,10 @@ export class EventRecorder {
 
   /** An event about a pod; fieldPath "spec.containers{app}" for a container's, "" for the pod's. */
   record(object: InvolvedPod, fieldPath: string, type: "Normal" | "Warning", reason: string, message: string): void {
-    const { namespace, name, uid } = object;
-    this.events.record({ kind: object.kind ?? "Pod", apiVersion: object.apiVersion ?? "v1", namespace, name, uid, fieldPath }, type, reason, message);
+    const { name, uid } = object;
+    // A Node has no namespace; the recorder keeps its Events in "default".
+    const namespace = object.kind === "Node" ? "" : object.namespace;
+    this.events.record({ kind: object.kind ?? "Pod", apiVersion: "v1", namespace, name, uid, fieldPath }, type, reason, message);
   }
 
   /** An event about any other object (the agent's Node). */
