@@ -162,3 +162,21 @@ test("a full table sheds repeats of stored Events first, then refuses new ones, 
   assert.equal(warnings.length, 1, "one warning line per 10 s");
   assert.match(warnings[0]!, /shedding/);
 });
+
+test("an Event last seen more than 10 minutes ago is not a repeat: it starts afresh and is not shed first", async () => {
+  const store = await eventStore();
+  const clock = new FakeClock(Date.parse("2026-01-01T00:00:00Z"));
+  const recorder = new ObjectEventRecorder({ store, component: "kubelet", clock, maxQueue: 2 });
+  recorder.record(pod(0), "Warning", "BackOff", "again");
+  await recorder.idle();
+  clock.advance(11 * 60 * 1000);
+  recorder.record(pod(0), "Warning", "BackOff", "again"); // seen 11 minutes ago: new to a user
+  recorder.record(pod(1), "Normal", "Scheduled", "new 1");
+  recorder.record(pod(2), "Normal", "Scheduled", "new 2"); // full of new Events: refused
+  await recorder.idle();
+  const stored = new Map((await storedEvents(store)).map((e) => [e.involvedObject!.name, e]));
+  assert.deepEqual([...stored.keys()].sort(), ["pod-0", "pod-1"]);
+  assert.equal(stored.get("pod-0")!.count, 1, "counted afresh");
+  assert.equal(stored.get("pod-0")!.firstTimestamp, "2026-01-01T00:11:00Z");
+  assert.deepEqual({ shed: recorder.shed, dropped: recorder.dropped }, { shed: 0, dropped: 1 });
+});

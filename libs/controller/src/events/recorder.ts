@@ -18,7 +18,7 @@ import { AlreadyExistsError, ConflictError, TransientError, type Event } from "@
 import type { ResourceStore } from "@navarch/store";
 import { realClock, type Clock } from "../clock.js";
 import { silentLogger, type Logger } from "../logger.js";
-import { EventCorrelator, eventFor, type EventSource, type InvolvedObject, type ObjectEventType, type Tally } from "./correlator.js";
+import { EventCorrelator, eventFor, withinDedupeWindow, type EventSource, type InvolvedObject, type ObjectEventType, type Tally } from "./correlator.js";
 import { SpamLimit, spamKey, type SpamLimitOptions } from "./spam-limit.js";
 
 export const DEFAULT_EVENT_QUEUE = 50_000;
@@ -119,7 +119,9 @@ export class ObjectEventRecorder {
       tally.correlated = correlated;
       return;
     }
-    const repeat = this.cache.has(key) || this.inFlight.has(key);
+    // A repeat only adds to the count of an Event a user can already see (an old one would start afresh).
+    const cached = this.cache.get(key);
+    const repeat = this.inFlight.has(key) || (cached !== undefined && withinDedupeWindow(cached, at));
     if (this.waiting >= this.maxQueue) {
       if (repeat) {
         this.shed++;
@@ -258,7 +260,7 @@ export class ObjectEventRecorder {
     const merged: Waiting = newer
       ? { ...newer, count: newer.count + w.count, first: Math.min(newer.first, w.first), last: Math.max(newer.last, w.last), notBefore, attempts: w.attempts + 1 }
       : { ...w, notBefore, attempts: w.attempts + 1 };
-    this.admit(key, merged, this.cache.has(key));
+    this.admit(key, merged, this.cache.has(key) && withinDedupeWindow(this.cache.get(key)!, merged.first));
   }
 
   private async write(w: Waiting): Promise<void> {
