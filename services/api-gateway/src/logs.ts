@@ -10,6 +10,7 @@
 // RESOURCE_EXHAUSTED once its client is MAX_BEHIND_BYTES behind.
 import * as grpc from "@grpc/grpc-js";
 import {
+  clipBytes,
   InvalidError,
   KINDS,
   NotFoundError,
@@ -285,6 +286,6 @@ export class LogsApi {
 }
 
 function statusOf(err: unknown, ctx: GatewayContext): Partial<grpc.StatusObject> {
-  if (err instanceof StatusError) return { code: err.code, details: err.message };
+  if (err instanceof StatusError) return { code: err.code, details: clipBytes(err.message) };
   return toStatus(err, ctx.logger);
 }

@@ -15,6 +15,7 @@ import {
 import { HealthImplementation } from "grpc-health-check";
 import type { GatewayContext } from "./context.js";
 import { apiResources, version, whoAmI } from "./discovery.js";
+import { addGuardedService } from "./guarded-service.js";
 import { logServiceHandlers } from "./logs.js";
 import { ObjectsApi } from "./objects.js";
 import { addReflection } from "./reflection.js";
@@ -62,10 +63,10 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string): G
       delete: unary((req: DeleteRequest) => api.delete(req)),
       watch: (call: grpc.ServerWritableStream<WatchRequest, WatchEventOut>) => serveWatch(ctx, watches, info, call),
     };
-    server.addService(info.service, handlers);
+    addGuardedService(server, info.service, handlers, ctx.logger);
   }
 
-  server.addService(DiscoveryServiceService, {
+  addGuardedService(server, DiscoveryServiceService, {
     getVersion: unary(async () => version(natsServerVersion)),
     listApiResources: unary(async () => apiResources()),
     whoAmI: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
@@ -75,9 +76,9 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string): G
         callback(toStatus(err, ctx.logger));
       }
     },
-  });
+  }, ctx.logger);
 
-  server.addService(LogServiceService, logServiceHandlers(ctx));
+  addGuardedService(server, LogServiceService, logServiceHandlers(ctx), ctx.logger);
 
   const health = new HealthImplementation({ "": "NOT_SERVING" });
   health.addToServer(server);
