@@ -56,7 +56,8 @@ export function parseSelector(text: string, path = "labelSelector"): Requirement
   let i = 0;
   // Quotes only where it went wrong, clipped: the whole selector may be long.
   const fail = (msg: string): never => {
-    throw InvalidError.at(path, `${msg} at position ${i}: ${JSON.stringify(clip(s.slice(i), 32))}`);
+    const where = i >= s.length ? "the end" : `position ${i}: ${JSON.stringify(clip(s.slice(i, i + 64), 32))}`;
+    throw InvalidError.at(path, `${msg} at ${where}`);
   };
   const skipSpace = () => {
     while (i < s.length && s[i] === " ") i++;

@@ -123,7 +123,13 @@ export class ResourceStore<T extends KubeObject = KubeObject> {
     if (json === null || typeof json !== "object" || Array.isArray(json)) {
       throw new CorruptError(`not a JSON object (${json === null ? "null" : Array.isArray(json) ? "an array" : typeof json})`);
     }
-    const obj = this.info.codec.fromJSON(json);
+    let obj: T;
+    try {
+      obj = this.info.codec.fromJSON(json);
+    } catch (err) {
+      // e.g. null where the schema has an object ([null] in ownerReferences).
+      throw new CorruptError(`not a ${this.info.kind} (${clip((err as Error).message, 80)})`);
+    }
     obj.metadata = { ...obj.metadata!, resourceVersion: String(revision) };
     return obj;
   }
