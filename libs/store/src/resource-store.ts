@@ -29,6 +29,11 @@ export interface OpenOptions {
   maxValueSize?: number;
   /** Entries older than this are dropped (Events); 0 keeps them forever. */
   maxAgeMs?: number;
+  /**
+   * Every key starts with one token of its own before the object's key (navarch-node-pods:
+   * "<node>.<namespace>.<name>"); a store without keyPrefix then checks values against the rest.
+   */
+  ownerTokenInKeys?: boolean;
 }
 
 export const DEFAULT_MAX_OBJECT_BYTES = 1024 * 1024 - 4096;
@@ -50,6 +55,7 @@ export class ResourceStore<T extends KubeObject = KubeObject> {
     readonly bucket: string,
     readonly keyPrefix: string,
     private readonly js: JetStreamClient,
+    private readonly ownerTokenInKeys = false,
   ) {}
 
   /** Opens the kind's bucket, creating it on first use. */
@@ -65,7 +71,7 @@ export class ResourceStore<T extends KubeObject = KubeObject> {
       description:
         opts.description ?? `Navarch ${info.kind} objects (${info.apiVersion}), key ${info.namespaced ? "<namespace>.<name>" : "<name>"}`,
     });
-    return new ResourceStore(info, kv, bucket, opts.keyPrefix ?? "", js);
+    return new ResourceStore(info, kv, bucket, opts.keyPrefix ?? "", js, opts.ownerTokenInKeys ?? false);
   }
 
   /** The key of (namespace, name); throws InvalidError (naming `paths`) when they cannot be one. */
@@ -140,7 +146,7 @@ export class ResourceStore<T extends KubeObject = KubeObject> {
    */
   decodeAt(key: string, value: Uint8Array, revision: number): T {
     const obj = this.decode(value, revision);
-    const want = this.splitKey(key);
+    const want = this.ownerTokenInKeys && !this.keyPrefix ? splitKey(this.info, key.slice(key.indexOf(".") + 1)) : this.splitKey(key);
     const meta = obj.metadata;
     if (!meta || meta.name !== want.name || (this.info.namespaced && meta.namespace !== want.namespace)) {
       const got = meta?.name ? `${meta.namespace ? meta.namespace + "/" : ""}${meta.name}` : "no metadata.name";
