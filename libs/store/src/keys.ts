@@ -53,11 +53,15 @@ export function objectKey(info: Pick<KindInfo, "namespaced">, namespace: string,
   return info.namespaced ? `${namespace}.${name}` : name;
 }
 
-/** The key of (namespace, name), or undefined when no object can have those parts (cache lookups). */
+/**
+ * For cache lookups (hot: controllers do many): the key of (namespace, name), or undefined when
+ * the namespace could make it ambiguous. Only the namespace matters - with no dot in it, the
+ * key's first token is the namespace and the rest the name, so a bad name simply finds nothing.
+ */
 export function objectKeyOrUndefined(info: Pick<KindInfo, "namespaced">, namespace: string, name: string): string | undefined {
-  if (info.namespaced && checkDns1123Label(namespace) !== undefined) return undefined;
-  if (checkDns1123Subdomain(name) !== undefined) return undefined;
-  return info.namespaced ? `${namespace}.${name}` : name;
+  if (!info.namespaced) return name;
+  if (namespace === "" || namespace.includes(".")) return undefined;
+  return `${namespace}.${name}`;
 }
 
 export function splitKey(info: Pick<KindInfo, "namespaced">, key: string): { namespace: string; name: string } {
