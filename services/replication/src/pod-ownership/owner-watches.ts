@@ -14,7 +14,7 @@ export function podOwnerWatches<O extends KubeObject>(kind: PodOwnerKind<O>, own
 }
 
 /** The owner keys a pod event concerns. */
-export function podOwners<O extends KubeObject>(kind: PodOwnerKind<O>, owners: Informer<O>, e: StoreEvent<Pod>): string[] {
+function podOwners<O extends KubeObject>(kind: PodOwnerKind<O>, owners: Informer<O>, e: StoreEvent<Pod>): string[] {
   const keys = new Set<string>();
   for (const pod of e.old ? [e.old, e.object] : [e.object]) {
     const ref = controllerRef(pod);
