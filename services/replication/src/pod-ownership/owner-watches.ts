@@ -13,8 +13,11 @@ export function podOwnerWatches<O extends KubeObject>(kind: PodOwnerKind<O>, own
   return [watch(owners, (e) => [e.key]), watch(pods, (e: StoreEvent<Pod>) => podOwners(kind, owners, e))];
 }
 
+/** What podOwners reads of the owners' informer. */
+export type OwnerCache<O extends KubeObject> = Pick<Informer<O>, "get" | "list"> & { store: Pick<Informer<O>["store"], "keyOf"> };
+
 /** The owner keys a pod event concerns. */
-function podOwners<O extends KubeObject>(kind: PodOwnerKind<O>, owners: Informer<O>, e: StoreEvent<Pod>): string[] {
+export function podOwners<O extends KubeObject>(kind: PodOwnerKind<O>, owners: OwnerCache<O>, e: StoreEvent<Pod>): string[] {
   const keys = new Set<string>();
   for (const pod of e.old ? [e.old, e.object] : [e.object]) {
     const ref = controllerRef(pod);
