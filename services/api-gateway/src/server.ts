@@ -16,6 +16,7 @@ import { HealthImplementation } from "grpc-health-check";
 import type { GatewayContext } from "./context.js";
 import { idempotencyKeyOf } from "./create-requests.js";
 import { apiResources, version, whoAmI } from "./discovery.js";
+import { addGuardedService } from "./guarded-service.js";
 import { logServiceHandlers } from "./logs.js";
 import { ObjectsApi } from "./objects.js";
 import { addReflection } from "./reflection.js";
@@ -64,10 +65,10 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string, cl
       delete: unary((req: DeleteRequest) => api.delete(req)),
       watch: (call: grpc.ServerWritableStream<WatchRequest, WatchEventOut>) => serveWatch(ctx, watches, info, call),
     };
-    server.addService(info.service, handlers);
+    addGuardedService(server, info.service, handlers, ctx.logger);
   }
 
-  server.addService(DiscoveryServiceService, {
+  addGuardedService(server, DiscoveryServiceService, {
     getVersion: unary(async () => version(natsServerVersion, clusterId)),
     listApiResources: unary(async () => apiResources()),
     whoAmI: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
@@ -77,9 +78,9 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string, cl
         callback(toStatus(err, ctx.logger));
       }
     },
-  });
+  }, ctx.logger);
 
-  server.addService(LogServiceService, logServiceHandlers(ctx));
+  addGuardedService(server, LogServiceService, logServiceHandlers(ctx), ctx.logger);
 
   const health = new HealthImplementation({ "": "NOT_SERVING" });
   health.addToServer(server);

@@ -2,7 +2,7 @@
 // the informer; BOOKMARKs tell idle watchers how far they are. Replay and subscription happen in
 // one synchronous step, so no event falls between them.
 import * as grpc from "@grpc/grpc-js";
-import { InvalidError, type KindInfo, type KubeObject, type WatchRequest } from "@navarch/api";
+import { parseResourceVersion, type KindInfo, type KubeObject, type WatchRequest } from "@navarch/api";
 import type { StoreEvent } from "@navarch/store";
 import type { GatewayContext } from "./context.js";
 import { parseSelection, selects, type Selection } from "./selection.js";
@@ -37,12 +37,7 @@ export class WatchHub {
     const req = call.request;
     const sel = parseSelection(info, req);
     let from: number | undefined;
-    if (req.resourceVersion !== "" && req.resourceVersion !== "0") {
-      from = Number(req.resourceVersion);
-      if (!Number.isInteger(from) || from < 0) {
-        throw InvalidError.at("resourceVersion", `"${req.resourceVersion}" is not a resourceVersion`);
-      }
-    }
+    if (req.resourceVersion !== "" && req.resourceVersion !== "0") from = parseResourceVersion(req.resourceVersion, "resourceVersion");
     const informer = await this.ctx.fresh(info, from ?? 0);
     if (call.cancelled) return;
 
