@@ -1,7 +1,7 @@
 // The node agent's options, declared once (env var, default, doc). main.ts reads them from the
 // environment; the all-in-one passes them to run() directly.
 import { asBool, asInt, asString, option } from "@navarch/config";
-import { dynamicRangeOf } from "@navarch/runtime";
+import { dynamicRangeOf, parseCidr } from "@navarch/runtime";
 import { hostname } from "node:os";
 
 /** A non-negative number ("0.5" is allowed: tests run heartbeats faster than a second). */
@@ -24,12 +24,10 @@ export function asPodSubnet(raw: string): string {
   return v;
 }
 
-/** "a.b.c.d/n", or "" (none). */
+/** An IPv4 network in CIDR form (10.96.0.0/16): checked here, so a typo fails the start, naming the variable. */
 export function asIPv4Cidr(raw: string): string {
   const v = raw.trim();
-  if (v === "") return v;
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(v);
-  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) throw new Error(`expected an IPv4 CIDR like 10.96.0.0/16, got "${raw}"`);
+  parseCidr(v);
   return v;
 }
 

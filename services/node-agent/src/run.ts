@@ -25,7 +25,7 @@ import { PodIPs } from "./pods/pod-ips.js";
 import { PodManager } from "./pods/pod-manager.js";
 import { StatusReporter } from "./pods/reports.js";
 import { RuntimeWatch } from "./pods/runtime-watch.js";
-import { ServiceProxy } from "./service-proxy/proxy.js";
+import { ServiceProxy, checkServiceRange } from "./service-proxy/proxy.js";
 import { ClusterDns, clusterDnsPossible } from "./cluster-dns/cluster-dns.js";
 import { openServiceInformers, type ServiceInformers } from "./cluster-dns/service-informers.js";
 
@@ -94,6 +94,7 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
 
   const info = await untilRuntimeAnswers(runtime, logger, signal);
   if (!info) return;
+  if (o.serviceProxy && runtime.hostNetfilter) await checkServiceRange(o.serviceClusterIPRange, runtime);
   const podIPs = await nodePodIPs({ runtime, nc, nodes, node, replicas, logger });
   settings.podCIDR = podIPs?.cidr;
   let facts = nodeFacts(settings, info);
@@ -204,7 +205,7 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
         netfilter,
         logger,
         resyncMs: o.serviceProxyResyncSeconds * 1000,
-        serviceRange: o.serviceClusterIPRange || undefined,
+        serviceRange: o.serviceClusterIPRange,
         onHealth: (h) => network.set("serviceProxy", h),
       });
       serviceProxy.start();

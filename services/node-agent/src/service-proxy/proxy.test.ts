@@ -3,12 +3,12 @@
 // reported as NftNotFound while the guard stays, and a fixed nft turns the health ready.
 import type { Endpoints, Service } from "@navarch/api";
 import { createLogger } from "@navarch/config";
-import type { HostNetfilter } from "@navarch/runtime";
+import type { ContainerRuntime, HostNetfilter } from "@navarch/runtime";
 import type { Informer } from "@navarch/store";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { PartHealth } from "../node/network-readiness.js";
-import { ServiceProxy } from "./proxy.js";
+import { ServiceProxy, checkServiceRange } from "./proxy.js";
 
 function informer<T extends Service | Endpoints>(): Informer<T> {
   return { list: () => [], get: () => undefined, onEvent: () => () => undefined } as unknown as Informer<T>;
@@ -55,4 +55,11 @@ test("guard first, then the bridge and the table; NftNotFound until nft works, t
   }
   assert.equal(calls.includes("close"), true);
   assert.equal(calls.filter((c) => c.startsWith("guard")).length, 2, "stop leaves the guard (no removal call exists)");
+});
+
+test("a service range that overlaps the pod network fails the start, naming both", async () => {
+  const runtime = { podNetwork: async () => ({ name: "navarch", subnet: "10.244.0.0/16", gateway: "", inUse: [] }) } as unknown as ContainerRuntime;
+  await checkServiceRange("10.96.0.0/16", runtime);
+  await assert.rejects(checkServiceRange("10.0.0.0/8", runtime), /NAVARCH_SERVICE_CLUSTER_IP_RANGE: 10\.0\.0\.0\/8 overlaps the pod network navarch's subnet 10\.244\.0\.0\/16/);
+  await checkServiceRange("10.0.0.0/8", {} as ContainerRuntime);
 });

@@ -12,7 +12,7 @@
 // services until an agent starts again. The range's guard stays (other agents may rely on it).
 import type { Endpoints, Service } from "@navarch/api";
 import type { Logger } from "@navarch/config";
-import type { HostNetfilter, PodBridge } from "@navarch/runtime";
+import { cidrOverlaps, parseCidr, type ContainerRuntime, type HostNetfilter, type PodBridge } from "@navarch/runtime";
 import type { Informer } from "@navarch/store";
 import type { PartHealth } from "../node/network-readiness.js";
 import { createActor, type Actor } from "xstate";
@@ -35,6 +35,16 @@ export interface ServiceProxyOptions {
   serviceRange?: string | undefined;
   /** Called after every sync attempt with the proxy's health. */
   onHealth?: (health: PartHealth) => void;
+}
+
+/**
+ * Fails the agent's start when the service range overlaps the pod network: the range's guard
+ * would refuse the pods' own traffic. Bad input changes nothing: checked before anything is written.
+ */
+export async function checkServiceRange(range: string, runtime: ContainerRuntime): Promise<void> {
+  const network = await runtime.podNetwork?.().catch(() => undefined);
+  if (!network?.subnet || !cidrOverlaps(parseCidr(range), parseCidr(network.subnet))) return;
+  throw new Error(`NAVARCH_SERVICE_CLUSTER_IP_RANGE: ${range} overlaps the pod network ${network.name}'s subnet ${network.subnet}; the two must be disjoint`);
 }
 
 /** The health a failed sync means, from its error. */
