@@ -29,7 +29,7 @@ export interface HostNetfilter {
    * Keeps every packet to `cidr` (the service range) on this host, whatever nft holds: the host's
    * own packets are routed to loopback (from 127.0.0.1, so a DNAT to a pod still works) and any
    * other packet for the range is refused with ICMP (prohibit). Idempotent; never removed by an
-   * agent (other agents on the host may rely on it): see docs/adr/0016-node-network-readiness.md.
+   * agent (other agents on the host may rely on it): see docs/adr/0018-node-network-readiness.md.
    */
   guardServiceRange(cidr: string): Promise<void>;
   /** Removes whatever helper the runtime started for this; idempotent. */
