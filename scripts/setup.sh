@@ -32,6 +32,7 @@ HOST_TOOLS=(
   "nft|nftables|start|the service proxy (copied into navarch/netfilter:1 by scripts/build-images.sh), npm run killall"
   "/bin/busybox|busybox-static|start|the FROM scratch images of scripts/build-images.sh (must be the static build)"
   "curl|curl|start|the README tour (NodePort, Ingress)"
+  "ip|iproute2|test|tests that check the service range stays on the host (libs/runtime service-range-check.ts)"
   "pgrep|procps|test|tests that look for leftover processes"
   "wrk|wrk|test|npm run bench -- services"
   "strip|binutils|test|scripts/build-navarch-images.sh (smaller e2e images)"
