@@ -7,19 +7,19 @@ import {
   LogServiceService,
   type DeleteRequest,
   type GetRequest,
-  type KindInfo,
   type KubeObject,
   type ListRequest,
-  type WatchRequest,
 } from "@navarch/api";
+import type { Identity } from "@navarch/store";
 import { HealthImplementation } from "grpc-health-check";
 import type { GatewayContext } from "./context.js";
 import { apiResources, version, whoAmI } from "./discovery.js";
+import { ClientLimits, limitStatus, resolveLimits } from "./limits.js";
 import { logServiceHandlers } from "./logs.js";
 import { ObjectsApi } from "./objects.js";
 import { addReflection } from "./reflection.js";
 import { toStatus } from "./status.js";
-import { WatchHub, type WatchEventOut } from "./watch.js";
+import { WatchHub, type WatchCall } from "./watch.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Unary = (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => void;
@@ -36,19 +36,29 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string): G
     "grpc.keepalive_time_ms": 30_000,
     "grpc.keepalive_permit_without_calls": 1,
   });
-  const watches = new WatchHub(ctx);
+  const limits = new ClientLimits(resolveLimits(ctx.options));
+  const watches = new WatchHub(ctx, limits);
+  const statusOf = (err: unknown) => limitStatus(err) ?? toStatus(err, ctx.logger);
+  /** Authenticates the call and takes one request from its client's rate budget. */
+  const admit = (metadata: grpc.Metadata): { identity: Identity; client: string; who: string } => {
+    const { identity, client } = ctx.auth.authenticateClient(metadata);
+    const who = `user "${identity.username}"`;
+    limits.admit(client, who);
+    return { identity, client, who };
+  };
 
-  const unary = <Req, Res>(fn: (req: Req) => Promise<Res>): Unary =>
+  const unary = <Req, Res>(fn: (req: Req, identity: Identity) => Promise<Res>): Unary =>
     (call, callback) => {
+      let identity: Identity;
       try {
-        ctx.auth.authenticate(call.metadata);
+        identity = admit(call.metadata).identity;
       } catch (err) {
-        callback(toStatus(err, ctx.logger));
+        callback(statusOf(err));
         return;
       }
-      fn(call.request as Req).then(
+      fn(call.request as Req, identity).then(
         (res) => callback(null, res),
-        (err) => callback(toStatus(err, ctx.logger)),
+        (err) => callback(statusOf(err)),
       );
     };
 
@@ -60,21 +70,23 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string): G
       list: unary((req: ListRequest) => api.list(req)),
       update: unary((obj: KubeObject) => api.update(obj)),
       delete: unary((req: DeleteRequest) => api.delete(req)),
-      watch: (call: grpc.ServerWritableStream<WatchRequest, WatchEventOut>) => serveWatch(ctx, watches, info, call),
+      watch: (call: WatchCall) => {
+        const fail = (err: unknown) => call.emit("error", statusOf(err));
+        try {
+          const client = admit(call.metadata);
+          watches.serve(info, call, client).catch(fail);
+        } catch (err) {
+          fail(err);
+        }
+      },
     };
-    server.addService(info.service, handlers);
+    server.addService(encodedWatchEvents(info.service), handlers);
   }
 
   server.addService(DiscoveryServiceService, {
     getVersion: unary(async () => version(natsServerVersion)),
     listApiResources: unary(async () => apiResources()),
-    whoAmI: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      try {
-        callback(null, whoAmI(ctx.auth.authenticate(call.metadata)));
-      } catch (err) {
-        callback(toStatus(err, ctx.logger));
-      }
-    },
+    whoAmI: unary(async (_req: unknown, identity: Identity) => whoAmI(identity)),
   });
 
   server.addService(LogServiceService, logServiceHandlers(ctx));
@@ -85,13 +97,12 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string): G
   return { server, health, watches };
 }
 
-function serveWatch(ctx: GatewayContext, hub: WatchHub, info: KindInfo, call: grpc.ServerWritableStream<WatchRequest, WatchEventOut>): void {
-  const fail = (err: unknown) => call.emit("error", toStatus(err, ctx.logger));
-  try {
-    ctx.auth.authenticate(call.metadata);
-  } catch (err) {
-    fail(err);
-    return;
-  }
-  hub.serve(info, call).catch(fail);
+/**
+ * The kind's service with a Watch serializer that passes encoded messages through: a watch
+ * encodes each event once, when it is queued, so that the bytes it holds are known (watch.ts).
+ */
+function encodedWatchEvents(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const watch = service.watch!;
+  const serialize = watch.responseSerialize;
+  return { ...service, watch: { ...watch, responseSerialize: (v: unknown) => (Buffer.isBuffer(v) ? v : serialize(v)) } };
 }
