@@ -147,6 +147,8 @@ class Watch {
   /** Synchronous with taking the replay's starting point: no event can fall in between. */
   start(informer: Informer, replay: Replay, sel: Selection, info: KindInfo, bookmarkMs: number | undefined): void {
     this.replay = replay;
+    // Headers at once: the client knows its watch was accepted before any event arrives.
+    this.call.sendMetadata(new grpc.Metadata());
     this.unsubscribe = informer.onEvent((e) => {
       const out = translate(sel, e);
       if (out) this.enqueue(out, e.key, e.revision);
