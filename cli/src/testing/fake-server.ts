@@ -32,6 +32,10 @@ export interface FakeServer {
   seed(info: KindInfo, object: KubeObject): KubeObject;
   /** How many List calls were made (paging tests). */
   listCalls: number;
+  /** Refuses the next `count` calls and watch starts as the gateway's rate limit does. */
+  refuse: { count: number; retryAfterMs: number; watchesOnly?: boolean };
+  /** Ends every open watch as the gateway cuts off a slow watcher (OUT_OF_RANGE). */
+  cutOffWatches(): void;
   stop(): Promise<void>;
 }
 
@@ -65,11 +69,25 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
     for (const w of watchers) w(ev);
   };
 
+  const openWatches = new Set<grpc.ServerWritableStream<unknown, unknown>>();
+  /** The gateway's refusal by a limit: RESOURCE_EXHAUSTED with a retry-after-ms trailer. */
+  const refused = (watch: boolean): grpc.ServiceError | undefined => {
+    if (fake.refuse.count <= 0 || (fake.refuse.watchesOnly && !watch)) return undefined;
+    fake.refuse.count--;
+    const err = fail(grpc.status.RESOURCE_EXHAUSTED, `too many requests from user "tester": more than 1 per second (burst 1); retry after ${fake.refuse.retryAfterMs} ms`);
+    err.metadata.set("retry-after-ms", String(fake.refuse.retryAfterMs));
+    return err;
+  };
   const fake: FakeServer = {
     address: "",
     token,
     objects,
     listCalls: 0,
+    refuse: { count: 0, retryAfterMs: 0 },
+    cutOffWatches() {
+      for (const call of openWatches) call.emit("error", fail(grpc.status.OUT_OF_RANGE, "watch cut off: its client is too slow; list again"));
+      openWatches.clear();
+    },
     seed(info, object) {
       const o = info.codec.fromPartial(object) as KubeObject;
       const m = o.metadata!;
@@ -100,6 +118,8 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
     const guarded = (fn: (req: any) => unknown): Unary => // eslint-disable-line @typescript-eslint/no-explicit-any
       (call, cb) => {
         if (!authorized(call)) return cb(fail(grpc.status.UNAUTHENTICATED, "invalid or missing token"));
+        const refusal = refused(false);
+        if (refusal) return cb(refusal);
         try {
           cb(null, fn(call.request));
         } catch (err) {
@@ -170,6 +190,11 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
           call.emit("error", fail(grpc.status.UNAUTHENTICATED, "invalid or missing token"));
           return;
         }
+        const refusal = refused(true);
+        if (refusal) {
+          call.emit("error", refusal);
+          return;
+        }
         const req = call.request;
         const send = (ev: WatchEvent) => {
           if (ev.info === info && selectorMatch(info, ev.object, req.namespace, req.labelSelector, req.fieldSelector)) {
@@ -183,7 +208,9 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
           for (const s of objects.values()) send({ rv, type: "ADDED", info: s.info, object: s.object });
         }
         watchers.add(send);
+        openWatches.add(call as grpc.ServerWritableStream<unknown, unknown>);
         call.on("cancelled", () => watchers.delete(send));
+        call.on("error", () => watchers.delete(send));
       },
     });
   }
