@@ -31,7 +31,7 @@ export type WatchCall = grpc.ServerWritableStream<WatchRequest, WatchEventOut | 
  * for those writes to complete, as it waits for 'drain' when call.write() returns false; a client
  * that does not read leaves at most this (plus one message) in the gateway.
  */
-const WRITE_WINDOW_BYTES = 64 * 1024;
+const WRITE_WINDOW_BYTES = 16 * 1024;
 
 /** How a store event looks through a selection: objects entering or leaving it are ADDED or DELETED. */
 export function translate(sel: Selection, e: StoreEvent<KubeObject>): WatchEventOut | undefined {
@@ -150,8 +150,13 @@ class Watch {
     // Headers at once: the client knows its watch was accepted before any event arrives.
     this.call.sendMetadata(new grpc.Metadata());
     this.unsubscribe = informer.onEvent((e) => {
-      const out = translate(sel, e);
-      if (out) this.enqueue(out, e.key, e.revision);
+      // A failing watch must not throw into the informer, which feeds every other subscriber.
+      try {
+        const out = translate(sel, e);
+        if (out) this.enqueue(out, e.key, e.revision);
+      } catch (err) {
+        this.end(toStatus(err, this.hub.logger));
+      }
     });
     if (bookmarkMs !== undefined) {
       this.bookmarks = setInterval(() => {
@@ -207,13 +212,7 @@ class Watch {
 
   private enqueue(out: WatchEventOut, key: string, revision: number): void {
     if (this.ended) return;
-    let msg: Buffer;
-    try {
-      msg = this.encode(out);
-    } catch (err) {
-      this.end(toStatus(err, this.hub.logger));
-      return;
-    }
+    const msg = this.encode(out);
     if (!this.replay && this.head === this.queue.length && this.canWrite()) {
       this.write(msg);
       return;

@@ -38,6 +38,7 @@ for (let i = 0; i < OBJECTS; i += 1000) {
   );
 }
 const main = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "main.js");
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..");
 const gateway = spawn(process.execPath, [main], {
   env: {
     ...process.env,
@@ -68,30 +69,58 @@ for (let i = 0; i < 600; i++) {
   }
 }
 
-let created = 0;
+let round = 0;
+/** Creates timed from a process of their own, so the watch clients here do not slow them. */
 async function createLatencies(): Promise<string> {
-  const ms: number[] = [];
-  for (let i = 0; i < CREATES; i++) {
-    const t = performance.now();
-    await unary("create", KINDS.ConfigMap.codec.fromPartial({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `probe-${created++}` }, data: { a: "b" } }));
-    ms.push(performance.now() - t);
-  }
-  ms.sort((a, b) => a - b);
-  return `create p50 ${ms[Math.floor(ms.length / 2)]!.toFixed(1)} ms, max ${ms[ms.length - 1]!.toFixed(1)} ms`;
+  const code = `
+    import * as grpc from "@grpc/grpc-js";
+    import { KINDS } from "@navarch/api";
+    const md = new grpc.Metadata();
+    md.set("authorization", "Bearer ${token}");
+    const c = new KINDS.ConfigMap.client("${server}", grpc.credentials.createInsecure());
+    const ms = [];
+    for (let i = 0; i < ${CREATES}; i++) {
+      const t = performance.now();
+      await new Promise((res, rej) => c.create(KINDS.ConfigMap.codec.fromPartial({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "probe-${round}-" + i }, data: { a: "b" } }), md, (e) => (e ? rej(e) : res())));
+      ms.push(performance.now() - t);
+    }
+    ms.sort((a, b) => a - b);
+    console.log("create p50 " + ms[ms.length >> 1].toFixed(1) + " ms, max " + ms[ms.length - 1].toFixed(1) + " ms");
+    process.exit(0);`;
+  round++;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", code], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  await new Promise((r) => child.once("exit", r));
+  return out.trim();
 }
 
 console.log(`${OBJECTS} ConfigMaps; gateway pid ${gateway.pid}; idle: RSS ${rssMiB(gateway.pid!)} MiB, ${await createLatencies()}`);
 for (const n of WATCHES) {
   const before = rssMiB(gateway.pid!);
   const watches: StalledWatch[] = [];
-  for (let i = 0; i < n; i++) watches.push(stalledWatch(server, KINDS.ConfigMap, token, { namespace: "", labelSelector: "", fieldSelector: "", resourceVersion: "", allowWatchBookmarks: true }));
+  const opening = (async () => {
+    for (let i = 0; i < n; i++) {
+      watches.push(stalledWatch(server, KINDS.ConfigMap, token, { namespace: "", labelSelector: "", fieldSelector: "", resourceVersion: "", allowWatchBookmarks: true }));
+      if (i % 100 === 99) await sleep(50);
+    }
+  })();
+  const whileOpening = await createLatencies();
+  await opening;
+  if (process.env.WATCH_MEMORY_CPU) {
+    for (let i = 0; i < 10; i++) {
+      const stat = readFileSync(`/proc/${gateway.pid}/stat`, "utf8").split(" ");
+      console.log(`  t+${i}s gateway cpu ticks ${Number(stat[13]) + Number(stat[14])} rss ${rssMiB(gateway.pid!)} MiB`);
+      await sleep(1000);
+    }
+  }
   await sleep(SETTLE_MS);
   const during = rssMiB(gateway.pid!);
   const latency = await createLatencies();
   for (const w of watches) w.cancel();
   await sleep(SETTLE_MS);
   const after = rssMiB(gateway.pid!);
-  console.log(`${n} watches that never read: RSS before ${before} MiB, during ${during} MiB, after cancel ${after} MiB; meanwhile ${latency}`);
+  console.log(`${n} watches that never read: RSS before ${before} MiB, during ${during} MiB, after cancel ${after} MiB; while they open ${whileOpening}; once open ${latency}`);
 }
 cms.close();
 gateway.kill("SIGTERM");
