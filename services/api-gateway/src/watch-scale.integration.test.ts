@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startGateway, type RunningGateway } from "./start.js";
+import { stalledWatch } from "./testing/stalled-watch.js";
 
 const OBJECTS = 20_500;
 
@@ -22,6 +23,8 @@ describe("a watch over more than 20,000 objects", () => {
   let nc: NatsConnection;
   let gateway: RunningGateway;
   let md: grpc.Metadata;
+  let token: string;
+  let store: ResourceStore<ConfigMap>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let cms: any;
 
@@ -29,7 +32,7 @@ describe("a watch over more than 20,000 objects", () => {
     dir = mkdtempSync(path.join(tmpdir(), "navarch-watch-scale-"));
     server = await NatsServerProcess.start({ storeDir: dir });
     nc = await connectNats({ url: server.url, name: "watch-scale-test" });
-    const store = await ResourceStore.open<ConfigMap>(nc, KINDS.ConfigMap);
+    store = await ResourceStore.open<ConfigMap>(nc, KINDS.ConfigMap);
     // Written straight to the store (the gateway's create path is not what is tested here).
     for (let i = 0; i < OBJECTS; i += 1000) {
       await Promise.all(
@@ -44,7 +47,7 @@ describe("a watch over more than 20,000 objects", () => {
       options: { apiAddr: "127.0.0.1:0", bookmarkSeconds: 30, watchHistory: 1000, maxObjectBytes: 100_000 },
     });
     const secrets = await ResourceStore.open<Secret>(nc, KINDS.Secret);
-    const token = await issueToken(secrets, "watch-scale-token", { username: "tester", groups: ["system:masters"] });
+    token = await issueToken(secrets, "watch-scale-token", { username: "tester", groups: ["system:masters"] });
     md = new grpc.Metadata();
     md.set("authorization", `Bearer ${token}`);
     cms = new KINDS.ConfigMap.client(gateway.address, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": -1 });
@@ -96,4 +99,26 @@ describe("a watch over more than 20,000 objects", () => {
       assert.deepEqual({ ...gateway.stats(), subscriptions: gateway.stats().subscriptions - baseline }, { watches: 0, bufferedBytes: 0, cutOffs: 0, subscriptions: 0 });
     });
   }
+
+  it("sends each object's latest state once when it changes while the replay is under way", async () => {
+    // The client stops reading, so the replay stalls early in key order ("cm-1..." first) and
+    // cm-20000 / cm-20001 are changed after the watch started but before the replay reaches them.
+    const w = stalledWatch(gateway.address, KINDS.ConfigMap, token, { namespace: "default", labelSelector: "", fieldSelector: "", resourceVersion: "", allowWatchBookmarks: false });
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(gateway.stats().watches, 1);
+    const changed = (await store.get("default", "cm-20000"))!;
+    await store.update({ ...changed, data: { n: "changed" } });
+    await store.delete("default", "cm-20001");
+    await store.create(KINDS.ConfigMap.codec.fromPartial({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "zz-new", namespace: "default", uid: "u-new" } }));
+    await new Promise((r) => setTimeout(r, 300));
+    w.read();
+    for (let i = 0; i < 400 && !w.events.some((e) => e.object.metadata?.name === "zz-new"); i++) await new Promise((r) => setTimeout(r, 25));
+    w.cancel();
+    const of = (name: string) => w.events.filter((e) => e.object.metadata?.name === name).map((e) => ({ type: e.type, data: (e.object as { data?: Record<string, string> }).data }));
+    assert.deepEqual(of("zz-new"), [{ type: "ADDED", data: {} }]);
+    assert.deepEqual(of("cm-20000"), [{ type: "ADDED", data: { n: "changed" } }]);
+    assert.deepEqual(of("cm-20001"), [], "a deleted object is neither replayed nor reported deleted");
+    assert.equal(w.events.filter((e) => e.type === "ADDED" && e.object.metadata?.name?.startsWith("cm-")).length, OBJECTS - 1);
+    assert.equal(w.events.filter((e) => e.type !== "ADDED").length, 0);
+  });
 });

@@ -10,6 +10,8 @@ export interface StalledWatch {
   read(): void;
   /** Messages received so far (counted only while reading). */
   readonly received: number;
+  /** The events received so far, decoded. */
+  readonly events: { type: string; object: { metadata?: { name?: string; resourceVersion?: string } } }[];
   /** The status: code and message, once the call has ended (or the stream closed: code -1). */
   status: Promise<{ code: number; details: string }>;
   cancel(): void;
@@ -27,11 +29,15 @@ export function stalledWatch(address: string, info: KindInfo, token: string, req
   stream.end(frame);
   stream.pause();
   let received = 0;
+  const events: StalledWatch["events"][number][] = [];
+  const decode = (info.service as unknown as { watch: { responseDeserialize: (b: Buffer) => StalledWatch["events"][number] } }).watch.responseDeserialize;
   let pending = Buffer.alloc(0);
   stream.on("data", (chunk: Buffer) => {
     pending = Buffer.concat([pending, chunk]);
     while (pending.length >= 5 && pending.length >= 5 + pending.readUInt32BE(1)) {
-      pending = pending.subarray(5 + pending.readUInt32BE(1));
+      const end = 5 + pending.readUInt32BE(1);
+      events.push(decode(Buffer.from(pending.subarray(5, end))));
+      pending = pending.subarray(end);
       received++;
     }
   });
@@ -52,6 +58,7 @@ export function stalledWatch(address: string, info: KindInfo, token: string, req
     get received() {
       return received;
     },
+    events,
     status,
     cancel: () => {
       stream.close(http2.constants.NGHTTP2_CANCEL);
