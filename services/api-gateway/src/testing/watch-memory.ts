@@ -6,6 +6,8 @@
 // about a minute); run it after `npm run build`:
 //
 //   PATH=/root/.navarch/tools/bin:$PATH node services/api-gateway/dist/testing/watch-memory.js [objects] [watches,...]
+//
+// (WATCH_MEMORY_CPU=1 also prints the gateway's CPU ticks and RSS each second after opening.)
 import * as grpc from "@grpc/grpc-js";
 import { KINDS, type ConfigMap } from "@navarch/api";
 import { readClientConfig } from "@navarch/config";
@@ -37,7 +39,8 @@ for (let i = 0; i < OBJECTS; i += 1000) {
     ),
   );
 }
-const main = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "main.js");
+// GATEWAY_MAIN runs another build of the gateway (say, an older one to compare with).
+const main = process.env.GATEWAY_MAIN ?? path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "main.js");
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..");
 const gateway = spawn(process.execPath, [main], {
   env: {
