@@ -65,15 +65,33 @@ make_rootfs() {
 }
 
 # An image whose folder has a host-binaries file also gets those binaries of this machine and the
-# shared libraries ldd lists for them, at the same paths (netfilter: nft).
+# shared libraries ldd lists for them, at the same paths (netfilter: nft). Call it only as
+# `list="$(host_files dir)" || exit 1`: inside $(...) `die` ends just the subshell, so a caller that
+# ignores the status would build the image without the binary (and call it up to date next time).
 host_files() {
-  local bin
+  local bin out
   [ -f "$1/host-binaries" ] || return 0
   for bin in $(grep -v '^#' "$1/host-binaries"); do
-    [ -x "$bin" ] || die "$bin (listed in $1/host-binaries) not found"
+    [ -x "$bin" ] || die "$bin (listed in $1/host-binaries) not found: run scripts/setup.sh (it installs the package that has it)"
+    out="$(ldd "$bin" 2>&1)" || true # "not a dynamic executable" for a static binary
+    grep -q 'not found' <<< "$out" && die "$bin needs a library that is not installed:"$'\n'"$out"
     echo "$bin"
-    ldd "$bin" | grep -oE '/[^ ]+'
+    grep -oE '/[^ ]+' <<< "$out" || true
   done | LC_ALL=C sort -u
+  [ "${PIPESTATUS[0]}" = 0 ] || exit 1
+}
+
+# An image with host binaries must run each of them (`<bin> --version`): a broken image is removed
+# again, so the next run cannot call it up to date.
+verify() {
+  local tag="$1" bin out
+  shift
+  for bin in "$@"; do
+    if ! out="$(docker run --rm --network none --entrypoint "$bin" "$tag" --version 2>&1)"; then
+      docker rmi -f "$tag" > /dev/null 2>&1 || true
+      die "$tag cannot run $bin (removed the image again): $out"
+    fi
+  done
 }
 
 busybox_hash="$(sha256sum "$busybox" | cut -d' ' -f1)"
@@ -83,10 +101,13 @@ for entry in "${IMAGES[@]}"; do
   IFS='|' read -r tag dir args <<< "$entry"
   src="$root/images/$dir"
   [ -f "$src/Dockerfile" ] || die "missing $src/Dockerfile"
+  files="$(host_files "$src")" || exit 1
+  binaries=()
+  [ -f "$src/host-binaries" ] && mapfile -t binaries < <(grep -v '^#' "$src/host-binaries" | grep -v '^$')
   hash="$( {
     echo "$busybox_hash $recipe_hash $args"
     (cd "$src" && find . -type f | LC_ALL=C sort | xargs sha256sum)
-    for f in $(host_files "$src"); do sha256sum "$(readlink -f "$f")" | sed "s|  .*|  $f|"; done
+    for f in $files; do sha256sum "$(readlink -f "$f")" | sed "s|  .*|  $f|"; done
   } | sha256sum | cut -c1-16)"
 
   current="$(docker image inspect -f '{{index .Config.Labels "dev.navarch.build-hash"}}' "$tag" 2> /dev/null || true)"
@@ -101,7 +122,7 @@ for entry in "${IMAGES[@]}"; do
   mkdir -p "$ctx"
   cp -a "$work/rootfs" "$ctx/rootfs"
   cp -a "$src/." "$ctx/"
-  for f in $(host_files "$src"); do
+  for f in $files; do
     mkdir -p "$ctx/rootfs$(dirname "$f")"
     cp -L "$f" "$ctx/rootfs$f"
   done
@@ -113,6 +134,7 @@ for entry in "${IMAGES[@]}"; do
     echo "$out" >&2
     die "docker build of $tag failed"
   fi
+  verify "$tag" "${binaries[@]}"
   id="$(docker image inspect -f '{{.Id}}' "$tag")"
   echo "built       $tag  ${id:0:19}"
 done

@@ -120,9 +120,13 @@ add_skeleton() {
   printf 'root:x:0:\nnogroup:x:65534:\n' > "$rootfs/etc/group"
 }
 
-nats_server="$(find_nats_server)"
+# $(...) and <(...) run in subshells where `die` ends only the subshell: every one of them whose
+# failure matters is an assignment checked with `|| exit 1`, then split into an array.
+nats_server="$(find_nats_server)" || exit 1
 nats_version="$(version_of "$nats_server")"
-mapfile -t nats_libs < <(libs_of "$nats_server")
+nats_libs_text="$(libs_of "$nats_server")" || exit 1
+mapfile -t nats_libs <<< "$nats_libs_text"
+[ -n "$nats_libs_text" ] || nats_libs=()
 
 node_bin="$(readlink -f "$root/node_modules/.bin/node" 2> /dev/null || true)"
 [ -x "$node_bin" ] || node_bin="$root/node_modules/node/bin/node"
@@ -173,10 +177,15 @@ tar -C "$root" -cf - \
 
 # Native addons (e.g. ssh2's sshcrypto.node) need their libraries too.
 mapfile -t addons < <(find "$work/app" -name '*.node' -type f)
-mapfile -t node_libs < <({
-  libs_of "$node_bin"
-  for a in "${addons[@]}"; do libs_of "$a"; done
-} | LC_ALL=C sort -u)
+node_libs_text="$(
+  set -o pipefail
+  {
+    libs_of "$node_bin" || exit 1
+    for a in "${addons[@]}"; do libs_of "$a" || exit 1; done
+  } | LC_ALL=C sort -u
+)" || exit 1
+mapfile -t node_libs <<< "$node_libs_text"
+[ -n "$node_libs_text" ] || node_libs=()
 
 # ---------------------------------------------------------------------------------------------
 # Hashes of the inputs
@@ -205,9 +214,9 @@ prune_old() {
   done
 }
 
-# build <repo> <hash> <context> <dockerfile> <what>
+# build <repo> <hash> <context> <dockerfile> <what> <binary in the image, run with --version>
 build() {
-  local repo="$1" hash="$2" ctx="$3" dockerfile="$4" what="$5" out
+  local repo="$1" hash="$2" ctx="$3" dockerfile="$4" what="$5" bin="$6" out
   if [ "$force" = 0 ] && docker image inspect "$repo:$hash" > /dev/null 2>&1; then
     docker tag "$repo:$hash" "$repo:dev"
     echo "up to date  $repo:dev  ($repo:$hash, $(size_of "$repo:dev"), $what)"
@@ -218,6 +227,12 @@ build() {
       --label "dev.navarch.build-hash=$hash" -t "$repo:$hash" -t "$repo:dev" "$ctx" 2>&1)"; then
     echo "$out" >&2
     die "docker build of $repo failed"
+  fi
+  # A built image must start its binary; a broken one is removed again so that the next run
+  # cannot call it up to date.
+  if ! out="$(docker run --rm --network none --entrypoint "$bin" "$repo:$hash" --version 2>&1)"; then
+    docker rmi -f "$repo:$hash" "$repo:dev" > /dev/null 2>&1 || true
+    die "$repo:$hash cannot run $bin (removed the image again): $out"
   fi
   prune_old "$repo" "$hash"
   echo "built       $repo:dev  ($repo:$hash, $(size_of "$repo:dev"), $what)"
@@ -233,7 +248,7 @@ if need_build navarch/nats-server "$nats_hash"; then
   add_libs "$ctx/rootfs" "${nats_libs[@]}"
   cp "$recipes/nats-server.Dockerfile" "$ctx/"
 fi
-build navarch/nats-server "$nats_hash" "$work/nats" "$work/nats/nats-server.Dockerfile" "nats-server $nats_version from $nats_server"
+build navarch/nats-server "$nats_hash" "$work/nats" "$work/nats/nats-server.Dockerfile" "nats-server $nats_version from $nats_server" /usr/local/bin/nats-server
 
 # control plane and node agent: one context, the same first layers (Node and its libraries, then /app)
 if need_build navarch/control-plane "$node_hash" || { [ "$node_agent" = 1 ] && need_build navarch/node-agent "$node_hash"; }; then
@@ -244,7 +259,7 @@ if need_build navarch/control-plane "$node_hash" || { [ "$node_agent" = 1 ] && n
   mv "$work/app" "$ctx/app"
   cp "$recipes/control-plane.Dockerfile" "$recipes/node-agent.Dockerfile" "$ctx/"
 fi
-build navarch/control-plane "$node_hash" "$work/node" "$work/node/control-plane.Dockerfile" "node $node_version + all-in-one"
+build navarch/control-plane "$node_hash" "$work/node" "$work/node/control-plane.Dockerfile" "node $node_version + all-in-one" /usr/local/bin/node
 if [ "$node_agent" = 1 ]; then
-  build navarch/node-agent "$node_hash" "$work/node" "$work/node/node-agent.Dockerfile" "node $node_version + node-agent"
+  build navarch/node-agent "$node_hash" "$work/node" "$work/node/node-agent.Dockerfile" "node $node_version + node-agent" /usr/local/bin/node
 fi

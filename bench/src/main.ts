@@ -27,6 +27,8 @@
 //                           Deployment vs raw Docker and a Swarm service; `npm run bench -- deployments`)
 //   NAVARCH_BENCH_SCHED_*, NAVARCH_BENCH_SCALE_*: see scheduler.ts (hollow nodes, pods bound/s)
 //                           and scale.ts (5,000 nodes / 150,000 pods, RSS, API p99)
+//   NAVARCH_FUZZ_*:         the API fuzz suite, only when named (`npm run bench -- fuzz`; see
+//                           services/api-gateway/src/fuzz/main.ts): 20,000 hostile requests
 //   NAVARCH_BENCH_SVC_*:    see services.ts (wrk through a Service vs straight to the pod;
 //                           part "services": `npm run bench -- services`)
 //
@@ -41,6 +43,7 @@ import { performance } from "node:perf_hooks";
 import { ClientPool, configMap, countItems, create, get, list } from "./client.js";
 import { cpuMs, disposeAll, machineBusyMs, rssBytes, startCluster } from "./cluster.js";
 import { closedLoop, openLoop, type PhaseResult } from "./load.js";
+import { runFuzzBench } from "./fuzz.js";
 import { cleanupDeployments, deploymentBenchConfig, runDeploymentBench, stopDeployments } from "./deployments.js";
 import { cleanupPods, podBenchConfig, runPodBench, stopPods } from "./pods.js";
 import { runScaleBench, scaleBenchConfig } from "./scale.js";
@@ -168,19 +171,22 @@ async function main(): Promise<number> {
   if (schedulerCfg) code = Math.max(code, await runSchedulerBench(schedulerCfg));
   if (scaleCfg) code = Math.max(code, await runScaleBench(scaleCfg));
   if (servicesCfg) code = Math.max(code, await runServiceBench(servicesCfg));
+  if (parts.has("fuzz")) code = Math.max(code, await runFuzzBench(log));
   return code;
 }
 
-const PARTS = ["api", "pods", "deployments", "scheduler", "scale", "services"] as const;
+const PARTS = ["api", "pods", "deployments", "scheduler", "scale", "services", "fuzz"] as const;
+/** Parts that run only when named: the fuzz suite is a correctness run, not a measurement. */
+const NAMED_ONLY = new Set(["fuzz"]);
 
-/** The parts named as arguments or in NAVARCH_BENCH_ONLY; by default all (quick: api and pods). */
+/** The parts named as arguments or in NAVARCH_BENCH_ONLY; by default all but NAMED_ONLY (quick: api and pods). */
 function selectedParts(quick: boolean): Set<string> {
   const named = [...process.argv.slice(2), ...(process.env.NAVARCH_BENCH_ONLY ?? "").split(",")].map((s) => s.trim()).filter(Boolean);
   for (const p of named) {
     if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown bench part "${p}": expected ${PARTS.join(", ")}`);
   }
   if (named.length > 0) return new Set(named);
-  return new Set(quick ? ["api", "pods"] : PARTS);
+  return new Set(quick ? ["api", "pods"] : PARTS.filter((p) => !NAMED_ONLY.has(p)));
 }
 
 /** The API phases against an all-in-one without a node agent; prints the API tables. */

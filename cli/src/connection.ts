@@ -1,6 +1,7 @@
 // Where navctl talks to: resolves server/token/namespace (flags > env > config file), makes the
 // gRPC clients with the bearer token, turns callbacks into promises and gRPC statuses into the
 // one-line messages kubectl users know.
+import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import {
@@ -18,6 +19,14 @@ import { resourceRef } from "./resources.js";
 
 /** Deadline of every unary call. */
 export const CALL_TIMEOUT_MS = 10_000;
+
+/**
+ * Waits before each retry of a create whose outcome was not seen (docs/api-retries.md): about
+ * 15 s in all, long enough for a restarted gateway, bounded so a dead one fails clearly.
+ */
+export const CREATE_RETRY_DELAYS_MS = [200, 500, 1_000, 2_000, 4_000, 8_000];
+/** The gRPC metadata the gateway reads the key from. */
+export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
 
 /**
  * A call the server refused by a per-client limit (RESOURCE_EXHAUSTED with a `retry-after-ms`
@@ -214,12 +223,12 @@ export class Connection {
    * One unary call with the auth metadata and the deadline; failures become ApiError. A refusal
    * by the server's rate limit is retried after its hint (bounded: MAX_LIMIT_RETRIES).
    */
-  async call<T>(client: AnyClient, method: string, request: unknown, ctx: Omit<CallContext, "server"> = {}): Promise<T> {
+  async call<T>(client: AnyClient, method: string, request: unknown, ctx: Omit<CallContext, "server"> = {}, md = this.metadata()): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await new Promise<T>((resolve, reject) => {
           const options: Partial<grpc.CallOptions> = { deadline: Date.now() + CALL_TIMEOUT_MS };
-          client[method](request, this.metadata(), options, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)));
+          client[method](request, md, options, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)));
         });
       } catch (err) {
         const wait = retryAfterMs(err as grpc.ServiceError);
@@ -234,8 +243,23 @@ export class Connection {
     return this.call(this.kindClient(info), "get", req, { info, name, namesExisting: true });
   }
 
-  create(info: KindInfo, obj: KubeObject): Promise<KubeObject> {
-    return this.call(this.kindClient(info), "create", obj, { info, name: obj.metadata?.name });
+  /**
+   * Creates with an idempotency key, and retries with the same key while the outcome is unknown
+   * (UNAVAILABLE: the gateway went away or restarted; DEADLINE_EXCEEDED): the gateway answers a
+   * retry of a create that was in fact stored with the stored object, never ALREADY_EXISTS.
+   */
+  async create(info: KindInfo, obj: KubeObject, delays: readonly number[] = CREATE_RETRY_DELAYS_MS): Promise<KubeObject> {
+    const md = this.metadata();
+    md.set(IDEMPOTENCY_KEY_HEADER, randomUUID());
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.call(this.kindClient(info), "create", obj, { info, name: obj.metadata?.name }, md);
+      } catch (err) {
+        const unknownOutcome = err instanceof ApiError && (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED);
+        if (!unknownOutcome || attempt >= delays.length) throw err;
+        await new Promise((r) => setTimeout(r, delays[attempt]));
+      }
+    }
   }
 
   update(info: KindInfo, obj: KubeObject): Promise<KubeObject> {

@@ -35,19 +35,19 @@ after(async () => {
 
 describe("navctl and the server's limits", () => {
   it("retries a call refused by the rate limit after the server's retry-after-ms", async () => {
-    server.refuse = { count: 2, retryAfterMs: 50 };
+    server.limitRefusals = { count: 2, retryAfterMs: 50 };
     const r = await navctl(["get", "cm", "a", "-o", "name"]);
     assert.equal(r.stderr, "");
     assert.equal(r.code, 0);
     assert.equal(r.stdout, "configmap/a\n");
-    assert.equal(server.refuse.count, 0);
+    assert.equal(server.limitRefusals.count, 0);
   });
 
   it("gives up after a bounded number of retries with the server's message", async () => {
-    server.refuse = { count: 1_000, retryAfterMs: 1 };
+    server.limitRefusals = { count: 1_000, retryAfterMs: 1 };
     const r = await navctl(["get", "cm", "a"]);
-    const tried = 1_000 - server.refuse.count;
-    server.refuse = { count: 0, retryAfterMs: 0 };
+    const tried = 1_000 - server.limitRefusals.count;
+    server.limitRefusals = { count: 0, retryAfterMs: 0 };
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^error: too many requests from user "tester": .*retry after 1 ms\n$/);
     assert.equal(tried, MAX_LIMIT_RETRIES + 1);
@@ -67,14 +67,14 @@ describe("navctl and the server's limits", () => {
     await waitFor("the table", () => /^a +1 +/m.test(out));
     await new Promise((r) => setTimeout(r, 200)); // the watch is open
     // Cut off: navctl lists again and watches again; that watch is refused twice, then taken.
-    server.refuse = { count: 2, retryAfterMs: 20, watchesOnly: true };
+    server.limitRefusals = { count: 2, retryAfterMs: 20, watchesOnly: true };
     server.cutOffWatches();
     await waitFor("a second list after the cut-off", () => server.listCalls >= lists + 2);
-    await waitFor("the refused watches retried", () => server.refuse.count === 0);
+    await waitFor("the refused watches retried", () => server.limitRefusals.count === 0);
     await new Promise((r) => setTimeout(r, 200)); // the watch is open
     cm("b", { k: "1", l: "2" });
     await waitFor("the new object's row from the new watch", () => /^b +2 +/m.test(out));
-    server.refuse = { count: 0, retryAfterMs: 0 };
+    server.limitRefusals = { count: 0, retryAfterMs: 0 };
     const code = await new Promise<number | null>((resolve) => {
       child.on("close", resolve);
       child.kill("SIGINT");

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import * as grpc from "@grpc/grpc-js";
 import { KINDS, type KindInfo } from "@navarch/api";
 import { writeClientConfig } from "@navarch/config";
 import { startFakeServer, type FakeServer } from "./testing/fake-server.js";
@@ -40,6 +41,38 @@ after(async () => {
 });
 
 describe("apply", () => {
+  it("refuses a manifest over 8 MiB before reading it: one line, exit 1, nothing applied", async () => {
+    const file = path.join(home, "huge.yaml");
+    fs.writeFileSync(file, CM({ a: "1" }, "huge"));
+    fs.truncateSync(file, 200 * 1024 * 1024); // sparse: 200 MB of size, nothing written
+    const r = await navctl(["apply", "-f", file]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /^error: .*huge\.yaml: the file \(209715200 bytes\) exceeds the limit of 8 MiB of manifests per run; split it and apply the parts separately\n$/);
+    assert.equal(server.objects.has("ConfigMap/default/huge"), false);
+    fs.rmSync(file);
+  });
+
+  it("retries a create whose answer was lost with the same idempotency key, and reports it created once", async () => {
+    const file = write("lost.yaml", CM({ a: "1" }, "lost"));
+    server.createKeys.length = 0;
+    server.loseCreateReplies = 2;
+    const r = await navctl(["apply", "-f", file]);
+    assert.equal(r.stderr, "");
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, "configmap/lost created\n");
+    assert.equal(server.createKeys.length, 3);
+    assert.match(server.createKeys[0]!, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(new Set(server.createKeys).size, 1, "every retry carries the first attempt's key");
+    // Another apply creating another object uses a new key.
+    const other = write("other.yaml", CM({ a: "1" }, "other"));
+    assert.equal((await navctl(["apply", "-f", other])).code, 0);
+    assert.notEqual(server.createKeys[3], server.createKeys[0]);
+    // Later tests count the ConfigMaps.
+    server.objects.delete("ConfigMap/default/lost");
+    server.objects.delete("ConfigMap/default/other");
+  });
+
   it("creates, then reports unchanged, then configured", async () => {
     const file = write("cm.yaml", CM({ a: "1" }));
     let r = await navctl(["apply", "-f", file]);
@@ -89,7 +122,39 @@ describe("apply", () => {
     const file = write("ns.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other-cm, namespace: other}\n");
     const r = await navctl(["apply", "-f", file, "-n", "default"]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^error: the namespace from the provided object "other" does not match the namespace "default"/);
+    assert.equal(r.stdout, "");
+    assert.ok(
+      r.stderr.startsWith(`error: ${file}: ConfigMap/other-cm: metadata.namespace: the namespace from the provided object "other" does not match the namespace "default"`),
+      r.stderr,
+    );
+  });
+
+  it("reports a lasting conflict and a permission refusal per object, with file and Kind/name, applies the rest, exits 1", async () => {
+    const dir = path.join(home, "refused");
+    fs.mkdirSync(dir);
+    const conflicted = path.join(dir, "a.yaml");
+    fs.writeFileSync(conflicted, CM({ a: "changed" }));
+    const forbidden = path.join(dir, "b.yaml");
+    fs.writeFileSync(forbidden, "apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\nstringData: {k: v}\n");
+    fs.writeFileSync(path.join(dir, "c.yaml"), CM({ k: "v" }, "fine"));
+    server.refuse = (method, info) => {
+      if (method === "update" && info.kind === "ConfigMap") return { code: grpc.status.ABORTED, details: "the object has been modified; please apply your changes to the latest version and try again" };
+      if (info.kind === "Secret") return { code: grpc.status.PERMISSION_DENIED, details: 'secrets is forbidden: User "dev" cannot create resource "secrets" in namespace "default"' };
+      return undefined;
+    };
+    try {
+      const r = await navctl(["apply", "-f", dir]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, "configmap/fine created\n");
+      assert.equal(
+        r.stderr,
+        `error: ${conflicted}: ConfigMap/x: metadata.resourceVersion: Operation cannot be fulfilled on configmaps "x": the object has been modified; please apply your changes to the latest version and try again\n` +
+          `error: ${forbidden}: Secret/creds: forbidden: secrets is forbidden: User "dev" cannot create resource "secrets" in namespace "default"\n`,
+      );
+    } finally {
+      server.refuse = undefined;
+      server.objects.delete("ConfigMap/default/fine");
+    }
   });
 });
 
@@ -253,6 +318,7 @@ describe("discovery and errors", () => {
   it("prints versions and the caller's identity", async () => {
     let r = await navctl(["version"]);
     assert.match(r.stdout, /^Client Version: \S+\nServer Version: v0\.1\.0-fake\n/);
+    assert.match(r.stdout, /\nCluster ID: 5b0e8c1e-3f0a-4d7e-9a51-2c6f1d9e7b42\n$/, "the cluster's id, as its containers' navarch.cluster label has it");
     r = await navctl(["whoami"]);
     assert.equal(r.stdout, "ATTRIBUTE   VALUE\nUsername    admin\nGroups      [system:masters system:authenticated]\n");
   });

@@ -51,6 +51,10 @@ describe("local cluster (all-in-one)", () => {
     cms.close();
     nss.close();
 
+    const clusterId = async (home: string) => /^Cluster ID: (\S+)$/m.exec((await navctl(["version"], { home })).stdout)?.[1];
+    const id = await clusterId(first.home);
+    assert.match(id ?? "", /^[0-9a-f-]{36}$/, "navctl version shows the cluster's id");
+
     const natsPid = natsServerPid(first.home);
     assert.ok(natsPid && pidAlive(natsPid), "the embedded nats-server runs and wrote its pid file");
     await first.stop(); // asserts exit code 0
@@ -59,6 +63,7 @@ describe("local cluster (all-in-one)", () => {
 
     const second = await startLocalCluster({ home: first.home });
     assert.equal(second.token, first.token, "the restart keeps the admin token in the config");
+    assert.equal(await clusterId(second.home), id, "the cluster keeps its id (its containers' navarch.cluster label) across a restart");
     // The old token, as a client that never re-read the config would send it.
     const md = first.metadata();
     const cms2 = client(second, KINDS.ConfigMap);

@@ -2,9 +2,9 @@
 import * as grpc from "@grpc/grpc-js";
 import type { KindInfo, KubeObject } from "@navarch/api";
 import { ApiError } from "../connection.js";
-import { CliError } from "../errors.js";
+import { CliError, messageOf } from "../errors.js";
 import { decodeManifests, readManifestTexts, type DecodedManifest } from "../manifests.js";
-import { planApply } from "../merge.js";
+import { planApply, planCreate } from "../merge.js";
 import { objectRef } from "../resources.js";
 import { reportError, type CommandContext } from "./context.js";
 
@@ -38,7 +38,13 @@ export function placeObject(ctx: CommandContext, m: DecodedManifest): void {
   if (!meta.namespace) meta.namespace = settings.namespace;
 }
 
-export async function applyObject(ctx: CommandContext, info: KindInfo, object: KubeObject): Promise<ApplyResult> {
+export interface ApplyOutcome {
+  result: ApplyResult;
+  /** Something the user should know although the object was applied. */
+  warning?: string | undefined;
+}
+
+export async function applyObject(ctx: CommandContext, info: KindInfo, object: KubeObject): Promise<ApplyOutcome> {
   const conn = ctx.connection();
   const name = object.metadata!.name;
   const namespace = object.metadata!.namespace;
@@ -51,13 +57,14 @@ export async function applyObject(ctx: CommandContext, info: KindInfo, object: K
     }
     try {
       if (!live) {
-        await conn.create(info, object);
-        return "created";
+        const create = planCreate(info, object);
+        await conn.create(info, create.object);
+        return { result: "created", warning: create.warning };
       }
       const plan = planApply(info, live, object);
-      if (plan.unchanged) return "unchanged";
+      if (plan.unchanged) return { result: "unchanged", warning: plan.warning };
       await conn.update(info, plan.object);
-      return "configured";
+      return { result: "configured", warning: plan.warning };
     } catch (err) {
       // Someone wrote in between (stale resourceVersion, or created it first): look again.
       const retriable = err instanceof ApiError && (err.code === grpc.status.ABORTED || err.code === grpc.status.ALREADY_EXISTS);
@@ -66,21 +73,53 @@ export async function applyObject(ctx: CommandContext, info: KindInfo, object: K
   }
 }
 
+/**
+ * The lines that report one object's failure, each `<file>: <Kind>/<name>: <field path>: <problem>`
+ * (the field path where one field is at fault), so an error in a folder of manifests can be found.
+ */
+export function applyErrorLines(m: DecodedManifest, err: unknown): string[] {
+  const where = `${m.source}: ${m.info.kind}/${m.object.metadata?.name ?? "<no name>"}`;
+  if (!(err instanceof ApiError)) {
+    const msg = messageOf(err);
+    // The one refusal made here before any call: -n against the manifest's namespace.
+    return [err instanceof CliError && /^the namespace from the provided object/.test(msg) ? `${where}: metadata.namespace: ${msg}` : `${where}: ${msg}`];
+  }
+  switch (err.code) {
+    case grpc.status.INVALID_ARGUMENT:
+      // The gateway joins one "<path>: <problem>" per field with "; ": one line each.
+      return splitFieldErrors(err.message).map((e) => `${where}: ${e}`);
+    case grpc.status.NOT_FOUND:
+    case grpc.status.FAILED_PRECONDITION:
+      // A missing or terminating namespace: the manifest's metadata.namespace is what to fix.
+      return [/^namespaces? "|in namespace /.test(err.details) ? `${where}: metadata.namespace: ${err.message}` : `${where}: ${err.message}`];
+    case grpc.status.ABORTED:
+      return [`${where}: metadata.resourceVersion: ${err.message}`];
+    default:
+      return [`${where}: ${err.message}`];
+  }
+}
+
+/** "a.b: x; c[0].d: y" -> ["a.b: x", "c[0].d: y"]; a message with no field path stays whole. */
+export function splitFieldErrors(details: string): string[] {
+  return details.split(/; (?=[A-Za-z$][\w.\[\]"/-]*: )/);
+}
+
 export async function runApply(ctx: CommandContext, opts: ApplyOptions): Promise<void> {
   const texts = await readManifestTexts(opts.filename, { stdin: opts.stdin, recursive: opts.recursive });
   const { objects, errors } = decodeManifests(texts);
   for (const e of errors) reportError(ctx, e);
   if (objects.length === 0 && errors.length === 0) throw new CliError("no objects passed to apply");
+  // Like kubectl: every object is tried, each failure is reported, and the exit code is 1 if any failed.
   for (const m of objects) {
     try {
       placeObject(ctx, m);
-      const result = await applyObject(ctx, m.info, m.object);
+      const { result, warning } = await applyObject(ctx, m.info, m.object);
+      if (warning) ctx.io.err(`Warning: ${m.source}: ${m.info.kind}/${m.object.metadata!.name}: ${warning}\n`);
       ctx.io.out(`${objectRef(m.info, m.object.metadata!.name)} ${result}\n`);
     } catch (err) {
-      const msg = (err as Error).message;
       // A connection or auth problem fails every object alike: say it once.
       if (err instanceof ApiError && [grpc.status.UNAVAILABLE, grpc.status.UNAUTHENTICATED].includes(err.code)) throw err;
-      reportError(ctx, msg);
+      for (const line of applyErrorLines(m, err)) reportError(ctx, line);
     }
   }
 }

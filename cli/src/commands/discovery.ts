@@ -89,6 +89,7 @@ export async function runVersion(ctx: CommandContext, opts: { client?: boolean |
     if (server) {
       ctx.io.out(`Server Version: ${server.version}\n`);
       if (server.natsServerVersion) ctx.io.out(`NATS Server Version: ${server.natsServerVersion}\n`);
+      if (server.clusterId) ctx.io.out(`Cluster ID: ${server.clusterId}\n`);
     }
   }
   if (error) throw error;

@@ -43,6 +43,15 @@ describe("describeObject", () => {
     assert.match(text, /\nEvents:\n {2}Type {5}Reason {3}Age {16}From {5}Message\n {2}---- {5}------ {3}---- {15}---- {5}-------\n {2}Warning {2}Invalid {2}60s \(x3 over 10m\) {2}checker {2}bad key\n$/);
   });
 
+  it("leaves out the manifest apply recorded, as kubectl does, and keeps the other annotations", () => {
+    const applied = cmInfo.codec.fromPartial({
+      metadata: { name: "app", namespace: "default", annotations: { "kubectl.kubernetes.io/last-applied-configuration": '{"data":{"secret":"x"}}\n', note: "n" } },
+    }) as KubeObject;
+    const text = describeObject(cmInfo, applied, { events: [] }, NOW);
+    assert.match(text, /\nAnnotations: {8}note: n\n/);
+    assert.doesNotMatch(text, /last-applied/);
+  });
+
   it("prints Events: <none> when there are none, and secret sizes, not values", () => {
     const secretInfo = KINDS.Secret as unknown as KindInfo;
     const s = secretInfo.codec.fromPartial({ metadata: { name: "s", namespace: "default" }, type: "Opaque", data: { password: Buffer.from("hunter2") } }) as KubeObject;

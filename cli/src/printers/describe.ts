@@ -1,6 +1,7 @@
 // navctl describe output, laid out like kubectl's: the common header (name, namespace, labels,
 // annotations, creation time), the kind's own sections, and the events about the object last.
 import type { ConfigMap, DaemonSet, Deployment, Endpoints, Event, Ingress, Job, KindInfo, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, Service } from "@navarch/api";
+import { LAST_APPLIED_ANNOTATION } from "../merge.js";
 import { age } from "./age.js";
 import { NONE } from "./columns.js";
 import * as kinds from "./describe-kinds.js";
@@ -14,7 +15,9 @@ function header(w: DescribeWriter, obj: KubeObject, info: KindInfo): void {
   w.line(0, `Name:\t${m?.name ?? ""}`);
   if (info.namespaced) w.line(0, `Namespace:\t${m?.namespace ?? ""}`);
   multiline(w, 0, "Labels", sortedEntries(m?.labels).map(([k, v]) => `${k}=${v}`));
-  multiline(w, 0, "Annotations", sortedEntries(m?.annotations).map(([k, v]) => `${k}: ${v}`));
+  // As kubectl: the manifest apply recorded is noise here (get -o yaml shows it).
+  const annotations = sortedEntries(m?.annotations).filter(([k]) => k !== LAST_APPLIED_ANNOTATION);
+  multiline(w, 0, "Annotations", annotations.map(([k, v]) => `${k}: ${v}`));
   w.line(0, `CreationTimestamp:\t${formatTime(m?.creationTimestamp)}`);
   const owner = m?.ownerReferences?.find((o) => o.controller) ?? m?.ownerReferences?.[0];
   if (owner) w.line(0, `Controlled By:\t${owner.kind}/${owner.name}`);

@@ -14,6 +14,8 @@ import {
 interface Stored {
   info: KindInfo;
   object: KubeObject;
+  /** The idempotency-key of the Create that stored it. */
+  createKey?: string;
 }
 
 interface WatchEvent {
@@ -32,8 +34,17 @@ export interface FakeServer {
   seed(info: KindInfo, object: KubeObject): KubeObject;
   /** How many List calls were made (paging tests). */
   listCalls: number;
+  /** The idempotency-key of every Create call, in order ("" for none). */
+  createKeys: string[];
+  /** While > 0, a Create is stored but answered UNAVAILABLE (a gateway dying after the write). */
+  loseCreateReplies: number;
+  /**
+   * A refusal the real server could give that this one cannot produce by itself (a permission
+   * check, a conflict that persists): returning a status fails that create or update with it.
+   */
+  refuse?: ((method: "create" | "update", info: KindInfo, object: KubeObject) => { code: grpc.status; details: string } | undefined) | undefined;
   /** Refuses the next `count` calls and watch starts as the gateway's rate limit does. */
-  refuse: { count: number; retryAfterMs: number; watchesOnly?: boolean };
+  limitRefusals: { count: number; retryAfterMs: number; watchesOnly?: boolean };
   /** Ends every open watch as the gateway cuts off a slow watcher (OUT_OF_RANGE). */
   cutOffWatches(): void;
   stop(): Promise<void>;
@@ -71,11 +82,12 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
 
   const openWatches = new Set<grpc.ServerWritableStream<unknown, unknown>>();
   /** The gateway's refusal by a limit: RESOURCE_EXHAUSTED with a retry-after-ms trailer. */
-  const refused = (watch: boolean): grpc.ServiceError | undefined => {
-    if (fake.refuse.count <= 0 || (fake.refuse.watchesOnly && !watch)) return undefined;
-    fake.refuse.count--;
-    const err = fail(grpc.status.RESOURCE_EXHAUSTED, `too many requests from user "tester": more than 1 per second (burst 1); retry after ${fake.refuse.retryAfterMs} ms`);
-    err.metadata.set("retry-after-ms", String(fake.refuse.retryAfterMs));
+  const refusedByLimit = (watch: boolean): grpc.ServiceError | undefined => {
+    const r = fake.limitRefusals;
+    if (r.count <= 0 || (r.watchesOnly && !watch)) return undefined;
+    r.count--;
+    const err = fail(grpc.status.RESOURCE_EXHAUSTED, `too many requests from user "tester": more than 1 per second (burst 1); retry after ${r.retryAfterMs} ms`);
+    err.metadata.set("retry-after-ms", String(r.retryAfterMs));
     return err;
   };
   const fake: FakeServer = {
@@ -83,7 +95,9 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
     token,
     objects,
     listCalls: 0,
-    refuse: { count: 0, retryAfterMs: 0 },
+    createKeys: [],
+    loseCreateReplies: 0,
+    limitRefusals: { count: 0, retryAfterMs: 0 },
     cutOffWatches() {
       for (const call of openWatches) call.emit("error", fail(grpc.status.OUT_OF_RANGE, "watch cut off: its client is too slow; list again"));
       openWatches.clear();
@@ -102,6 +116,11 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
     stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
   };
 
+  const refused = (method: "create" | "update", info: KindInfo, o: KubeObject) => {
+    const r = fake.refuse?.(method, info, o);
+    if (r) throw fail(r.code, r.details);
+  };
+
   const selectorMatch = (info: KindInfo, o: KubeObject, ns: string, labelSelector: string, fieldSelector: string) => {
     if (info.namespaced && ns && o.metadata?.namespace !== ns) return false;
     if (!matches(parseSelector(labelSelector), o.metadata?.labels)) return false;
@@ -115,29 +134,44 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
 
   for (const info of ALL_KINDS) {
     type Unary = (call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
-    const guarded = (fn: (req: any) => unknown): Unary => // eslint-disable-line @typescript-eslint/no-explicit-any
+    const guarded = (fn: (req: any, md: grpc.Metadata) => unknown): Unary => // eslint-disable-line @typescript-eslint/no-explicit-any
       (call, cb) => {
         if (!authorized(call)) return cb(fail(grpc.status.UNAUTHENTICATED, "invalid or missing token"));
-        const refusal = refused(false);
+        const refusal = refusedByLimit(false);
         if (refusal) return cb(refusal);
         try {
-          cb(null, fn(call.request));
+          cb(null, fn(call.request, call.metadata));
         } catch (err) {
           cb(err as grpc.ServiceError);
         }
       };
     const notFound = (name: string) => fail(grpc.status.NOT_FOUND, `${info.plural} "${name}" not found`);
     server.addService(info.service, {
-      create: guarded((o: KubeObject) => {
+      create: guarded((o: KubeObject, md: grpc.Metadata) => {
+        refused("create", info, o);
         const m = o.metadata;
         if (!m?.name) throw fail(grpc.status.INVALID_ARGUMENT, "metadata.name: required");
         if (info.namespaced) m.namespace ||= "default";
-        if (objects.has(key(info, m.namespace, m.name))) throw fail(grpc.status.ALREADY_EXISTS, `${info.plural} "${m.name}" already exists`);
+        // The gateway's idempotency protocol, reduced: a key seen before answers with its object.
+        const idemKey = String(md.get("idempotency-key")[0] ?? "");
+        fake.createKeys.push(idemKey);
+        const prior = objects.get(key(info, m.namespace, m.name));
+        const answer = (o: KubeObject) => {
+          if (fake.loseCreateReplies > 0) {
+            fake.loseCreateReplies--;
+            throw fail(grpc.status.UNAVAILABLE, "Connection dropped");
+          }
+          return o;
+        };
+        if (prior && idemKey && prior.createKey === idemKey) return answer(prior.object);
+        if (prior) throw fail(grpc.status.ALREADY_EXISTS, `${info.plural} "${m.name}" already exists`);
         if ((info.kind === "Service") && !(o as unknown as { spec?: { clusterIP?: string } }).spec?.clusterIP) {
           (o as unknown as { spec: { clusterIP: string } }).spec.clusterIP = "10.96.0.10"; // a server default
         }
         foldStringData(info, o);
-        return fake.seed(info, o);
+        const stored = fake.seed(info, o);
+        objects.get(key(info, m.namespace, m.name))!.createKey = idemKey;
+        return answer(stored);
       }),
       get: guarded((req: { namespace: string; name: string }) => {
         const s = objects.get(key(info, req.namespace, req.name));
@@ -160,6 +194,7 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
         };
       }),
       update: guarded((o: KubeObject) => {
+        refused("update", info, o);
         const m = o.metadata!;
         const k = key(info, m.namespace, m.name);
         const s = objects.get(k);
@@ -190,7 +225,7 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
           call.emit("error", fail(grpc.status.UNAUTHENTICATED, "invalid or missing token"));
           return;
         }
-        const refusal = refused(true);
+        const refusal = refusedByLimit(true);
         if (refusal) {
           call.emit("error", refusal);
           return;
@@ -218,7 +253,7 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
   server.addService(DiscoveryServiceService, {
     getVersion: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
       authorized(call)
-        ? cb(null, { version: "v0.1.0-fake", gitCommit: "", platform: "linux/amd64", natsServerVersion: "2.9.10" })
+        ? cb(null, { version: "v0.1.0-fake", gitCommit: "", platform: "linux/amd64", natsServerVersion: "2.9.10", clusterId: "5b0e8c1e-3f0a-4d7e-9a51-2c6f1d9e7b42" })
         : cb(fail(grpc.status.UNAUTHENTICATED, "invalid or missing token")),
     listApiResources: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
       authorized(call)

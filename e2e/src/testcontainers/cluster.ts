@@ -18,7 +18,8 @@
 //
 // Images are built by scripts/build-navarch-images.sh (run once per process; it is idempotent) and
 // never pulled. There is no reaper (its image cannot be pulled here): cluster.stop() removes the
-// containers, the pods' containers (label navarch.node=<node>) and the network; register
+// containers, the pods' containers (label navarch.cluster=<the Navarch cluster id, which the
+// fixture reads from the cluster's NATS before any agent runs>) and the network; register
 // `after(stopAllClusters)` in every test file. A process 'exit' hook removes what a crashed test
 // left, and startCluster() removes what killed test processes left (see leftovers.ts).
 //
@@ -27,6 +28,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { KINDS, ListRequest, type Node } from "@navarch/api";
 import { readClientConfig, writeClientConfig } from "@navarch/config";
+import { clusterIdentity, connectNats } from "@navarch/store";
 import {
   GenericContainer,
   ImageName,
@@ -46,6 +48,7 @@ import { ensureNavarchImages, IMAGES, NEVER_PULL, ROOT } from "./images.js";
 import {
   LABEL_CLUSTER,
   LABEL_FIXTURE,
+  LABEL_NAVARCH_CLUSTER,
   LABEL_NODE,
   LABEL_PID,
   LABEL_ROLE,
@@ -111,6 +114,8 @@ export interface ClusterNode {
 export interface Cluster {
   /** Names this cluster's containers and network (navarch-e2e-<id>-...). */
   readonly id: string;
+  /** The Navarch cluster id (navarch-cluster/id in its NATS): its pod containers' navarch.cluster label. */
+  readonly navarchCluster: string;
   /** The gRPC API on the host, "127.0.0.1:<port>". */
   readonly apiAddr: string;
   /** The admin token the control plane wrote to /data/config. */
@@ -257,10 +262,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       .withWaitStrategy(Wait.forLogMessage("Server is ready"))
       .withStartupTimeout(timeoutMs)
       .start();
+    const natsUrl = `nats://127.0.0.1:${nats.getMappedPort(4222)}`;
+    // Made here, before any agent runs (they read the same one), so the cleanup knows it.
+    const navarchCluster = await navarchClusterId(natsUrl);
+    tracked.navarchCluster = navarchCluster;
 
     const controlPlane = await new NavarchContainer(IMAGES.controlPlane, id, "control-plane", tail("control-plane"))
       .withName(`${networkName}-control-plane`)
-      .withLabels({ [SERVICE_SLOT_LABEL]: String(slot) })
+      .withLabels({ [SERVICE_SLOT_LABEL]: String(slot), [LABEL_NAVARCH_CLUSTER]: navarchCluster })
       .withNetwork(network)
       .withEnvironment({ ...serviceRanges, NAVARCH_INGRESS_ADDR: "0.0.0.0:8080", ...opts.env, ...opts.controlPlaneEnv, NAVARCH_NATS_URL: "nats://nats:4222", NAVARCH_NODE_AGENT: "false" })
       .withLoopbackPorts(7443, 8080)
@@ -270,7 +279,6 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const apiAddr = `127.0.0.1:${controlPlane.getMappedPort(7443)}`;
     const ingressAddr = `127.0.0.1:${controlPlane.getMappedPort(8080)}`;
     await docker.getNetwork(podNetwork).connect({ Container: controlPlane.getId() });
-    const natsUrl = `nats://127.0.0.1:${nats.getMappedPort(4222)}`;
 
     // The client config the control plane wrote, pointed at the published port.
     const configPath = path.join(home, "config");
@@ -284,7 +292,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       const nodeEnv = typeof opts.nodeEnv === "function" ? opts.nodeEnv(name, i) : (opts.nodeEnv ?? {});
       const logs = tail(name);
       const container = await new NavarchContainer(IMAGES.nodeAgent, id, "node-agent", logs)
-        .withLabels({ [LABEL_NODE]: name })
+        .withLabels({ [LABEL_NODE]: name, [LABEL_NAVARCH_CLUSTER]: navarchCluster })
         .withName(`${networkName}-${name}`)
         .withHostname(name)
         .withNetwork(network)
@@ -309,6 +317,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
 
     const cluster: Cluster = {
       id,
+      navarchCluster,
       apiAddr,
       token,
       natsUrl,
@@ -495,15 +504,26 @@ async function assertNodeNamesFree(docker: Dockerode, names: string[]): Promise<
     );
   }
   // Running pod containers of these names that no fixture started: another Navarch node of that
-  // name (e.g. another test's agent) uses this Docker, and our agent would remove its pods.
+  // name (e.g. another test's agent) uses this Docker. Its pods are safe from ours (another
+  // cluster id), but both service proxies would write the same nftables table navarch-<node>.
   for (const name of names) {
     const pods = await docker.listContainers({ all: false, filters: { label: [`${POD_NODE_LABEL}=${name}`] } });
     if (pods.length) {
       throw new Error(
         `${pods.length} running container(s) labelled ${POD_NODE_LABEL}=${name} exist (${pods.map((p) => p.Names[0]).join(", ")}): ` +
-          `another node named ${name} runs on this Docker engine. Stop it, remove them, or pass nodeNamePrefix.`,
+          `another node named ${name} runs on this Docker engine (its service proxy table navarch-${name} would clash with ours). Stop it, remove them, or pass nodeNamePrefix.`,
       );
     }
+  }
+}
+
+/** The cluster's id from its NATS, made now when the cluster is new (libs/store clusterIdentity). */
+async function navarchClusterId(url: string): Promise<string> {
+  const nc = await connectNats({ url, name: "e2e-fixture" });
+  try {
+    return (await clusterIdentity(nc)).id;
+  } finally {
+    await nc.close();
   }
 }
 

@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { sleep } from "../cluster.js";
 import { listNodes, startCluster, stopAllClusters, type Cluster } from "./cluster.js";
 import { ensureDemoImages, ROOT } from "./images.js";
-import { LABEL_PID, NETWORK_PREFIX, POD_NODE_LABEL } from "./leftovers.js";
+import { LABEL_PID, NETWORK_PREFIX, POD_CLUSTER_LABEL, POD_NODE_LABEL } from "./leftovers.js";
 
 const dockerError = (() => {
   try {
@@ -28,6 +28,8 @@ const agentBuilt = existsSync(path.join(ROOT, "services", "node-agent", "dist", 
 const skipNodes = skipAll || (agentBuilt ? false : "services/node-agent/dist/main.js is not built yet (no node agent image)");
 
 after(stopAllClusters);
+/** The Navarch cluster ids of the clusters started here, for the cleanup check. */
+const navarchClusters: string[] = [];
 
 describe("testcontainers cluster: control plane only (nodes: 0)", { skip: skipAll }, () => {
   let cluster: Cluster;
@@ -65,6 +67,7 @@ describe("testcontainers cluster: two node agents", { skip: skipNodes }, () => {
   before(async () => {
     assert.ok(await ensureDemoImages(), "scripts/build-images.sh (navarch/demo:1) does not exist");
     cluster = await startCluster({ nodes: 2 });
+    navarchClusters.push(cluster.navarchCluster);
     console.log(`# startCluster({ nodes: 2 }) took ${cluster.startupMs} ms`);
   });
   after(() => cluster?.stop());
@@ -83,6 +86,7 @@ describe("testcontainers cluster: two node agents", { skip: skipNodes }, () => {
   });
 
   it("runs a pod bound to node-1; its IP answers HTTP from the host with its name", async () => {
+    assert.match(cluster.navarchCluster, /^[0-9a-f-]{36}$/, "the fixture knows the cluster's id");
     const manifest = `apiVersion: v1
 kind: Pod
 metadata:
@@ -109,8 +113,8 @@ spec:
     const body = await httpGet(`http://${pod.status!.podIP}:8080/`);
     assert.match(body, /pod=tc-web\b/);
     // It runs on the host's Docker, labelled as node-1's.
-    const ids = execFileSync("docker", ["ps", "-q", "--filter", `label=${POD_NODE_LABEL}=node-1`], { encoding: "utf8" }).trim();
-    assert.ok(ids, "no running container labelled navarch.node=node-1");
+    const ids = execFileSync("docker", ["ps", "-q", "--filter", `label=${POD_NODE_LABEL}=node-1`, "--filter", `label=${POD_CLUSTER_LABEL}=${cluster.navarchCluster}`], { encoding: "utf8" }).trim();
+    assert.ok(ids, "no running container labelled navarch.node=node-1 and with this cluster's navarch.cluster");
   });
 
   it("can cut node-2 off the network and back, and restart its agent without restarting its pods", async () => {
@@ -160,6 +164,7 @@ describe("testcontainers cluster: cleanup", { skip: skipAll }, () => {
       execFileSync("docker", ["ps", "-aq", "--filter", filter], { encoding: "utf8" }).trim();
     assert.equal(ps(`label=${LABEL_PID}=${process.pid}`), "", "fixture containers left");
     for (const node of ["node-1", "node-2"]) assert.equal(ps(`label=${POD_NODE_LABEL}=${node}`), "", `${node} pod containers left`);
+    for (const id of navarchClusters) assert.equal(ps(`label=${POD_CLUSTER_LABEL}=${id}`), "", `containers of Navarch cluster ${id} left`);
     const networks = execFileSync("docker", ["network", "ls", "-q", "--filter", `name=${NETWORK_PREFIX}${process.pid}-`], {
       encoding: "utf8",
     }).trim();

@@ -7,10 +7,14 @@
 //   navarch.e2e.pid=<pid>                the test process that started it
 //   navarch.e2e.node=<node name>         on node-agent containers (NOT navarch.node: that label
 //                                        marks pod containers, which an agent garbage-collects)
-// Pod containers are found by the node agents' own label navarch.node=<node name>; the private
-// network is named navarch-e2e-<pid>-<random>, the pods' network the same plus "-pods". Each
-// node's service proxy leaves an nftables table navarch-<node> in the host's netfilter and a helper
-// container labelled navarch.netfilter.owner=<node> when its agent did not stop cleanly.
+//   navarch.e2e.navarch-cluster=<uuid>   on the control plane and node agents: the Navarch cluster
+//                                        id (navarch-cluster/id in the cluster's NATS)
+// Pod containers (and the agents' netfilter helpers) are found by the node agents' own label
+// navarch.cluster=<Navarch cluster id> - per cluster, so two clusters with nodes of the same name
+// never remove each other's; the private network is named navarch-e2e-<pid>-<random>, the pods'
+// network the same plus "-pods". Each node's service proxy leaves an nftables table navarch-<node>
+// in the host's netfilter and a helper container labelled navarch.netfilter.owner=<node> when its
+// agent did not stop cleanly.
 import type { ContainerRuntimeClient } from "testcontainers";
 import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
@@ -25,6 +29,10 @@ export const LABEL_ROLE = "navarch.e2e.role";
 export const LABEL_NODE = "navarch.e2e.node";
 /** The label the node agent puts on the containers of its pods. */
 export const POD_NODE_LABEL = "navarch.node";
+/** The Navarch cluster id on every container a node agent makes (libs/runtime LABELS.cluster). */
+export const POD_CLUSTER_LABEL = "navarch.cluster";
+/** On the fixture's control plane and agents: the Navarch cluster id, for removeOrphans. */
+export const LABEL_NAVARCH_CLUSTER = "navarch.e2e.navarch-cluster";
 export const NETWORK_PREFIX = "navarch-e2e-";
 /** On the node agent's netfilter helper (libs/runtime docker-netfilter.ts). */
 export const NETFILTER_OWNER_LABEL = "navarch.netfilter.owner";
@@ -41,6 +49,8 @@ export interface TrackedCluster {
   /** The pods' network (NAVARCH_POD_NETWORK of the nodes). */
   podNetworkName?: string;
   nodeNames: string[];
+  /** The Navarch cluster id its agents label pod containers with; known once its NATS runs (no agent runs before). */
+  navarchCluster?: string;
   /** A temp dir of the fixture's (the client config), removed with the cluster by the exit hook. */
   home?: string;
 }
@@ -74,8 +84,8 @@ export function trackedClusters(): TrackedCluster[] {
 /** Removes one cluster's containers, its pods' containers and its network (async, via the Docker API). */
 export async function removeCluster(docker: Dockerode, cluster: TrackedCluster): Promise<void> {
   const errors: string[] = [];
-  const removeAll = async (label: string) => {
-    const found = await docker.listContainers({ all: true, filters: { label: [label] } });
+  const removeAll = async (label: string, keep: (c: { Labels: Record<string, string> }) => boolean = () => false) => {
+    const found = (await docker.listContainers({ all: true, filters: { label: [label] } })).filter((c) => !keep(c));
     await Promise.all(
       found.map((c) =>
         docker
@@ -89,11 +99,14 @@ export async function removeCluster(docker: Dockerode, cluster: TrackedCluster):
   };
   // The agents first, so none of them starts a pod container while those are removed.
   await removeAll(`${LABEL_CLUSTER}=${cluster.id}`);
-  for (const node of cluster.nodeNames) await removeAll(`${POD_NODE_LABEL}=${node}`);
-  for (const node of cluster.nodeNames) {
-    await removeProxyTable(docker, node).catch((e: Error) => errors.push(`nftables table ${proxyTable(node)}: ${e.message}`));
-    await removeAll(`${NETFILTER_OWNER_LABEL}=${node}`);
-  }
+  const own = cluster.navarchCluster;
+  // The tables while the helpers still run (their nft does it), then the pods and helpers: all of
+  // this cluster's, none of another's (a node of the same name elsewhere keeps its own).
+  for (const node of cluster.nodeNames) await removeProxyTable(docker, node, own).catch((e: Error) => errors.push(`nftables table ${proxyTable(node)}: ${e.message}`));
+  if (own) await removeAll(`${POD_CLUSTER_LABEL}=${own}`);
+  // A helper made before cluster ids (no navarch.cluster) is nobody's to keep: it would be reused
+  // by the next agent of that node name and never swept by cluster again.
+  for (const node of cluster.nodeNames) await removeAll(`${NETFILTER_OWNER_LABEL}=${node}`, (c) => c.Labels[POD_CLUSTER_LABEL] !== undefined);
   for (const network of [cluster.networkName, cluster.podNetworkName]) {
     if (network) await removeNetwork(docker, network).catch((e: Error) => errors.push(`network ${network}: ${e.message}`));
   }
@@ -142,9 +155,10 @@ async function removeNetwork(docker: Dockerode, name: string): Promise<void> {
  * Deletes a node's service proxy table from the host's netfilter, with nft in the node's helper
  * container when it still runs (the test process may have no nft of its own), else with the host's.
  */
-async function removeProxyTable(docker: Dockerode, node: string): Promise<void> {
+async function removeProxyTable(docker: Dockerode, node: string, navarchCluster: string | undefined): Promise<void> {
   const table = proxyTable(node);
-  const helpers = await docker.listContainers({ all: false, filters: { label: [`${NETFILTER_OWNER_LABEL}=${node}`] } });
+  const ofCluster = navarchCluster ? [`${POD_CLUSTER_LABEL}=${navarchCluster}`] : [];
+  const helpers = await docker.listContainers({ all: false, filters: { label: [`${NETFILTER_OWNER_LABEL}=${node}`, ...ofCluster] } });
   const script = `table ip ${table}\ndelete table ip ${table}\n`;
   for (const h of helpers) {
     const exec = await docker.getContainer(h.Id).exec({ Cmd: ["sh", "-c", `printf '${script}' | nft -f -`], AttachStdout: true, AttachStderr: true });
@@ -175,15 +189,14 @@ function hostNft(script: string): void {
 export function removeAllSync(): void {
   for (const cluster of live.values()) {
     const ids = new Set<string>();
-    for (const filter of [`${LABEL_CLUSTER}=${cluster.id}`, ...cluster.nodeNames.map((n) => `${POD_NODE_LABEL}=${n}`)]) {
+    // Pods and netfilter helpers by this cluster's Navarch id only.
+    for (const filter of [`${LABEL_CLUSTER}=${cluster.id}`, ...(cluster.navarchCluster ? [`${POD_CLUSTER_LABEL}=${cluster.navarchCluster}`] : [])]) {
       for (const id of dockerSync(["ps", "-aq", "--filter", `label=${filter}`]).split(/\s+/)) if (id) ids.add(id);
     }
     if (ids.size) dockerSync(["rm", "-f", "-v", ...ids]);
     for (const node of cluster.nodeNames) {
       const table = proxyTable(node);
       hostNft(`table ip ${table}\ndelete table ip ${table}\n`);
-      const helpers = dockerSync(["ps", "-aq", "--filter", `label=${NETFILTER_OWNER_LABEL}=${node}`]).split(/\s+/).filter(Boolean);
-      if (helpers.length) dockerSync(["rm", "-f", ...helpers]);
     }
     for (const network of [cluster.networkName, cluster.podNetworkName]) if (network) dockerSync(["network", "rm", network]);
     if (cluster.home) rmSync(cluster.home, { recursive: true, force: true });
@@ -201,8 +214,8 @@ function dockerSync(args: string[]): string {
 
 /**
  * Removes what test processes that no longer exist left behind (killed with SIGKILL, so no hook
- * ran): their containers, their pods' containers (unless a live fixture runs a node of that name)
- * and their networks.
+ * ran): their containers, their pods' containers (by their Navarch cluster id), the proxy tables of
+ * their nodes (unless a live fixture runs a node of that name) and their networks.
  */
 export async function removeOrphans(docker: Dockerode): Promise<string[]> {
   const removed: string[] = [];
@@ -219,6 +232,7 @@ export async function removeOrphans(docker: Dockerode): Promise<string[]> {
     const id = c.Labels[LABEL_CLUSTER] ?? "";
     const t = orphans.get(id) ?? { id, nodeNames: [] };
     if (node) t.nodeNames.push(node);
+    t.navarchCluster ??= c.Labels[LABEL_NAVARCH_CLUSTER];
     orphans.set(id, t);
   }
   for (const t of orphans.values()) {

@@ -43,7 +43,7 @@ export function podNetworkIpam(subnet: string): { Driver: string; Config: { Subn
  * subnet (it overlaps another network) the network is made without one, and its pods keep sandboxes.
  */
 export async function ensureNetwork(docker: Docker, name: string, logger: Logger, subnet?: string): Promise<string> {
-  const existing = await inspectNetwork(docker, name);
+  const existing = await inspectNetwork(docker, name, logger);
   if (existing) return existing;
   // CheckDuplicate: without it Docker happily creates a second network of the same name.
   const base = { Name: name, Driver: "bridge", CheckDuplicate: true, Labels: { [MANAGED_LABEL]: "true" } };
@@ -62,18 +62,46 @@ export async function ensureNetwork(docker: Docker, name: string, logger: Logger
   } catch (err) {
     if (statusOf(err) !== 409) throw dockerError(`create Docker network ${name}`, err);
   }
-  const id = await inspectNetwork(docker, name);
+  const id = await inspectNetwork(docker, name, logger);
   if (!id) throw new Error(`Docker network ${name} vanished right after it was created`);
   return id;
 }
 
-async function inspectNetwork(docker: Docker, name: string): Promise<string | undefined> {
+async function inspectNetwork(docker: Docker, name: string, logger: Logger): Promise<string | undefined> {
   try {
     const info = (await docker.getNetwork(name).inspect()) as { Id: string; Name: string };
     // Inspect also matches an ID prefix; only the exact name counts.
     return info.Name === name ? info.Id : undefined;
   } catch (err) {
     if (statusOf(err) === 404) return undefined;
+    if (/ambiguous|matches found/i.test((err as Error).message ?? "")) return keepOneNetwork(docker, name, logger);
     throw dockerError(`inspect Docker network ${name}`, err);
   }
+}
+
+/**
+ * Two agents that create the network at the same moment can both succeed (CheckDuplicate is only
+ * best effort in the daemon; seen with two clusters' agents starting together on one engine), and
+ * then the name is ambiguous to every later call. Every agent keeps the same one - the oldest, ties
+ * broken by ID - and removes the others (one with containers on it already stays, and says so).
+ */
+async function keepOneNetwork(docker: Docker, name: string, logger: Logger): Promise<string | undefined> {
+  let all: Docker.NetworkInspectInfo[];
+  try {
+    // The name filter matches substrings: only the exact name counts.
+    all = (await docker.listNetworks({ filters: { name: [name] } })).filter((n) => n.Name === name);
+  } catch (err) {
+    throw dockerError(`list Docker networks named ${name}`, err);
+  }
+  all.sort((x, y) => Date.parse(x.Created) - Date.parse(y.Created) || x.Id.localeCompare(y.Id));
+  const [keep, ...extra] = all;
+  for (const n of extra) {
+    try {
+      await docker.getNetwork(n.Id).remove();
+      logger.warn({ network: name, removed: n.Id.slice(0, 12), kept: keep!.Id.slice(0, 12) }, "removed a second Docker network of the same name (made at the same moment by another agent)");
+    } catch (err) {
+      if (statusOf(err) !== 404) logger.warn({ network: name, id: n.Id.slice(0, 12), err: (err as Error).message }, "a second Docker network of the same name could not be removed");
+    }
+  }
+  return keep?.Id;
 }

@@ -1,5 +1,5 @@
-// Docker's event stream, narrowed on the daemon's side to Navarch containers (and to one node's
-// when asked), mapped to RuntimeEvents. The stream ends quietly when the daemon connection drops
+// Docker's event stream, narrowed on the daemon's side to one cluster's containers (and to one
+// node's when asked), mapped to RuntimeEvents. The stream ends quietly when the daemon connection drops
 // or the signal aborts; the agent then resyncs from the container list and subscribes again.
 
 import type Docker from "dockerode";
@@ -38,7 +38,7 @@ export function mapEvent(raw: unknown): RuntimeEvent | undefined {
   return event;
 }
 
-export async function* dockerEvents(docker: Docker, logger: Logger, signal: AbortSignal, node?: string): AsyncGenerator<RuntimeEvent> {
+export async function* dockerEvents(docker: Docker, logger: Logger, signal: AbortSignal, cluster: string, node?: string): AsyncGenerator<RuntimeEvent> {
   if (signal.aborted) return;
   let stream: NodeJS.ReadableStream & { destroy?: () => void };
   try {
@@ -46,8 +46,8 @@ export async function* dockerEvents(docker: Docker, logger: Logger, signal: Abor
       filters: {
         type: ["container"],
         event: [...ACTIONS],
-        // A label key alone matches every value: all Navarch containers; with a node, only its own.
-        label: [node ? `${LABELS.node}=${node}` : LABELS.node],
+        // Several label filters must all match: the cluster's containers; with a node, only its own.
+        label: [`${LABELS.cluster}=${cluster}`, ...(node ? [`${LABELS.node}=${node}`] : [])],
       },
       abortSignal: signal,
     });

@@ -38,6 +38,8 @@ export class DockerHostNetfilter implements HostNetfilter {
     private readonly owner: string,
     private readonly network: { name: string; ensure: () => Promise<string> },
     private readonly logger: Logger,
+    /** More labels for the helper container (the cluster's id). */
+    private readonly labels: Record<string, string> = {},
   ) {}
 
   async podBridge(): Promise<PodBridge> {
@@ -128,7 +130,7 @@ export class DockerHostNetfilter implements HostNetfilter {
       const container = await this.docker.createContainer({
         name,
         Image: NETFILTER_IMAGE,
-        Labels: { [NETFILTER_OWNER_LABEL]: this.owner, [MANAGED_LABEL]: "true" },
+        Labels: { ...this.labels, [NETFILTER_OWNER_LABEL]: this.owner, [MANAGED_LABEL]: "true" },
         HostConfig: {
           NetworkMode: "host",
           CapAdd: ["NET_ADMIN"],

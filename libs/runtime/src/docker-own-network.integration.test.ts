@@ -81,7 +81,7 @@ describe("DockerRuntime: a container with its own network (real Docker)", { skip
   before(() => {
     const b = spawnSync("bash", [join(repo, "scripts/build-images.sh")], { encoding: "utf8" });
     assert.equal(b.status, 0, `build-images.sh failed:\n${b.stdout}${b.stderr}`);
-    rt = new DockerRuntime({ network, podSubnet: subnet });
+    rt = new DockerRuntime({ network, podSubnet: subnet, cluster: `own-${node}` });
   });
 
   after(() => {
@@ -117,6 +117,10 @@ describe("DockerRuntime: a container with its own network (real Docker)", { skip
     assert.deepEqual(await rt.listSandboxes(node), []);
     const inUse = (await rt.podNetwork())?.inUse ?? [];
     assert.ok(inUse.some((u) => u.ip === ip && u.node === node), `the network reports ${ip} in use by ${node}: ${JSON.stringify(inUse)}`);
+    // Another cluster's node of the same name does not count the address as its own (a pod CIDR
+    // with it is taken, node/pod-cidr.ts).
+    const otherInUse = (await new DockerRuntime({ network, podSubnet: subnet, cluster: `own-${node}-other` }).podNetwork())?.inUse ?? [];
+    assert.ok(otherInUse.some((u) => u.ip === ip && u.node === ""), `another cluster sees ${ip} as someone else's: ${JSON.stringify(otherInUse)}`);
     const resolv = await rt.exec(first, ["cat", "/etc/resolv.conf"], 5_000);
     // On a user-defined network Docker's embedded DNS (127.0.0.11) answers and forwards to the
     // configured servers (HostConfig.Dns above), as for a sandbox.
@@ -140,7 +144,7 @@ describe("DockerRuntime: a container with its own network (real Docker)", { skip
   test("a network that exists without a configured subnet says fixed IPs are impossible", async () => {
     const plain = `${network}-plain`;
     try {
-      const rtPlain = new DockerRuntime({ network: plain });
+      const rtPlain = new DockerRuntime({ network: plain, cluster: `own-${node}` });
       const net = await rtPlain.podNetwork();
       assert.ok(net?.subnet);
       assert.equal(net.dynamicRange, undefined);

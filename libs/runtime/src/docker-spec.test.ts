@@ -32,7 +32,8 @@ function spec(over: Partial<ContainerSpec> = {}): ContainerSpec {
   };
 }
 
-const opts = { hostCpus: 2, logMaxSize: "10m", logMaxFiles: 3, network: "navarch" };
+const CLUSTER = "5b0e8c1e-3f0a-4d7e-9a51-2c6f1d9e7b42";
+const opts = { hostCpus: 2, logMaxSize: "10m", logMaxFiles: 3, network: "navarch", cluster: CLUSTER };
 
 describe("names and labels", () => {
   test("sandbox and container names carry namespace, pod, uid prefix, container and attempt", () => {
@@ -41,8 +42,9 @@ describe("names and labels", () => {
     assert.equal(containerName({ ...pod, name: "we_ird/x" }, "c", 0), "navarch_shop_we-ird-x_0a1b2c3d_c_0");
   });
 
-  test("every label is set on an app container", () => {
+  test("every label is set on an app container, the cluster's id first", () => {
     assert.deepEqual(appCreateOptions(spec({ attempt: 2 }), opts).Labels, {
+      [LABELS.cluster]: CLUSTER,
       [LABELS.node]: "n1",
       [LABELS.namespace]: "shop",
       [LABELS.pod]: "web-7f9c",
@@ -171,6 +173,7 @@ describe("sandbox", () => {
         dns: { servers: ["10.0.0.10"], searches: ["shop.svc"], options: ["ndots:5"] },
       },
       "navarch",
+      CLUSTER,
     );
     assert.equal(o.Image, "navarch/pause:1");
     assert.equal(o.Hostname, "web-7f9c");
@@ -182,6 +185,7 @@ describe("sandbox", () => {
     assert.deepEqual(Object.keys(o.ExposedPorts ?? {}), ["8080/tcp", "53/udp"]);
     assert.deepEqual(o.HostConfig?.Dns, ["10.0.0.10"]);
     assert.equal(o.Labels?.[LABELS.role], "sandbox");
+    assert.equal(o.Labels?.[LABELS.cluster], CLUSTER, "a sandbox carries its cluster's id too");
   });
 });
 

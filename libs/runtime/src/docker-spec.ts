@@ -28,8 +28,9 @@ export function containerName(pod: PodRef, name: string, attempt: number): strin
   return `navarch_${namePart(pod.namespace)}_${namePart(pod.name)}_${uid8(pod.uid)}_${namePart(name)}_${attempt}`;
 }
 
-export function podLabels(pod: PodRef, container: string, role: "sandbox" | "app", attempt: number): Record<string, string> {
+export function podLabels(cluster: string, pod: PodRef, container: string, role: "sandbox" | "app", attempt: number): Record<string, string> {
   return {
+    [LABELS.cluster]: cluster,
     [LABELS.node]: pod.node,
     [LABELS.namespace]: pod.namespace,
     [LABELS.pod]: pod.name,
@@ -65,7 +66,7 @@ function setDns(hostConfig: Docker.HostConfig, dns: PodDns | undefined): void {
   hostConfig.DnsOptions = dns.options;
 }
 
-export function sandboxCreateOptions(spec: SandboxSpec, network: string): Docker.ContainerCreateOptions {
+export function sandboxCreateOptions(spec: SandboxSpec, network: string, cluster: string): Docker.ContainerCreateOptions {
   const { exposed, bindings } = publishedPorts(spec.ports);
   const hostConfig: Docker.HostConfig = {
     NetworkMode: network,
@@ -82,7 +83,7 @@ export function sandboxCreateOptions(spec: SandboxSpec, network: string): Docker
     name: sandboxName(spec.pod),
     Image: PAUSE_IMAGE,
     Hostname: podHostname(spec.hostname),
-    Labels: podLabels(spec.pod, SANDBOX_CONTAINER_NAME, "sandbox", 0),
+    Labels: podLabels(cluster, spec.pod, SANDBOX_CONTAINER_NAME, "sandbox", 0),
     ExposedPorts: exposed,
     HostConfig: hostConfig,
   };
@@ -109,6 +110,8 @@ export interface AppOptions {
   logMaxFiles: number;
   /** The pod network, for a container with a network of its own (spec.network). */
   network: string;
+  /** The cluster's id, in LABELS.cluster. */
+  cluster: string;
 }
 
 export function appCreateOptions(spec: ContainerSpec, opts: AppOptions): Docker.ContainerCreateOptions {
@@ -136,7 +139,7 @@ export function appCreateOptions(spec: ContainerSpec, opts: AppOptions): Docker.
     name: containerName(spec.pod, spec.name, spec.attempt),
     Image: spec.image,
     Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-    Labels: podLabels(spec.pod, spec.name, "app", spec.attempt),
+    Labels: podLabels(opts.cluster, spec.pod, spec.name, "app", spec.attempt),
     Tty: spec.tty,
     HostConfig: hostConfig,
   };

@@ -34,6 +34,9 @@ const run = randomBytes(4).toString("hex");
 const node = `test-${run}`;
 const otherNode = `test-${run}-other`;
 const network = `navarch-test-${run}`;
+/** This run's cluster id; a second one stands for another cluster on the same engine. */
+const cluster = `test-cluster-${run}`;
+const otherCluster = `test-cluster-${run}-other`;
 let rt: DockerRuntime;
 
 function pod(name: string, n = node): PodRef {
@@ -119,7 +122,7 @@ describe("DockerRuntime (real Docker)", { skip }, () => {
   before(() => {
     const b = spawnSync("bash", [join(repo, "scripts/build-images.sh")], { encoding: "utf8" });
     assert.equal(b.status, 0, `build-images.sh failed:\n${b.stdout}${b.stderr}`);
-    rt = new DockerRuntime({ network });
+    rt = new DockerRuntime({ network, cluster });
   });
 
   after(async () => {
@@ -266,7 +269,7 @@ describe("DockerRuntime (real Docker)", { skip }, () => {
     });
     await new Promise<void>((r) => proxy.listen(sock, r));
     try {
-      const viaProxy = new DockerRuntime({ socketPath: sock, network });
+      const viaProxy = new DockerRuntime({ socketPath: sock, network, cluster });
       const ac = new AbortController();
       let ended = false;
       const consumer = (async () => {
@@ -285,7 +288,7 @@ describe("DockerRuntime (real Docker)", { skip }, () => {
   });
 
   test("an unreachable daemon is a RuntimeUnavailableError", async () => {
-    const nowhere = new DockerRuntime({ socketPath: join(tmpdir(), `no-docker-${run}.sock`) });
+    const nowhere = new DockerRuntime({ socketPath: join(tmpdir(), `no-docker-${run}.sock`), cluster });
     await assert.rejects(nowhere.info(), RuntimeUnavailableError);
     await assert.rejects(nowhere.listContainers(node), RuntimeUnavailableError);
     await assert.rejects(
@@ -394,6 +397,76 @@ describe("DockerRuntime (real Docker)", { skip }, () => {
       (await rt.listSandboxes(otherNode)).map((x) => x.id),
       [fsb.id],
     );
+  });
+
+  test("another cluster on the same engine, with a node of the same name, sees none of this cluster's containers and events", async () => {
+    const other = new DockerRuntime({ network, cluster: otherCluster });
+    const ac = new AbortController();
+    const seenByOther: RuntimeEvent[] = [];
+    const seenByMe: RuntimeEvent[] = [];
+    const consume = (r: DockerRuntime, into: RuntimeEvent[]) =>
+      (async () => {
+        for await (const e of r.events(ac.signal, node)) into.push(e);
+      })();
+    const consumers = [consume(other, seenByOther), consume(rt, seenByMe)];
+    try {
+      // Each cluster runs a pod on its node "node": same node name, same engine, same network.
+      const mineSb = await sandboxFor(pod("cluster-mine"));
+      const theirsPod = pod("cluster-theirs");
+      const theirsSb = await other.runSandbox({ pod: theirsPod, hostname: theirsPod.name, ports: [] });
+      const theirsApp = await other.createContainer(app(theirsPod, theirsSb, "main", { command: ["sleep", "3600"] }));
+      await other.startContainer(theirsApp);
+      await waitFor("both streams to see their own sandbox", async () =>
+        seenByMe.some((e) => e.containerId === mineSb.id) && seenByOther.some((e) => e.containerId === theirsApp) ? true : undefined,
+      );
+
+      const inspected = await rt.docker.getContainer(mineSb.id).inspect();
+      assert.equal(inspected.Config.Labels[LABELS.cluster], cluster, "the sandbox carries its cluster's id");
+      const mine = (await rt.listContainers(node)).map((c) => c.id);
+      const theirs = (await other.listContainers(node)).map((c) => c.id);
+      assert.ok(mine.includes(mineSb.id) && !mine.includes(theirsSb.id) && !mine.includes(theirsApp), "this cluster lists only its own");
+      assert.deepEqual(theirs.sort(), [theirsSb.id, theirsApp].sort(), "the other cluster lists only its own");
+      assert.ok(!(await rt.listSandboxes(node)).some((s) => s.id === theirsSb.id));
+      assert.ok(!seenByMe.some((e) => e.containerId === theirsSb.id || e.containerId === theirsApp), "no event of the other cluster's containers");
+      assert.ok(!seenByOther.some((e) => e.containerId === mineSb.id), "no event of this cluster's containers");
+
+      // A container of a Navarch from before cluster ids (node label, no cluster label) is in
+      // neither cluster's list, only in the list of unclustered ones.
+      const legacy = spawnSync("docker", ["run", "-d", "--label", `${LABELS.node}=${node}`, "--label", `${LABELS.podUid}=legacy-${run}`, "--label", `${LABELS.role}=app`, "navarch/busybox:1", "sleep", "3600"], { encoding: "utf8" });
+      assert.equal(legacy.status, 0, legacy.stderr);
+      const legacyId = legacy.stdout.trim();
+      assert.ok(!(await rt.listContainers(node)).some((c) => c.id === legacyId));
+      assert.deepEqual((await rt.listUnclusteredContainers(node)).map((c) => c.id), [legacyId]);
+      await rt.removeContainer(legacyId);
+      await other.removeContainer(theirsApp);
+      await other.removeSandbox(theirsSb.id);
+    } finally {
+      ac.abort();
+      await Promise.all(consumers);
+    }
+  });
+
+  test("a pod network made twice at the same moment (two agents starting together) is settled to one, the oldest", async () => {
+    const twice = `${network}-twice`;
+    // Without CheckDuplicate, as two racing creates both get through the daemon's check.
+    const first = await rt.docker.createNetwork({ Name: twice, Driver: "bridge", CheckDuplicate: false });
+    await new Promise((r) => setTimeout(r, 1_100)); // Created has second resolution in some engines
+    await rt.docker.createNetwork({ Name: twice, Driver: "bridge", CheckDuplicate: false });
+    try {
+      const net = await new DockerRuntime({ network: twice, cluster }).podNetwork();
+      assert.equal(net?.name, twice);
+      const left = (await rt.docker.listNetworks({ filters: { name: [twice] } })).filter((n) => n.Name === twice);
+      assert.deepEqual(left.map((n) => n.Id), [first.id], "the oldest stays, the other is removed");
+    } finally {
+      for (const n of await rt.docker.listNetworks({ filters: { name: [twice] } })) await rt.docker.getNetwork(n.Id).remove().catch(() => undefined);
+    }
+  });
+
+  test("a runtime without a cluster id makes and lists nothing", async () => {
+    const none = new DockerRuntime({ network });
+    await assert.rejects(none.listContainers(node), /no cluster id/);
+    await assert.rejects(none.runSandbox({ pod: pod("no-cluster"), hostname: "x", ports: [] }), /no cluster id/);
+    assert.throws(() => new DockerRuntime({ cluster: "a b" }), /not a cluster id/);
   });
 
   test("ensureImage: present images by every local policy; Never on a missing image; Always against a registry that does not answer", async () => {

@@ -12,8 +12,11 @@
 // and gets the hostname and DNS settings, and its replacement after a restart gets the same IP
 // (Docker releases an address when its container stops, so an exited predecessor does not hold it).
 //
-// Every container carries LABELS (node, namespace, pod, uid, container, role, attempt), which is
-// all the agent needs to rebuild its picture after a restart of itself or of the daemon.
+// Every container carries LABELS (cluster, node, namespace, pod, uid, container, role, attempt),
+// which is all the agent needs to rebuild its picture after a restart of itself or of the daemon.
+// The runtime belongs to one cluster (options.cluster): it labels what it makes with the cluster's
+// id and asks the daemon only for containers with it (label filters on Docker's side), so another
+// cluster on the same engine - even with a node of the same name - is invisible to it.
 
 import type Docker from "dockerode";
 import { connect, ensureNetwork } from "./docker-client.js";
@@ -42,6 +45,12 @@ import {
 } from "./runtime.js";
 
 export interface DockerRuntimeOptions {
+  /**
+   * The cluster's id (libs/store clusterIdentity), in every container's LABELS.cluster and every
+   * list's filter. Required to make, list or watch containers; without it only info, images, logs
+   * and exec work (a runtime that could make containers no cluster owns would be a leak).
+   */
+  cluster?: string | undefined;
   /** Default: DOCKER_HOST when set, else /var/run/docker.sock. */
   socketPath?: string;
   /** The bridge network of pod sandboxes; created on first use. Default "navarch". */
@@ -64,6 +73,7 @@ const LIST_INSPECT_CONCURRENCY = 16;
 
 export class DockerRuntime implements ContainerRuntime {
   readonly docker: Docker;
+  readonly cluster: string | undefined;
   readonly network: string;
   private readonly podSubnet: string | undefined;
   private readonly logger: Logger;
@@ -82,6 +92,8 @@ export class DockerRuntime implements ContainerRuntime {
 
   constructor(opts: DockerRuntimeOptions = {}) {
     this.docker = connect(opts.socketPath);
+    if (opts.cluster !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(opts.cluster)) throw new Error(`DockerRuntime: "${opts.cluster}" is not a cluster id`);
+    this.cluster = opts.cluster;
     this.network = opts.network ?? "navarch";
     this.podSubnet = opts.podSubnet;
     this.logger = opts.logger ?? silentLogger;
@@ -118,7 +130,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async runSandbox(spec: SandboxSpec): Promise<Sandbox> {
     await this.ensureNetwork();
-    const options = sandboxCreateOptions(spec, this.network);
+    const options = sandboxCreateOptions(spec, this.network, this.ownCluster());
     const name = options.name!;
     for (let attempt = 1; ; attempt++) {
       let container: Docker.Container;
@@ -130,6 +142,7 @@ export class DockerRuntime implements ContainerRuntime {
         if (status === 409 && attempt === 1) {
           // The name is taken: a retry after a lost response, or a dead sandbox of this pod.
           const existing = await this.inspectRaw(name);
+          this.refuseForeign(existing, `create sandbox ${name}`, err);
           if (existing?.State.Running) {
             if (existing.Config.Labels?.[LABELS.podUid] === spec.pod.uid) return sandboxFromInspect(existing, this.network);
             throw new Error(`create sandbox ${name}: a running sandbox of another pod (uid ${existing.Config.Labels?.[LABELS.podUid]}) has this name`, { cause: err });
@@ -176,6 +189,7 @@ export class DockerRuntime implements ContainerRuntime {
       logMaxSize: this.logMaxSize,
       logMaxFiles: this.logMaxFiles,
       network: this.network,
+      cluster: this.ownCluster(),
     });
     const name = options.name!;
     for (let attempt = 1; ; attempt++) {
@@ -187,6 +201,7 @@ export class DockerRuntime implements ContainerRuntime {
           // Same pod, container and attempt already exist: a retry after a lost response. A
           // stopped leftover is replaced; a running one is a real conflict the caller must see.
           const existing = await this.inspectRaw(name);
+          this.refuseForeign(existing, `create container ${name}`, err);
           if (existing?.State.Running) {
             throw new Error(`create container ${name}: a running container ${existing.Id.slice(0, 12)} already has this name`, { cause: err });
           }
@@ -242,9 +257,21 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async listContainers(node: string): Promise<ContainerStatus[]> {
-    const listed = await this.list([`${LABELS.node}=${node}`]);
+    const listed = await this.list([`${LABELS.cluster}=${this.ownCluster()}`, `${LABELS.node}=${node}`]);
     const seen = new Set(listed.map((c) => c.Id));
     for (const id of this.inspectCache.keys()) if (!seen.has(id)) this.inspectCache.delete(id);
+    return this.statuses(listed);
+  }
+
+  async listUnclusteredContainers(node: string): Promise<ContainerStatus[]> {
+    // Docker's filters cannot ask for a label's absence: the node's label narrows the list on the
+    // daemon's side, the missing cluster label is checked here.
+    const listed = await this.list([`${LABELS.node}=${node}`]);
+    return this.statuses(listed.filter((c) => c.Labels?.[LABELS.cluster] === undefined));
+  }
+
+  /** ContainerStatus of each listed container (inspects only what changed since the last list). */
+  private async statuses(listed: Docker.ContainerInfo[]): Promise<ContainerStatus[]> {
     const statuses = await mapLimit(listed, LIST_INSPECT_CONCURRENCY, async (c) => {
       const cached = this.inspectCache.get(c.Id);
       if (cached && cached.listState === c.State) return cached.status;
@@ -258,7 +285,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async listSandboxes(node: string): Promise<Sandbox[]> {
-    const listed = await this.list([`${LABELS.node}=${node}`, `${LABELS.role}=sandbox`]);
+    const listed = await this.list([`${LABELS.cluster}=${this.ownCluster()}`, `${LABELS.node}=${node}`, `${LABELS.role}=sandbox`]);
     return listed.map((c) => sandboxFromList(c, this.network));
   }
 
@@ -268,7 +295,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   events(signal: AbortSignal, node?: string): AsyncIterable<RuntimeEvent> {
-    return dockerEvents(this.docker, this.logger, signal, node);
+    return dockerEvents(this.docker, this.logger, signal, this.ownCluster(), node);
   }
 
   logs(id: string, opts: LogOptions, signal: AbortSignal): AsyncIterable<Buffer> {
@@ -280,7 +307,8 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   hostNetfilter(owner: string): HostNetfilter {
-    return new DockerHostNetfilter(this.docker, owner, { name: this.network, ensure: () => this.ensureNetwork() }, this.logger);
+    const labels = { [LABELS.cluster]: this.ownCluster() };
+    return new DockerHostNetfilter(this.docker, owner, { name: this.network, ensure: () => this.ensureNetwork() }, this.logger, labels);
   }
 
   async podNetwork(): Promise<PodNetwork | undefined> {
@@ -305,7 +333,9 @@ export class DockerRuntime implements ContainerRuntime {
     }
     const inUse = attached.flatMap((c) => {
       const ip = ipOn(c.NetworkSettings?.Networks, this.network);
-      return ip ? [{ ip, node: c.Labels?.[LABELS.node] ?? "" }] : [];
+      // Another cluster's node of the same name is not this node: its addresses count as taken.
+      const ours = this.cluster !== undefined && c.Labels?.[LABELS.cluster] === this.cluster;
+      return ip ? [{ ip, node: ours ? (c.Labels?.[LABELS.node] ?? "") : "" }] : [];
     });
     return { name: this.network, subnet: ipv4.Subnet, gateway: ipv4.Gateway ?? "", dynamicRange, inUse };
   }
@@ -317,6 +347,20 @@ export class DockerRuntime implements ContainerRuntime {
       throw err;
     });
     return this.networkReady;
+  }
+
+  /** The cluster id, or a clear error where a runtime without one would make or see any cluster's containers. */
+  private ownCluster(): string {
+    if (this.cluster === undefined) throw new Error("DockerRuntime: no cluster id given (options.cluster): it makes and lists only containers of one cluster");
+    return this.cluster;
+  }
+
+  /** A container of this name that another cluster (or an older Navarch) made is never replaced or taken. */
+  private refuseForeign(existing: Docker.ContainerInspectInfo | undefined, what: string, cause: unknown): void {
+    const owner = existing?.Config.Labels?.[LABELS.cluster];
+    if (existing && owner !== this.cluster) {
+      throw new Error(`${what}: the name is taken by container ${existing.Id.slice(0, 12)} of ${owner ? `cluster ${owner}` : "no cluster (an older Navarch)"}`, { cause });
+    }
   }
 
   private async list(labels: string[]): Promise<Docker.ContainerInfo[]> {

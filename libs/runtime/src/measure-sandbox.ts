@@ -25,7 +25,8 @@ const network = `navarch-measure-${run}`;
 const staticNetwork = `navarch-measure-${run}-static`;
 // (c)'s subnet: Docker hands out the upper half dynamically, the lower half is ours to assign.
 const subnetBase = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}`;
-const rt = new DockerRuntime({ network });
+// A cluster of its own: what it makes is never another cluster's to adopt.
+const rt = new DockerRuntime({ network, cluster: `measure-${run}` });
 const docker = rt.docker;
 
 function pod(name: string): PodRef {

@@ -6,6 +6,12 @@ import type { HostNetfilter } from "./host-netfilter.js";
 
 /** Labels on every container Navarch creates; the node agent finds its containers by them. */
 export const LABELS = {
+  /**
+   * The cluster's id (libs/store cluster-identity.ts): an agent lists, adopts, fences and removes
+   * only containers with its own, so clusters sharing a Docker engine (even with nodes of the same
+   * name) never touch each other's.
+   */
+  cluster: "navarch.cluster",
   node: "navarch.node",
   namespace: "navarch.pod.namespace",
   pod: "navarch.pod.name",
@@ -176,6 +182,12 @@ export interface RuntimeInfo {
 }
 
 export interface ContainerRuntime {
+  /**
+   * The cluster whose containers this runtime makes and sees (every container carries it in
+   * LABELS.cluster; every list and the event stream are narrowed to it). Absent on a runtime whose
+   * containers no other cluster can see (the fake runtime of hollow nodes).
+   */
+  readonly cluster?: string | undefined;
   info(): Promise<RuntimeInfo>;
   /** Makes `image` present according to `policy`; returns its image ID. Throws ImagePullError / ImageNotPresentError. */
   ensureImage(image: string, policy: PullPolicy, onPull?: (phase: "pulling" | "pulled", detail: string) => void): Promise<string>;
@@ -201,9 +213,15 @@ export interface ContainerRuntime {
   /** SIGTERM, then SIGKILL after graceSeconds. Resolves when the container has stopped. */
   stopContainer(id: string, graceSeconds: number): Promise<void>;
   removeContainer(id: string): Promise<void>;
-  /** Every Navarch container (sandboxes and apps) of `node`, from the runtime's own list. */
+  /** Every Navarch container (sandboxes and apps) of `node` in this runtime's cluster, from the runtime's own list. */
   listContainers(node: string): Promise<ContainerStatus[]>;
   listSandboxes(node: string): Promise<Sandbox[]>;
+  /**
+   * Containers labelled with `node` but with no cluster label: made by a Navarch from before
+   * cluster ids, of this cluster or of another one - the agent decides (pods/legacy.ts). Absent on
+   * runtimes that never had such containers (the fake one).
+   */
+  listUnclusteredContainers?(node: string): Promise<ContainerStatus[]>;
   inspectContainer(id: string): Promise<ContainerStatus | undefined>;
   /**
    * The runtime's event stream for Navarch containers (only those of `node` when given); ends when
@@ -247,8 +265,10 @@ export interface PodNetwork {
    */
   dynamicRange?: string | undefined;
   /**
-   * Addresses that containers on the network have now, with the node label of each (another
-   * cluster's agent on the same host shares the network too): a node picks a pod CIDR nobody uses.
+   * Addresses that containers on the network have now, with the node label of each - only for
+   * containers of this runtime's cluster; "" for any other (another cluster's agent on the same
+   * host shares the network too, and may have a node of the same name): a node picks a pod CIDR
+   * nobody uses.
    */
   inUse?: { ip: string; node: string }[] | undefined;
 }

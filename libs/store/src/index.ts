@@ -8,3 +8,4 @@ export * from "./node-channels.js";
 export * from "./system-namespaces.js";
 export * from "./address-claims.js";
 export * from "./event-loop-slice.js";
+export * from "./cluster-identity.js";

@@ -118,7 +118,7 @@ console.log(`Navarch control plane
   Ingress: ${ingressLine}
   Config:  ${configPath}${issued ? " (new admin token written)" : ""}
   Logs:    ${logFile === "-" ? "stderr" : logFile}
-  Try:     npx navctl get namespaces
+  Try:     navctl get namespaces
 Navarch is ready: api=${gateway.address} config=${configPath}`);
 
 let stopping = false;
@@ -133,7 +133,9 @@ async function shutdown(code = 0): Promise<void> {
   await shared.stop();
   await nc.drain().catch(() => undefined);
   await nats?.stop();
-  console.log(code === 0 ? "Navarch stopped." : "Navarch stopped after an error; see the log.");
+  // Like k3s: the workloads outlive the cluster's processes, and the next start adopts them.
+  const left = agent ? " Pod containers keep running (the next start adopts them); npm run killall removes them, the pods' network and the nftables tables." : "";
+  console.log(`${code === 0 ? "Navarch stopped." : "Navarch stopped after an error; see the log."}${left}`);
   process.exit(code);
 }
 // Keep listening while stopping: Ctrl-C on `npm start` reaches this process twice (from the

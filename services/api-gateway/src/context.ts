@@ -7,12 +7,15 @@ import type { Informer, ResourceStore } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { TokenAuthenticator } from "./auth.js";
 import type { GatewayOptions } from "./options.js";
+import type { CreateRequests } from "./create-requests.js";
 import type { ServiceAddresses } from "./service-addresses.js";
 
 export class GatewayContext {
   private readonly lastWrite = new Map<string, number>();
   /** Allocates Service cluster IPs and node ports (set by startGateway). */
   serviceAddresses: ServiceAddresses | undefined;
+  /** Idempotency keys of recent creates (set by startGateway). */
+  createRequests: CreateRequests | undefined;
 
   constructor(
     readonly nc: NatsConnection,

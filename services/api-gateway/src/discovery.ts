@@ -15,12 +15,13 @@ export const NAVARCH_VERSION: string = (() => {
   }
 })();
 
-export function version(natsServerVersion: string): GetVersionResponse {
+export function version(natsServerVersion: string, clusterId = ""): GetVersionResponse {
   return {
     version: NAVARCH_VERSION,
     gitCommit: process.env.NAVARCH_GIT_COMMIT ?? "",
     platform: `${os.platform()}/${os.arch() === "x64" ? "amd64" : os.arch()}`,
     natsServerVersion,
+    clusterId,
   };
 }
 

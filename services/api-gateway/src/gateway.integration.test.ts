@@ -3,10 +3,10 @@
 import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { createRequire } from "node:module";
-import { KINDS, type ConfigMap, type Secret } from "@navarch/api";
+import { DiscoveryServiceClient, KINDS, type ConfigMap, type GetVersionResponse, type Secret } from "@navarch/api";
 import { createLogger } from "@navarch/config";
 import { NatsServerProcess } from "@navarch/nats-embedded";
-import { connectNats, issueToken, ResourceStore } from "@navarch/store";
+import { clusterIdentity, connectNats, issueToken, ResourceStore } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -85,7 +85,28 @@ describe("api-gateway against a real nats-server", () => {
   it("serves the system namespaces", async () => {
     const list = await call<{ items: { metadata: { name: string } }[] }>((cb) => nss.list({ namespace: "", labelSelector: "", fieldSelector: "", limit: 0, continue: "" }, md, cb));
     const names = list.items.map((n) => n.metadata.name);
-    assert.ok(names.includes("default") && names.includes("navarch-system"), names.join(","));
+    for (const ns of ["default", "navarch-system", "navarch-node-lease", "kube-system", "kube-public"]) {
+      assert.ok(names.includes(ns), `${ns} missing from ${names.join(",")}`);
+    }
+  });
+
+  it("refuses to delete kube-system and kube-public, like default, and keeps them", async () => {
+    for (const name of ["kube-system", "kube-public"]) {
+      await rejectsWith(call((cb) => nss.delete({ namespace: "", name, propagationPolicy: "" }, md, cb)), grpc.status.PERMISSION_DENIED, /may not be deleted/);
+      const ns = await call<{ metadata: { deletionTimestamp?: string } }>((cb) => nss.get({ name, namespace: "" }, md, cb));
+      assert.ok(!ns.metadata.deletionTimestamp, `${name} is being deleted`);
+    }
+  });
+
+  it("GetVersion names the cluster's id, the one every component reads from navarch-cluster/id", async () => {
+    const discovery = new DiscoveryServiceClient(gateway.address, grpc.credentials.createInsecure());
+    try {
+      const v = await call<GetVersionResponse>((cb) => discovery.getVersion({}, md, cb));
+      assert.match(v.clusterId, /^[0-9a-f-]{36}$/);
+      assert.equal(v.clusterId, (await clusterIdentity(nc)).id);
+    } finally {
+      discovery.close();
+    }
   });
 
   it("creates with server-managed fields and reads its own write", async () => {

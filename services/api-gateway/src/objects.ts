@@ -20,6 +20,7 @@ import { requestDeletion, SYSTEM_NAMESPACES, timestamp, type ResourceStore } fro
 import { randomUUID } from "node:crypto";
 import { admissionFor, type Admission } from "./admission/index.js";
 import type { GatewayContext } from "./context.js";
+import { createOnce } from "./create-requests.js";
 import { decodeContinue, encodeContinue, parseSelection, selects } from "./selection.js";
 import { writeWithAddresses } from "./service-addresses.js";
 
@@ -46,7 +47,14 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
     this.admission = admissionFor(info as unknown as KindInfo, ctx.options) as unknown as Admission<T>;
   }
 
-  async create(input: T): Promise<T> {
+  /** With an idempotency key, a retry of this create is answered safely (create-requests.ts). */
+  async create(input: T, idempotencyKey = ""): Promise<T> {
+    if (!idempotencyKey) return this.createAs(input, randomUUID());
+    const onStored = (obj: T) => this.ctx.wrote(this.info, obj.metadata!.resourceVersion);
+    return createOnce(this.ctx.createRequests!, this.store, this.info, idempotencyKey, input, (i, uid, before) => this.createAs(i, uid, before), onStored);
+  }
+
+  private async createAs(input: T, uid: string, beforeWrite?: (obj: T) => Promise<void>): Promise<T> {
     const obj = structuredClone(input);
     this.checkKind(obj);
     const meta = (obj.metadata ??= {} as ObjectMeta);
@@ -55,7 +63,7 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
     if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
     if (this.info.namespaced) await this.checkNamespaceOpen(meta.namespace);
     // The uid is the server's, and admission may use it (a Job's generated selector does).
-    meta.uid = randomUUID();
+    meta.uid = uid;
     this.admission.default(obj);
     this.refuse(this.admission.validate(obj));
     const now = timestamp(this.ctx.now());
@@ -68,6 +76,7 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
       generation: this.info.hasSpec ? 1 : 0,
     };
     this.initialStatus(obj);
+    await beforeWrite?.(obj);
     const addresses = await this.ctx.serviceAddresses?.beforeCreate(obj);
     const created = await writeWithAddresses(addresses, () => this.store.create(obj, this.ctx.options.maxObjectBytes));
     this.ctx.wrote(this.info, created.metadata!.resourceVersion);

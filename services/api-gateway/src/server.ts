@@ -13,6 +13,7 @@ import {
 import type { Identity } from "@navarch/store";
 import { HealthImplementation } from "grpc-health-check";
 import type { GatewayContext } from "./context.js";
+import { idempotencyKeyOf } from "./create-requests.js";
 import { apiResources, version, whoAmI } from "./discovery.js";
 import { ClientLimits, limitStatus, resolveLimits } from "./limits.js";
 import { logServiceHandlers } from "./logs.js";
@@ -30,7 +31,7 @@ export interface Gateway {
   watches: WatchHub;
 }
 
-export function createGateway(ctx: GatewayContext, natsServerVersion: string): Gateway {
+export function createGateway(ctx: GatewayContext, natsServerVersion: string, clusterId = ""): Gateway {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": ctx.options.maxObjectBytes * 2,
     "grpc.keepalive_time_ms": 30_000,
@@ -47,16 +48,16 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string): G
     return { identity, client, who };
   };
 
-  const unary = <Req, Res>(fn: (req: Req, identity: Identity) => Promise<Res>): Unary =>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const unary = <Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<any, any>) => Promise<Res>): Unary =>
     (call, callback) => {
-      let identity: Identity;
       try {
-        identity = admit(call.metadata).identity;
+        admit(call.metadata);
       } catch (err) {
         callback(statusOf(err));
         return;
       }
-      fn(call.request as Req, identity).then(
+      fn(call.request as Req, call).then(
         (res) => callback(null, res),
         (err) => callback(statusOf(err)),
       );
@@ -65,7 +66,7 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string): G
   for (const info of ALL_KINDS) {
     const api = new ObjectsApi(ctx, info);
     const handlers: grpc.UntypedServiceImplementation = {
-      create: unary((obj: KubeObject) => api.create(obj)),
+      create: unary(async (obj: KubeObject, call) => api.create(obj, idempotencyKeyOf(call.metadata))),
       get: unary((req: GetRequest) => api.get(req)),
       list: unary((req: ListRequest) => api.list(req)),
       update: unary((obj: KubeObject) => api.update(obj)),
@@ -84,9 +85,9 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string): G
   }
 
   server.addService(DiscoveryServiceService, {
-    getVersion: unary(async () => version(natsServerVersion)),
+    getVersion: unary(async () => version(natsServerVersion, clusterId)),
     listApiResources: unary(async () => apiResources()),
-    whoAmI: unary(async (_req: unknown, identity: Identity) => whoAmI(identity)),
+    whoAmI: unary(async (_req: unknown, call) => whoAmI(ctx.auth.authenticate(call.metadata))),
   });
 
   server.addService(LogServiceService, logServiceHandlers(ctx));

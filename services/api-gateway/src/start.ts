@@ -3,10 +3,11 @@
 import * as grpc from "@grpc/grpc-js";
 import { ALL_KINDS, AlreadyExistsError, KINDS, type KindInfo, type Namespace, type Secret } from "@navarch/api";
 import type { Logger } from "@navarch/config";
-import { AddressClaims, EVENT_TTL_MS, Informer, ResourceStore, SYSTEM_NAMESPACES } from "@navarch/store";
+import { AddressClaims, EVENT_TTL_MS, Informer, ResourceStore, SYSTEM_NAMESPACES, clusterIdentity } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { TokenAuthenticator } from "./auth.js";
 import { GatewayContext } from "./context.js";
+import { CreateRequests } from "./create-requests.js";
 import { ObjectsApi } from "./objects.js";
 import type { GatewayOptions } from "./options.js";
 import { createGateway } from "./server.js";
@@ -77,9 +78,12 @@ export async function startGateway(deps: {
     clusterIPs: parseClusterIPRange(options.serviceClusterIPRange ?? "10.96.0.0/16"),
     nodePorts: parseNodePortRange(options.serviceNodePortRange ?? "30000-32767"),
   });
+  ctx.createRequests = await CreateRequests.open(nc, { replicas: deps.kvReplicas ?? 1 });
   await ensureSystemNamespaces(ctx);
+  // Made here when the gateway is the cluster's first component (docs/adr/0014-cluster-id.md).
+  const cluster = await clusterIdentity(nc, { replicas: deps.kvReplicas ?? 1 });
 
-  const gateway = createGateway(ctx, nc.info?.version ?? "");
+  const gateway = createGateway(ctx, nc.info?.version ?? "", cluster.id);
   const port = await new Promise<number>((resolve, reject) =>
     gateway.server.bindAsync(options.apiAddr, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );

@@ -9,6 +9,7 @@ import { NatsServerProcess } from "@navarch/nats-embedded";
 import { cidrContains, DockerRuntime, nodeCidrs, parseCidr, type ContainerRuntime, type RuntimeEvent } from "@navarch/runtime";
 import {
   AddressClaims,
+  clusterIdentity,
   connectNats,
   Informer,
   NODE_LEASE_NAMESPACE,
@@ -51,6 +52,8 @@ let reportStore: ResourceStore<Pod>;
 let reports: Informer<Pod>;
 let configMaps: ResourceStore<ConfigMap>;
 let runtime: DockerRuntime;
+/** This test cluster's id (made by the first clusterIdentity call on its fresh NATS). */
+let CLUSTER: string;
 let agent: { abort: AbortController; done: Promise<void>; ready: RunningAgent } | undefined;
 
 const OPTIONS = {
@@ -99,7 +102,8 @@ before(async () => {
   configMaps = await ResourceStore.open(nc, KINDS.ConfigMap);
   reports = new Informer(reportStore, nc);
   await reports.start();
-  runtime = new DockerRuntime({ network: NETWORK });
+  CLUSTER = (await clusterIdentity(nc)).id;
+  runtime = new DockerRuntime({ network: NETWORK, cluster: CLUSTER });
   await startAgent();
 });
 
@@ -443,8 +447,16 @@ describe("node agent on Docker", { skip }, () => {
     for (const c of before.status!.containerStatuses) {
       assert.equal(execFileSync("docker", ["inspect", "-f", "{{.State.Running}}", dockerId(c.containerID)], { encoding: "utf8" }).trim(), "true");
     }
-    const stray = execFileSync("docker", ["run", "-d", "--label", `navarch.node=${NODE}`, "--label", "navarch.pod.uid=stray", "--label", "navarch.container.role=app", "navarch/busybox:1", "sleep", "3600"], { encoding: "utf8" }).trim();
-    const untouched = execFileSync("docker", ["run", "-d", "--label", "navarch.test=not-ours", "navarch/busybox:1", "sleep", "3600"], { encoding: "utf8" }).trim();
+    const labelled = (...labels: string[]) =>
+      execFileSync("docker", ["run", "-d", ...labels.flatMap((l) => ["--label", l]), "navarch/busybox:1", "sleep", "3600"], { encoding: "utf8" }).trim();
+    const stray = labelled(`navarch.cluster=${CLUSTER}`, `navarch.node=${NODE}`, "navarch.pod.uid=stray", "navarch.container.role=app");
+    const untouched = labelled("navarch.test=not-ours");
+    // From a Navarch before cluster ids (no navarch.cluster): one of a pod bound here (ours for
+    // sure: pod uids are unique), one of a pod we do not know (maybe another cluster's).
+    const legacyOurs = labelled(`navarch.node=${NODE}`, `navarch.pod.uid=${pod.metadata!.uid}`, "navarch.container.role=app", "navarch.container.name=old");
+    const legacyUnknown = labelled(`navarch.node=${NODE}`, "navarch.pod.uid=legacy-unknown", "navarch.container.role=app");
+    // Another cluster's container on a node of the same name.
+    const otherCluster = labelled(`navarch.cluster=${randomUUID()}`, `navarch.node=${NODE}`, "navarch.pod.uid=other-cluster", "navarch.container.role=app");
     try {
       const t0 = Date.now();
       await startAgent();
@@ -460,8 +472,27 @@ describe("node agent on Docker", { skip }, () => {
       assert.ok(containerOf({ status: crashNow } as Pod, "app").restartCount >= containerOf(crash, "app").restartCount, "restartCount recovered from the attempt label");
       assert.equal(spawnSync("docker", ["inspect", stray], { stdio: "ignore" }).status, 1, "the stray container is removed");
       assert.equal(execFileSync("docker", ["inspect", "-f", "{{.State.Running}}", untouched], { encoding: "utf8" }).trim(), "true", "a container without our node label is never touched");
+      assert.equal(spawnSync("docker", ["inspect", legacyOurs], { stdio: "ignore" }).status, 1, "an unclustered container of a pod bound here is removed");
+      for (const [id, what] of [
+        [legacyUnknown, "an unclustered container of an unknown pod"],
+        [otherCluster, "another cluster's container"],
+      ] as const) {
+        assert.equal(execFileSync("docker", ["inspect", "-f", "{{.State.Running}}", id], { encoding: "utf8" }).trim(), "true", `${what} is left running`);
+      }
+      // The one left behind is reported on the Node, where `navctl describe node` shows it.
+      await agent!.ready.recorder.idle();
+      const events = await ResourceStore.open<Event>(nc, KINDS.Event, { maxAgeMs: 3_600_000 });
+      const onNode: Event[] = [];
+      for await (const key of await events.kv.keys(`default.${NODE}.*`)) {
+        const e = await events.get("default", key.slice("default.".length));
+        if (e?.involvedObject?.kind === "Node" && e.involvedObject.name === NODE) onNode.push(e);
+      }
+      const left = onNode.find((e) => e.reason === "UnclusteredContainers");
+      assert.ok(left && left.type === "Warning" && left.message.includes(legacyUnknown.slice(0, 12)), `a Warning event names the container left: ${JSON.stringify(onNode.map((e) => [e.reason, e.message]))}`);
+      assert.ok(!left.message.includes(otherCluster.slice(0, 12)), "another cluster's container is not even mentioned");
+      assert.ok(onNode.some((e) => e.reason === "ReplacedUnclusteredContainers" && e.message.includes(legacyOurs.slice(0, 12))));
     } finally {
-      spawnSync("docker", ["rm", "-f", stray, untouched], { stdio: "ignore" });
+      spawnSync("docker", ["rm", "-f", stray, untouched, legacyOurs, legacyUnknown, otherCluster], { stdio: "ignore" });
     }
   });
 
@@ -564,7 +595,7 @@ describe("node agent on Docker", { skip }, () => {
   });
 
   test("on a network with a configured subnet: a single-container pod has no sandbox, an IP from the node's pod CIDR that survives a crash and an agent restart, and leaves nothing", async (t: TestContext) => {
-    const own = new DockerRuntime({ network: OWN_NETWORK, podSubnet: OWN_SUBNET });
+    const own = new DockerRuntime({ network: OWN_NETWORK, podSubnet: OWN_SUBNET, cluster: CLUSTER });
     await stopAgent();
     await startAgent(own);
     try {

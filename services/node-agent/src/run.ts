@@ -9,7 +9,7 @@
 import { KINDS, bytesOf, milliCpu, type ConfigMap, type Event, type Lease, type Node, type Pod, type Secret } from "@navarch/api";
 import type { Logger } from "@navarch/config";
 import { DockerRuntime, type ContainerRuntime, type RuntimeInfo } from "@navarch/runtime";
-import { AddressClaims, EVENT_TTL_MS, Informer, ResourceStore, openNodePods, openPodStatusReports } from "@navarch/store";
+import { AddressClaims, EVENT_TTL_MS, Informer, ResourceStore, clusterIdentity, openNodePods, openPodStatusReports } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { EventRecorder } from "./events/recorder.js";
 import { serveLogs, type LogsServer } from "./logs/serve.js";
@@ -70,8 +70,14 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
   checkQuantities(o);
   const fenceSeconds = resolveFenceSeconds(o);
 
-  runtime ??= new DockerRuntime({ socketPath: o.dockerSocket, network: o.podNetwork, podSubnet: o.podSubnet === "none" ? undefined : o.podSubnet, logger });
   const replicas = options.kvReplicas ?? 1;
+  // The cluster's id labels every container this agent makes, and narrows what it sees to them. A
+  // given runtime without one (the fake runtime of hollow nodes) has nothing another cluster sees.
+  const cluster = runtime && runtime.cluster === undefined ? undefined : (await clusterIdentity(nc, { replicas })).id;
+  runtime ??= new DockerRuntime({ socketPath: o.dockerSocket, network: o.podNetwork, podSubnet: o.podSubnet === "none" ? undefined : o.podSubnet, logger, cluster });
+  if (runtime.cluster !== undefined && runtime.cluster !== cluster) {
+    throw new Error(`the container runtime was made for cluster ${runtime.cluster}, but this agent's NATS holds cluster ${cluster}`);
+  }
   const [nodes, leases, pods, configMaps, secrets, events, reports, nodePods] = await Promise.all([
     ResourceStore.open<Node>(nc, KINDS.Node, { replicas }),
     ResourceStore.open<Lease>(nc, KINDS.Lease, { replicas }),
@@ -168,7 +174,7 @@ export async function run({ nc, logger, signal, options = {}, runtime, onReady }
       logger.debug({ node }, "the container runtime cannot program the host's netfilter: no service proxy on this node");
     }
     logger.info(
-      { node, pods: manager.size, capacity: facts.capacity, heartbeatSeconds: o.heartbeatSeconds, leaseDurationSeconds: o.leaseDurationSeconds, fenceSeconds },
+      { node, cluster, pods: manager.size, capacity: facts.capacity, heartbeatSeconds: o.heartbeatSeconds, leaseDurationSeconds: o.leaseDurationSeconds, fenceSeconds },
       "node agent running",
     );
     onReady?.({

@@ -41,7 +41,7 @@ export async function run({ nc, logger, signal, options = {}, shared, onSchedule
         const scheduler = new Scheduler({
           pods,
           nodes,
-          recorder: new ObjectEventRecorder({ store: events, component: o.schedulerName, logger, maxQueue: 10_000 }),
+          recorder: new ObjectEventRecorder({ store: events, component: o.schedulerName, logger }),
           schedulerName: o.schedulerName,
           profile: o.profile,
           percentageOfNodesToScore: o.percentageOfNodesToScore,

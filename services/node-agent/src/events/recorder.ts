@@ -1,48 +1,20 @@
 // Events about pods (Pulling, Pulled, Created, Started, Killing, BackOff, Failed ...) as Event
-// objects, the way `kubectl describe pod` shows them. Recording never blocks or fails pod
-// handling: record() only queues (a bounded queue; when full, events are dropped and counted),
-// and one writer drains the queue in the background, logging failures.
-//
-// Repeats are folded as Kubernetes' event correlator does: the same (object uid, reason, message)
-// within 10 minutes increments `count` and moves `lastTimestamp` on one Event, named
-// <pod>.<16 hex of a hash of uid, reason, message>, with compare-and-swap; after 10 minutes of
-// quiet it starts counting afresh.
-import { AlreadyExistsError, ConflictError, KINDS, type Event } from "@navarch/api";
-import type { Logger } from "@navarch/controller";
-import { timestamp, type ResourceStore } from "@navarch/store";
-import { createHash, randomUUID } from "node:crypto";
+// objects, the way `kubectl describe pod` shows them: the agent's face of the one event recorder
+// (@navarch/controller's ObjectEventRecorder, which batches, folds repeats and sheds load), with
+// the agent's source (component "node-agent", host and reporting instance the node).
+import { ObjectEventRecorder, type Clock, type InvolvedObject, type Logger } from "@navarch/controller";
+import type { Event } from "@navarch/api";
+import type { ResourceStore } from "@navarch/store";
 
 export const EVENT_COMPONENT = "node-agent";
 export const REPORTING_COMPONENT = "navarch-node-agent";
-export const DEDUPE_WINDOW_MS = 10 * 60 * 1000;
 
 export interface InvolvedPod {
   namespace: string;
   name: string;
   uid: string;
-}
-
-export interface EventRecord {
-  object: InvolvedPod;
-  /** "spec.containers{app}" for a container's event; "" for the pod's. */
-  fieldPath: string;
-  type: "Normal" | "Warning";
-  reason: string;
-  message: string;
-  at: number;
-}
-
-/** The Event name for a (uid, reason, message): repeats map to the same object. */
-export function eventName(podName: string, uid: string, reason: string, message: string): string {
-  const hash = createHash("sha256").update(`${uid}\n${reason}\n${message}`).digest("hex").slice(0, 16);
-  // Names are at most 253 characters.
-  return `${podName.slice(0, 253 - 17)}.${hash}`;
-}
-
-/** Whether an existing Event is still inside the window in which repeats are counted on it. */
-export function withinWindow(existing: Event, now: number): boolean {
-  const last = Date.parse(existing.lastTimestamp || existing.firstTimestamp || "");
-  return !Number.isNaN(last) && now - last < DEDUPE_WINDOW_MS;
+  /** Default "Pod"; "Node" for an event about the node itself (kept in namespace "default", like Kubernetes). */
+  kind?: "Pod" | "Node";
 }
 
 export interface RecorderOptions {
@@ -50,118 +22,59 @@ export interface RecorderOptions {
   node: string;
   logger: Logger;
   maxQueue?: number;
-  now?: () => number;
+  clock?: Clock;
 }
 
 export class EventRecorder {
-  private queue: EventRecord[] = [];
-  private readonly maxQueue: number;
-  private readonly now: () => number;
-  /** Our latest write of each Event name (its revision saves a read on repeats). */
-  private readonly cache = new Map<string, Event>();
-  private draining: Promise<void> | undefined;
-  private stopped = false;
-  dropped = 0;
-  written = 0;
-  failed = 0;
+  private readonly events: ObjectEventRecorder;
 
-  constructor(private readonly opts: RecorderOptions) {
-    this.maxQueue = opts.maxQueue ?? 1_000;
-    this.now = opts.now ?? Date.now;
-  }
-
-  record(object: InvolvedPod, fieldPath: string, type: "Normal" | "Warning", reason: string, message: string): void {
-    if (this.stopped) return;
-    if (this.queue.length >= this.maxQueue) {
-      if (this.dropped++ % 100 === 0) this.opts.logger.warn({ dropped: this.dropped }, "event queue full; dropping events");
-      return;
-    }
-    this.queue.push({ object, fieldPath, type, reason, message, at: this.now() });
-    this.draining ??= this.drain().finally(() => (this.draining = undefined));
-  }
-
-  /** Writes what is queued (within timeoutMs) and stops accepting events. */
-  async stop(timeoutMs = 2_000): Promise<void> {
-    this.stopped = true;
-    await Promise.race([this.draining, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-    this.queue = [];
-  }
-
-  /** Resolves once the queue is empty (tests). */
-  async idle(): Promise<void> {
-    while (this.draining) await this.draining;
-  }
-
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const item = this.queue.shift()!;
-      try {
-        await this.write(item);
-        this.written++;
-      } catch (err) {
-        this.failed++;
-        this.opts.logger.warn({ reason: item.reason, pod: `${item.object.namespace}/${item.object.name}`, err: String(err) }, "recording an event failed");
-      }
-    }
-  }
-
-  private async write(item: EventRecord): Promise<void> {
-    const { store } = this.opts;
-    const name = eventName(item.object.name, item.object.uid, item.reason, item.message);
-    const ns = item.object.namespace;
-    let current: Event | undefined = this.cache.get(name);
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        const next = current ? this.repeat(current, item) : this.fresh(name, item);
-        const stored = current ? await store.update(next) : await store.create(next);
-        this.remember(name, stored!);
-        return;
-      } catch (err) {
-        if (!(err instanceof ConflictError || err instanceof AlreadyExistsError)) throw err;
-        current = await store.get(ns, name);
-      }
-    }
-    throw new ConflictError(`event ${ns}/${name} keeps changing`);
-  }
-
-  private repeat(existing: Event, item: EventRecord): Event {
-    if (!withinWindow(existing, item.at)) {
-      const fresh = this.fresh(existing.metadata!.name, item);
-      return { ...fresh, metadata: { ...fresh.metadata!, resourceVersion: existing.metadata!.resourceVersion } };
-    }
-    return { ...existing, count: (existing.count || 1) + 1, lastTimestamp: timestamp(new Date(item.at)) };
-  }
-
-  private fresh(name: string, item: EventRecord): Event {
-    const at = timestamp(new Date(item.at));
-    return KINDS.Event.codec.fromPartial({
-      apiVersion: "v1",
-      kind: "Event",
-      metadata: { name, namespace: item.object.namespace, uid: randomUUID(), creationTimestamp: at },
-      involvedObject: {
-        kind: "Pod",
-        namespace: item.object.namespace,
-        name: item.object.name,
-        uid: item.object.uid,
-        apiVersion: "v1",
-        fieldPath: item.fieldPath,
-      },
-      reason: item.reason,
-      message: item.message,
-      source: { component: EVENT_COMPONENT, host: this.opts.node },
-      firstTimestamp: at,
-      lastTimestamp: at,
-      count: 1,
-      type: item.type,
+  constructor(opts: RecorderOptions) {
+    this.events = new ObjectEventRecorder({
+      store: opts.store,
+      component: EVENT_COMPONENT,
       reportingComponent: REPORTING_COMPONENT,
-      reportingInstance: this.opts.node,
+      instance: opts.node,
+      logger: opts.logger,
+      ...(opts.maxQueue !== undefined && { maxQueue: opts.maxQueue }),
+      ...(opts.clock && { clock: opts.clock }),
     });
   }
 
-  private remember(name: string, event: Event): void {
-    this.cache.delete(name);
-    this.cache.set(name, event);
-    // Bounded: the oldest entries go first (a Map iterates in insertion order).
-    while (this.cache.size > 4_096) this.cache.delete(this.cache.keys().next().value!);
+  /** An event about a pod; fieldPath "spec.containers{app}" for a container's, "" for the pod's. */
+  record(object: InvolvedPod, fieldPath: string, type: "Normal" | "Warning", reason: string, message: string): void {
+    const { name, uid } = object;
+    // A Node has no namespace; the recorder keeps its Events in "default".
+    const namespace = object.kind === "Node" ? "" : object.namespace;
+    this.events.record({ kind: object.kind ?? "Pod", apiVersion: "v1", namespace, name, uid, fieldPath }, type, reason, message);
+  }
+
+  /** An event about any other object (the agent's Node). */
+  recordObject(object: InvolvedObject, type: "Normal" | "Warning", reason: string, message: string): void {
+    this.events.record(object, type, reason, message);
+  }
+
+  /** Writes what is waiting (within timeoutMs) and stops accepting events. */
+  stop(timeoutMs?: number): Promise<void> {
+    return this.events.stop(timeoutMs);
+  }
+
+  /** Resolves once every recorded event is written (tests). */
+  idle(): Promise<void> {
+    return this.events.idle();
+  }
+
+  /** Occurrences stored. */
+  get written(): number {
+    return this.events.written;
+  }
+
+  /** Occurrences not stored for load: new events refused when full, and repeats shed. */
+  get dropped(): number {
+    return this.events.dropped + this.events.shed;
+  }
+
+  /** Occurrences whose write failed (after retries). */
+  get failed(): number {
+    return this.events.failed;
   }
 }

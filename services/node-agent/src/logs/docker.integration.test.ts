@@ -72,7 +72,7 @@ describe("serveLogs over the real DockerRuntime", { skip }, () => {
     dir = mkdtempSync(path.join(tmpdir(), "navarch-logs-docker-"));
     server = await NatsServerProcess.start({ storeDir: dir });
     nc = await connectNats({ url: server.url, name: "logs-docker-test" });
-    rt = new DockerRuntime({ network });
+    rt = new DockerRuntime({ network, cluster: `logs-test-${node}` });
     await serveLogs({ nc, node, runtime: rt, logger: createLogger("test", "error"), signal: agent.signal });
   });
 

@@ -25,6 +25,7 @@ import { podDeps, removeAll, type AgentContext } from "./pod-deps.js";
 import { podContainerViews, podInitContainerViews, podMachine, type AdoptedPod, type Deletion, type PodActor } from "./pod-machine.js";
 import { computePodStatus } from "./pod-status.js";
 import type { StatusReporter } from "./reports.js";
+import { settleUnclustered } from "./unclustered.js";
 
 export const DEFAULT_GRACE_SECONDS = 30;
 
@@ -77,6 +78,11 @@ export class PodManager {
     // Events during adoption only queue (handled once the machines exist).
     const early: StoreEvent<Pod>[] = [];
     this.unsubscribe = this.opts.informer.onEvent((e) => (this.started ? this.onPodEvent(e) : early.push(e)));
+    // Containers from before cluster ids that are our pods' go first: none of those pods may run
+    // twice (pods/unclustered.ts). The rest only sees this cluster's containers.
+    await settleUnclustered({ runtime, node, desired: this.opts.informer.list(), recorder: this.ctx.recorder, logger }).catch((err) =>
+      logger.warn({ err: String(err) }, "settling containers without a cluster id failed; the next start of the agent tries again"),
+    );
     const [containers, sandboxes] = await Promise.all([runtime.listContainers(node), runtime.listSandboxes(node)]);
     const desired = this.opts.informer.list();
     const plan = planAdoption(desired, containers, sandboxes);

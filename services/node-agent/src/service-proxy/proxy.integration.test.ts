@@ -61,7 +61,7 @@ describe("service proxy on the host's netfilter", { skip }, () => {
   let eps: ResourceStore<Endpoints>;
   let informers: ServiceInformers | undefined;
   let proxy: ServiceProxy | undefined;
-  const runtime = new DockerRuntime({ network: NETWORK });
+  const runtime = new DockerRuntime({ network: NETWORK, cluster: `proxy-test-${NODE}` });
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "navarch-svc-proxy-"));

@@ -102,6 +102,8 @@ export interface GetVersionResponse {
   gitCommit: string;
   platform: string;
   natsServerVersion: string;
+  /** The cluster's id (navarch-cluster/id in JetStream): the navarch.cluster label of its containers. */
+  clusterId: string;
 }
 
 /** ListAPIResourcesRequest asks for the kinds the server serves. */
@@ -1026,7 +1028,7 @@ export const GetVersionRequest: MessageFns<GetVersionRequest> = {
 };
 
 function createBaseGetVersionResponse(): GetVersionResponse {
-  return { version: "", gitCommit: "", platform: "", natsServerVersion: "" };
+  return { version: "", gitCommit: "", platform: "", natsServerVersion: "", clusterId: "" };
 }
 
 export const GetVersionResponse: MessageFns<GetVersionResponse> = {
@@ -1042,6 +1044,9 @@ export const GetVersionResponse: MessageFns<GetVersionResponse> = {
     }
     if (message.natsServerVersion !== "") {
       writer.uint32(34).string(message.natsServerVersion);
+    }
+    if (message.clusterId !== "") {
+      writer.uint32(42).string(message.clusterId);
     }
     return writer;
   },
@@ -1091,6 +1096,14 @@ export const GetVersionResponse: MessageFns<GetVersionResponse> = {
             message.natsServerVersion = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.clusterId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1117,6 +1130,11 @@ export const GetVersionResponse: MessageFns<GetVersionResponse> = {
         : isSet(object.nats_server_version)
         ? globalThis.String(object.nats_server_version)
         : "",
+      clusterId: isSet(object.clusterId)
+        ? globalThis.String(object.clusterId)
+        : isSet(object.cluster_id)
+        ? globalThis.String(object.cluster_id)
+        : "",
     };
   },
 
@@ -1134,6 +1152,9 @@ export const GetVersionResponse: MessageFns<GetVersionResponse> = {
     if (message.natsServerVersion !== "") {
       obj.natsServerVersion = message.natsServerVersion;
     }
+    if (message.clusterId !== "") {
+      obj.clusterId = message.clusterId;
+    }
     return obj;
   },
 
@@ -1146,6 +1167,7 @@ export const GetVersionResponse: MessageFns<GetVersionResponse> = {
     message.gitCommit = object.gitCommit ?? "";
     message.platform = object.platform ?? "";
     message.natsServerVersion = object.natsServerVersion ?? "";
+    message.clusterId = object.clusterId ?? "";
     return message;
   },
 };
@@ -7369,6 +7391,18 @@ export const protoMetadata: ProtoMetadata = {
         "jsonName": "natsServerVersion",
         "options": undefined,
         "proto3Optional": false,
+      }, {
+        "name": "cluster_id",
+        "number": 5,
+        "label": 1,
+        "type": 9,
+        "typeName": "",
+        "extendee": "",
+        "defaultValue": "",
+        "oneofIndex": 0,
+        "jsonName": "clusterId",
+        "options": undefined,
+        "proto3Optional": false,
       }],
       "extension": [],
       "nestedType": [],
@@ -9825,370 +9859,377 @@ export const protoMetadata: ProtoMetadata = {
         "leadingDetachedComments": [],
       }, {
         "path": [4, 6],
-        "span": [71, 0, 76, 1],
+        "span": [71, 0, 78, 1],
         "leadingComments": " GetVersionResponse is the server's version and the NATS server it stores state in.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
+        "path": [4, 6, 2, 4],
+        "span": [77, 2, 24],
+        "leadingComments":
+          " The cluster's id (navarch-cluster/id in JetStream): the navarch.cluster label of its containers.\n",
+        "trailingComments": "",
+        "leadingDetachedComments": [],
+      }, {
         "path": [4, 7],
-        "span": [79, 0, 34],
+        "span": [81, 0, 34],
         "leadingComments": " ListAPIResourcesRequest asks for the kinds the server serves.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 8],
-        "span": [82, 0, 84, 1],
+        "span": [84, 0, 86, 1],
         "leadingComments": " ListAPIResourcesResponse lists the kinds the server serves.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 9],
-        "span": [87, 0, 96, 1],
+        "span": [89, 0, 98, 1],
         "leadingComments": " APIResource describes one kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 9, 2, 0],
-        "span": [89, 2, 18],
+        "span": [91, 2, 18],
         "leadingComments": ' Plural lower-case name: "configmaps".\n',
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 10],
-        "span": [99, 0, 24],
+        "span": [101, 0, 24],
         "leadingComments": " WhoAmIRequest asks who the caller's token says it is.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 11],
-        "span": [102, 0, 105, 1],
+        "span": [104, 0, 107, 1],
         "leadingComments": " WhoAmIResponse is the identity of the caller.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 0],
-        "span": [108, 0, 112, 1],
+        "span": [110, 0, 114, 1],
         "leadingComments": " DiscoveryService tells clients what the server is and what it serves.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12],
-        "span": [116, 0, 133, 1],
+        "span": [118, 0, 135, 1],
         "leadingComments":
           " PodLogsRequest asks for the log of one container of a pod (navctl logs). The gateway finds the\n node the pod is bound to and streams the container's output from that node's agent over NATS.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 0],
-        "span": [118, 2, 23],
+        "span": [120, 2, 23],
         "leadingComments": ' "default" if empty.\n',
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 1],
-        "span": [120, 2, 18],
+        "span": [122, 2, 18],
         "leadingComments": " The pod's name.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 2],
-        "span": [122, 2, 23],
+        "span": [124, 2, 23],
         "leadingComments": " The container; may be empty when the pod has exactly one container.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 3],
-        "span": [124, 2, 18],
+        "span": [126, 2, 18],
         "leadingComments": " Keep streaming new output until the client cancels or the container's log ends.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 4],
-        "span": [126, 2, 20],
+        "span": [128, 2, 20],
         "leadingComments": " The log of the previous, terminated instance of the container (after a restart).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 5],
-        "span": [128, 2, 32],
+        "span": [130, 2, 32],
         "leadingComments": " Only the last N lines (absent: the whole log).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 6],
-        "span": [130, 2, 35],
+        "span": [132, 2, 35],
         "leadingComments": " Only output written in the last N seconds (absent: no limit).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 12, 2, 7],
-        "span": [132, 2, 22],
+        "span": [134, 2, 22],
         "leadingComments": " Prefix every line with its RFC 3339 timestamp.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 13],
-        "span": [137, 0, 139, 1],
+        "span": [139, 0, 141, 1],
         "leadingComments":
           " PodLogsChunk is a piece of the log: raw bytes as the container wrote them (stdout and stderr\n interleaved), not necessarily whole lines.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 1],
-        "span": [147, 0, 149, 1],
+        "span": [149, 0, 151, 1],
         "leadingComments":
           " LogService streams container logs from the node that runs the pod. Errors: NOT_FOUND (no such\n pod, or no previous instance of the container), FAILED_PRECONDITION (the pod is not bound to a\n node yet, or the container is waiting to start), INVALID_ARGUMENT (container missing or unknown,\n with the pod's container names), UNAVAILABLE (the pod's node does not answer, or its stream\n broke off), RESOURCE_EXHAUSTED (the node serves too many streams, or the client reads too\n slowly), DATA_LOSS (part of the stream was lost in transit; read it again).\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 14],
-        "span": [152, 0, 157, 1],
+        "span": [154, 0, 159, 1],
         "leadingComments": " NamespaceList is one page of Namespace objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 15],
-        "span": [160, 0, 163, 1],
+        "span": [162, 0, 165, 1],
         "leadingComments": " NamespaceWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 2],
-        "span": [166, 0, 173, 1],
+        "span": [168, 0, 175, 1],
         "leadingComments": " NamespaceService serves the Namespace kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 16],
-        "span": [176, 0, 181, 1],
+        "span": [178, 0, 183, 1],
         "leadingComments": " NodeList is one page of Node objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 17],
-        "span": [184, 0, 187, 1],
+        "span": [186, 0, 189, 1],
         "leadingComments": " NodeWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 3],
-        "span": [190, 0, 197, 1],
+        "span": [192, 0, 199, 1],
         "leadingComments": " NodeService serves the Node kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 18],
-        "span": [200, 0, 205, 1],
+        "span": [202, 0, 207, 1],
         "leadingComments": " PodList is one page of Pod objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 19],
-        "span": [208, 0, 211, 1],
+        "span": [210, 0, 213, 1],
         "leadingComments": " PodWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 4],
-        "span": [214, 0, 221, 1],
+        "span": [216, 0, 223, 1],
         "leadingComments": " PodService serves the Pod kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 20],
-        "span": [224, 0, 229, 1],
+        "span": [226, 0, 231, 1],
         "leadingComments": " ServiceList is one page of Service objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 21],
-        "span": [232, 0, 235, 1],
+        "span": [234, 0, 237, 1],
         "leadingComments": " ServiceWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 5],
-        "span": [238, 0, 245, 1],
+        "span": [240, 0, 247, 1],
         "leadingComments": " ServiceService serves the Service kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 22],
-        "span": [248, 0, 253, 1],
+        "span": [250, 0, 255, 1],
         "leadingComments": " EndpointsList is one page of Endpoints objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 23],
-        "span": [256, 0, 259, 1],
+        "span": [258, 0, 261, 1],
         "leadingComments": " EndpointsWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 6],
-        "span": [262, 0, 269, 1],
+        "span": [264, 0, 271, 1],
         "leadingComments": " EndpointsService serves the Endpoints kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 24],
-        "span": [272, 0, 277, 1],
+        "span": [274, 0, 279, 1],
         "leadingComments": " ConfigMapList is one page of ConfigMap objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 25],
-        "span": [280, 0, 283, 1],
+        "span": [282, 0, 285, 1],
         "leadingComments": " ConfigMapWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 7],
-        "span": [286, 0, 293, 1],
+        "span": [288, 0, 295, 1],
         "leadingComments": " ConfigMapService serves the ConfigMap kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 26],
-        "span": [296, 0, 301, 1],
+        "span": [298, 0, 303, 1],
         "leadingComments": " SecretList is one page of Secret objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 27],
-        "span": [304, 0, 307, 1],
+        "span": [306, 0, 309, 1],
         "leadingComments": " SecretWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 8],
-        "span": [310, 0, 317, 1],
+        "span": [312, 0, 319, 1],
         "leadingComments": " SecretService serves the Secret kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 28],
-        "span": [320, 0, 325, 1],
+        "span": [322, 0, 327, 1],
         "leadingComments": " EventList is one page of Event objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 29],
-        "span": [328, 0, 331, 1],
+        "span": [330, 0, 333, 1],
         "leadingComments": " EventWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 9],
-        "span": [334, 0, 341, 1],
+        "span": [336, 0, 343, 1],
         "leadingComments": " EventService serves the Event kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 30],
-        "span": [344, 0, 349, 1],
+        "span": [346, 0, 351, 1],
         "leadingComments": " ReplicaSetList is one page of ReplicaSet objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 31],
-        "span": [352, 0, 355, 1],
+        "span": [354, 0, 357, 1],
         "leadingComments": " ReplicaSetWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 10],
-        "span": [358, 0, 365, 1],
+        "span": [360, 0, 367, 1],
         "leadingComments": " ReplicaSetService serves the ReplicaSet kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 32],
-        "span": [368, 0, 373, 1],
+        "span": [370, 0, 375, 1],
         "leadingComments": " DeploymentList is one page of Deployment objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 33],
-        "span": [376, 0, 379, 1],
+        "span": [378, 0, 381, 1],
         "leadingComments": " DeploymentWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 11],
-        "span": [382, 0, 389, 1],
+        "span": [384, 0, 391, 1],
         "leadingComments": " DeploymentService serves the Deployment kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 34],
-        "span": [392, 0, 397, 1],
+        "span": [394, 0, 399, 1],
         "leadingComments": " LeaseList is one page of Lease objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 35],
-        "span": [400, 0, 403, 1],
+        "span": [402, 0, 405, 1],
         "leadingComments": " LeaseWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 12],
-        "span": [406, 0, 413, 1],
+        "span": [408, 0, 415, 1],
         "leadingComments": " LeaseService serves the Lease kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 36],
-        "span": [416, 0, 421, 1],
+        "span": [418, 0, 423, 1],
         "leadingComments": " DaemonSetList is one page of DaemonSet objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 37],
-        "span": [424, 0, 427, 1],
+        "span": [426, 0, 429, 1],
         "leadingComments": " DaemonSetWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 13],
-        "span": [430, 0, 437, 1],
+        "span": [432, 0, 439, 1],
         "leadingComments": " DaemonSetService serves the DaemonSet kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 38],
-        "span": [440, 0, 445, 1],
+        "span": [442, 0, 447, 1],
         "leadingComments": " JobList is one page of Job objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 39],
-        "span": [448, 0, 451, 1],
+        "span": [450, 0, 453, 1],
         "leadingComments": " JobWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 14],
-        "span": [454, 0, 461, 1],
+        "span": [456, 0, 463, 1],
         "leadingComments": " JobService serves the Job kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 40],
-        "span": [464, 0, 469, 1],
+        "span": [466, 0, 471, 1],
         "leadingComments": " IngressList is one page of Ingress objects.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 41],
-        "span": [472, 0, 475, 1],
+        "span": [474, 0, 477, 1],
         "leadingComments": " IngressWatchEvent is one change: ADDED, MODIFIED, DELETED or BOOKMARK.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [6, 15],
-        "span": [478, 0, 485, 1],
+        "span": [480, 0, 487, 1],
         "leadingComments": " IngressService serves the Ingress kind.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
