@@ -1,4 +1,6 @@
+export * from "./bounds.js";
 export * from "./errors.js";
+export * from "./resource-version.js";
 export * from "./kinds.js";
 export * from "./labels.js";
 export * from "./names.js";

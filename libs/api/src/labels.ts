@@ -1,5 +1,6 @@
 // Label selectors in the Kubernetes string syntax ("app=web,tier!=db,env in (a,b),!legacy") and
 // in the structured form (matchLabels + matchExpressions), compiled to one list of requirements.
+import { clip, MAX_SELECTOR_CHARS } from "./bounds.js";
 import { InvalidError } from "./errors.js";
 import type { LabelSelector } from "./generated/navarch/meta/v1/meta.js";
 import { checkLabelValue, checkQualifiedName } from "./names.js";
@@ -49,11 +50,14 @@ export function matches(requirements: Requirement[], labels: Labels): boolean {
  */
 export function parseSelector(text: string, path = "labelSelector"): Requirement[] {
   const out: Requirement[] = [];
+  checkSelectorLength(text, path);
   const s = text.trim();
   if (s === "") return out;
   let i = 0;
+  // Quotes only where it went wrong, clipped: the whole selector may be long.
   const fail = (msg: string): never => {
-    throw InvalidError.at(path, `${msg} in "${text}" at position ${i}`);
+    const where = i >= s.length ? "the end" : `position ${i}: ${JSON.stringify(clip(s.slice(i, i + 64), 32))}`;
+    throw InvalidError.at(path, `${msg} at ${where}`);
   };
   const skipSpace = () => {
     while (i < s.length && s[i] === " ") i++;
@@ -89,8 +93,8 @@ export function parseSelector(text: string, path = "labelSelector"): Requirement
       } else if (s[i] === "=") {
         i += 1;
         r = { key, op: "=", values: [readValue()] };
-      } else if (/^notin\s*\(/.test(s.slice(i)) || /^in\s*\(/.test(s.slice(i))) {
-        const op = s.startsWith("notin", i) ? "notin" : "in";
+      } else if (setOperator(s, i)) {
+        const op = setOperator(s, i)!;
         i += op.length;
         skipSpace();
         i++; // "("
@@ -118,10 +122,10 @@ export function parseSelector(text: string, path = "labelSelector"): Requirement
       }
     }
     const badKey = checkQualifiedName(r.key);
-    if (badKey) throw InvalidError.at(path, `invalid label key "${r.key}": ${badKey}`);
+    if (badKey) throw InvalidError.at(path, `invalid label key ${JSON.stringify(clip(r.key))}: ${badKey}`);
     for (const v of r.values) {
       const badValue = checkLabelValue(v);
-      if (badValue) throw InvalidError.at(path, `invalid label value "${v}": ${badValue}`);
+      if (badValue) throw InvalidError.at(path, `invalid label value ${JSON.stringify(clip(v))}: ${badValue}`);
     }
     out.push(r);
     skipSpace();
@@ -130,6 +134,21 @@ export function parseSelector(text: string, path = "labelSelector"): Requirement
     i++;
   }
   return out;
+}
+
+/** "in" or "notin" followed by "(" at position i (a sticky regex: no copy of the rest of the text). */
+function setOperator(s: string, i: number): "in" | "notin" | undefined {
+  SET_OPERATOR.lastIndex = i;
+  const m = SET_OPERATOR.exec(s);
+  return m ? (m[1] as "in" | "notin") : undefined;
+}
+const SET_OPERATOR = /(notin|in)\s*\(/y;
+
+/** Selectors are refused before parsing when longer than any real one. */
+function checkSelectorLength(text: string, path: string): void {
+  if (text.length > MAX_SELECTOR_CHARS) {
+    throw InvalidError.at(path, `must be no more than ${MAX_SELECTOR_CHARS} characters (got ${text.length})`);
+  }
 }
 
 /** Compiles the structured form used in specs (ReplicaSet.spec.selector and friends). */
@@ -185,15 +204,22 @@ export interface FieldRequirement {
   value: string;
 }
 
-/** Field selectors: equality on a few well-known fields ("spec.nodeName=n1,metadata.name!=x"). */
+/**
+ * Field selectors: equality on a few well-known fields ("spec.nodeName=n1,metadata.name!=x").
+ * Strict: every comma-separated term is `field op value` with no empty terms, and values carry
+ * no whitespace, "=", "!" or "\\" (Kubernetes' escapes are not supported, so refuse them).
+ */
 export function parseFieldSelector(text: string, supported: string[], path = "fieldSelector"): FieldRequirement[] {
   const out: FieldRequirement[] = [];
-  for (const part of text.split(",").map((p) => p.trim()).filter(Boolean)) {
-    const m = /^([A-Za-z.]+)\s*(==|=|!=)\s*(.*)$/.exec(part);
-    if (!m) throw InvalidError.at(path, `invalid field selector term "${part}"`);
+  checkSelectorLength(text, path);
+  if (text.trim() === "") return out;
+  for (const raw of text.split(",")) {
+    const part = raw.trim();
+    const m = /^([A-Za-z][A-Za-z.]*)(==|=|!=)([^\s,=!\\]*)$/.exec(part);
+    if (!m) throw InvalidError.at(path, `invalid field selector term ${JSON.stringify(clip(part))}: must be <field>=<value>, <field>==<value> or <field>!=<value>`);
     const [, field, op, value] = m;
     if (!supported.includes(field!)) {
-      throw InvalidError.at(path, `field "${field}" is not supported; supported: ${supported.join(", ")}`);
+      throw InvalidError.at(path, `field ${JSON.stringify(clip(field!))} is not supported; supported: ${supported.join(", ")}`);
     }
     out.push({ field: field!, op: op === "!=" ? "!=" : "=", value: value! });
   }

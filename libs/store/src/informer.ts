@@ -7,7 +7,13 @@
 // revision we applied + 1, so no update is lost, and revisions we already applied are skipped,
 // so none is applied twice or out of order. History: a ring of recent events lets a watcher
 // resume from a resourceVersion without a relist, as long as it is not older than the ring.
-import { ExpiredError, type KubeObject } from "@navarch/api";
+//
+// Undecodable values: a value that is not an object of the kind under its key (written around
+// the API, or damaged) is not served. Its key leaves the cache (watchers see DELETED, as if the
+// object were gone: serving the previous version would be stale data), and the key is remembered
+// as undecodable until a good value or a delete replaces it, so a read of that key can say what is
+// wrong instead of NOT_FOUND. Each one is counted and reported to onDecodeError subscribers.
+import { clip, ExpiredError, type KubeObject } from "@navarch/api";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { KvWatchInclude, type KvEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -27,6 +33,16 @@ export interface StoreEvent<T> {
 
 export type EventHandler<T> = (event: StoreEvent<T>) => void;
 
+/** A stored value the informer could not decode, and why. */
+export interface UndecodableValue {
+  bucket: string;
+  key: string;
+  revision: number;
+  reason: string;
+}
+
+export type DecodeErrorHandler = (bad: UndecodableValue) => void;
+
 export interface InformerOptions {
   /**
    * How many recent events to keep for watch resumption (eventsSince); default 0. Only an
@@ -42,6 +58,11 @@ export class Informer<T extends KubeObject = KubeObject> {
   private readonly items = new Map<string, T>();
   private readonly byNamespace = new Map<string, Map<string, T>>();
   private readonly handlers = new Set<EventHandler<T>>();
+  private readonly decodeErrorHandlers = new Set<DecodeErrorHandler>();
+  /** Keys whose latest value could not be decoded. */
+  private readonly undecodableKeys = new Map<string, UndecodableValue>();
+  /** Values that could not be decoded since start (a metric: each is also reported). */
+  decodeFailures = 0;
   private readonly history: StoreEvent<T>[] = [];
   private readonly historySize: number;
   /** Every event after this revision is in `history`. */
@@ -92,8 +113,26 @@ export class Informer<T extends KubeObject = KubeObject> {
     return this.items.size;
   }
 
+  /** The object, or undefined (also when namespace and name cannot name an object). */
   get(namespace: string, name: string): T | undefined {
-    return this.items.get(this.store.key(namespace, name));
+    const key = this.store.keyOrUndefined(namespace, name);
+    return key === undefined ? undefined : this.items.get(key);
+  }
+
+  /** Why the latest value of `key` is not served, when it could not be decoded. */
+  undecodable(key: string): UndecodableValue | undefined {
+    return this.undecodableKeys.get(key);
+  }
+
+  /** Every key whose latest value could not be decoded. */
+  undecodableValues(): UndecodableValue[] {
+    return [...this.undecodableKeys.values()];
+  }
+
+  /** Subscribes to values that cannot be decoded; returns the unsubscribe function. */
+  onDecodeError(handler: DecodeErrorHandler): () => void {
+    this.decodeErrorHandlers.add(handler);
+    return () => this.decodeErrorHandlers.delete(handler);
   }
 
   getByKey(key: string): T | undefined {
@@ -238,15 +277,20 @@ export class Informer<T extends KubeObject = KubeObject> {
     const key = e.key;
     const old = this.items.get(key);
     let event: StoreEvent<T> | undefined;
-    if (e.operation === "PUT") {
-      const obj = this.store.decode(e.value, e.revision);
+    const obj = e.operation === "PUT" ? this.decodeOrReport(e) : undefined;
+    if (obj) {
+      this.undecodableKeys.delete(key);
       this.put(key, obj, !old);
       event = { type: old ? "MODIFIED" : "ADDED", key, object: obj, old, revision: e.revision };
-    } else if (old) {
-      this.remove(key);
-      // The deleted object as last seen, stamped with the deletion's revision, as Kubernetes does.
-      const gone = { ...old, metadata: { ...old.metadata!, resourceVersion: String(e.revision) } };
-      event = { type: "DELETED", key, object: gone, old, revision: e.revision };
+    } else {
+      if (e.operation !== "PUT") this.undecodableKeys.delete(key);
+      if (old) {
+        // Deleted, or replaced by a value we cannot decode: either way the old object is gone.
+        this.remove(key);
+        // The deleted object as last seen, stamped with the deletion's revision, as Kubernetes does.
+        const gone = { ...old, metadata: { ...old.metadata!, resourceVersion: String(e.revision) } };
+        event = { type: "DELETED", key, object: gone, old, revision: e.revision };
+      }
     }
     if (!this.isSynced && (this.store.keyPrefix ? e.delta === 0 : this.rev >= this.syncTarget)) this.markSynced();
     if (event) this.record(event);
@@ -254,6 +298,25 @@ export class Informer<T extends KubeObject = KubeObject> {
       const ready = this.waiters.filter((w) => w.rev <= this.rev);
       this.waiters = this.waiters.filter((w) => w.rev > this.rev);
       for (const w of ready) w.resolve();
+    }
+  }
+
+  /** The entry's object; undefined (counted, remembered, reported) when it cannot be decoded. */
+  private decodeOrReport(e: KvEntry): T | undefined {
+    try {
+      return this.store.decodeAt(e.key, e.value, e.revision);
+    } catch (err) {
+      const bad: UndecodableValue = { bucket: this.store.bucket, key: e.key, revision: e.revision, reason: clip((err as Error).message, 256) };
+      this.decodeFailures++;
+      this.undecodableKeys.set(e.key, bad);
+      for (const h of this.decodeErrorHandlers) {
+        try {
+          h(bad);
+        } catch {
+          // A reporter's failure must not stop the cache.
+        }
+      }
+      return undefined;
     }
   }
 

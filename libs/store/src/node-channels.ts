@@ -39,6 +39,7 @@ export async function openNodePods(nc: NatsConnection, node?: string, replicas =
   const store = await ResourceStore.open<Pod>(nc, KINDS.Pod, {
     bucket: NODE_PODS_BUCKET,
     keyPrefix: node === undefined ? "" : `${nodeToken(node)}.`,
+    ownerTokenInKeys: true,
     replicas,
     description: "Pods bound to each node (no status), key <node>.<namespace>.<name>; written by the pod projector",
   });

@@ -3,7 +3,9 @@
 // expects, so a stale writer is refused instead of overwriting (one writer per fact).
 import {
   AlreadyExistsError,
+  clip,
   ConflictError,
+  CorruptError,
   InvalidError,
   NotFoundError,
   TransientError,
@@ -14,7 +16,7 @@ import {
 import { JetStreamApiCodes, JetStreamApiError, jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import { Kvm, type KV, type KvEntry } from "@nats-io/kv";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
-import { bucketName, objectKey, splitKey } from "./keys.js";
+import { bucketName, objectKey, objectKeyOrUndefined, splitKey, type KeyPaths } from "./keys.js";
 
 export interface OpenOptions {
   replicas?: number;
@@ -27,6 +29,11 @@ export interface OpenOptions {
   maxValueSize?: number;
   /** Entries older than this are dropped (Events); 0 keeps them forever. */
   maxAgeMs?: number;
+  /**
+   * Every key starts with one token of its own before the object's key (navarch-node-pods:
+   * "<node>.<namespace>.<name>"); a store without keyPrefix then checks values against the rest.
+   */
+  ownerTokenInKeys?: boolean;
 }
 
 export const DEFAULT_MAX_OBJECT_BYTES = 1024 * 1024 - 4096;
@@ -39,6 +46,7 @@ export const EVENT_TTL_MS = 60 * 60 * 1000;
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
+const METADATA_PATHS: KeyPaths = { namespace: "metadata.namespace", name: "metadata.name" };
 
 export class ResourceStore<T extends KubeObject = KubeObject> {
   private constructor(
@@ -47,6 +55,7 @@ export class ResourceStore<T extends KubeObject = KubeObject> {
     readonly bucket: string,
     readonly keyPrefix: string,
     private readonly js: JetStreamClient,
+    private readonly ownerTokenInKeys = false,
   ) {}
 
   /** Opens the kind's bucket, creating it on first use. */
@@ -62,11 +71,18 @@ export class ResourceStore<T extends KubeObject = KubeObject> {
       description:
         opts.description ?? `Navarch ${info.kind} objects (${info.apiVersion}), key ${info.namespaced ? "<namespace>.<name>" : "<name>"}`,
     });
-    return new ResourceStore(info, kv, bucket, opts.keyPrefix ?? "", js);
+    return new ResourceStore(info, kv, bucket, opts.keyPrefix ?? "", js, opts.ownerTokenInKeys ?? false);
   }
 
-  key(namespace: string, name: string): string {
-    return this.keyPrefix + objectKey(this.info, namespace, name);
+  /** The key of (namespace, name); throws InvalidError (naming `paths`) when they cannot be one. */
+  key(namespace: string, name: string, paths?: KeyPaths): string {
+    return this.keyPrefix + objectKey(this.info, namespace, name, paths);
+  }
+
+  /** The key, or undefined when no object can have these parts (a cache lookup of a bad name). */
+  keyOrUndefined(namespace: string, name: string): string | undefined {
+    const key = objectKeyOrUndefined(this.info, namespace, name);
+    return key === undefined ? undefined : this.keyPrefix + key;
   }
 
   splitKey(key: string): { namespace: string; name: string } {
@@ -79,7 +95,7 @@ export class ResourceStore<T extends KubeObject = KubeObject> {
   }
 
   keyOf(obj: KubeObject): string {
-    return this.key(obj.metadata?.namespace ?? "", obj.metadata?.name ?? "");
+    return this.key(obj.metadata?.namespace ?? "", obj.metadata?.name ?? "", METADATA_PATHS);
   }
 
   /** The stored JSON: the Kubernetes manifest without resourceVersion (the KV revision is it). */
@@ -99,15 +115,49 @@ export class ResourceStore<T extends KubeObject = KubeObject> {
     return value;
   }
 
+  /**
+   * The object stored as `value`. Throws CorruptError when it is not a JSON object; fields of the
+   * wrong type are coerced by the codec (fromJSON), so what comes back always encodes.
+   */
   decode(value: Uint8Array, revision: number): T {
-    const obj = this.info.codec.fromJSON(JSON.parse(decoder.decode(value)));
+    let json: unknown;
+    try {
+      json = JSON.parse(decoder.decode(value));
+    } catch (err) {
+      throw new CorruptError(`not JSON (${clip((err as Error).message, 80)})`);
+    }
+    if (json === null || typeof json !== "object" || Array.isArray(json)) {
+      throw new CorruptError(`not a JSON object (${json === null ? "null" : Array.isArray(json) ? "an array" : typeof json})`);
+    }
+    let obj: T;
+    try {
+      obj = this.info.codec.fromJSON(json);
+    } catch (err) {
+      // e.g. null where the schema has an object ([null] in ownerReferences).
+      throw new CorruptError(`not a ${this.info.kind} (${clip((err as Error).message, 80)})`);
+    }
     obj.metadata = { ...obj.metadata!, resourceVersion: String(revision) };
+    return obj;
+  }
+
+  /**
+   * decode(), and the object must be the one its key names: a value without metadata, or filed
+   * under another object's key, would be served as the wrong object (or fail to encode).
+   */
+  decodeAt(key: string, value: Uint8Array, revision: number): T {
+    const obj = this.decode(value, revision);
+    const want = this.ownerTokenInKeys && !this.keyPrefix ? splitKey(this.info, key.slice(key.indexOf(".") + 1)) : this.splitKey(key);
+    const meta = obj.metadata;
+    if (!meta || meta.name !== want.name || (this.info.namespaced && meta.namespace !== want.namespace)) {
+      const got = meta?.name ? `${meta.namespace ? meta.namespace + "/" : ""}${meta.name}` : "no metadata.name";
+      throw new CorruptError(`the value is not the object its key names (it holds ${JSON.stringify(clip(got, 80))})`);
+    }
     return obj;
   }
 
   decodeEntry(e: KvEntry): T | undefined {
     if (e.operation !== "PUT") return undefined;
-    return this.decode(e.value, e.revision);
+    return this.decodeAt(e.key, e.value, e.revision);
   }
 
   /** Reads straight from the server (controllers and the gateway read from informers instead). */

@@ -1,7 +1,7 @@
 // What every handler of the gateway shares: the stores (writes), the informers (reads), the
 // authenticator and the options. Reads wait until the cache has seen this gateway's own last
 // write of that kind, so a client reads its writes even though reads come from the cache.
-import type { KindInfo, KubeObject } from "@navarch/api";
+import { InvalidError, type KindInfo, type KubeObject } from "@navarch/api";
 import type { Logger } from "@navarch/config";
 import type { Informer, ResourceStore } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -40,11 +40,27 @@ export class GatewayContext {
     if (rev > (this.lastWrite.get(info.kind) ?? 0)) this.lastWrite.set(info.kind, rev);
   }
 
-  /** Waits (briefly) until the kind's cache includes this gateway's writes, or `atLeast`. */
-  async fresh<T extends KubeObject>(info: KindInfo<T> | KindInfo, atLeast = 0): Promise<Informer<T>> {
+  /**
+   * Waits (briefly) until the kind's cache includes this gateway's writes, or `atLeast`. A
+   * client's `atLeast` beyond the store's last revision will never come: that is refused at once
+   * (with `tooNew`'s error; by default INVALID_ARGUMENT on resourceVersion) instead of a silent wait.
+   */
+  async fresh<T extends KubeObject>(info: KindInfo<T> | KindInfo, atLeast = 0, tooNew?: (latest: number) => Error): Promise<Informer<T>> {
     const informer = this.informer<T>(info);
+    if (atLeast > informer.revision) {
+      const latest = await this.latestRevision(info);
+      if (atLeast > latest) {
+        throw tooNew?.(latest) ?? InvalidError.at("resourceVersion", `Invalid value: "${atLeast}": it is newer than the latest revision, ${latest}`);
+      }
+    }
     const rev = Math.max(this.lastWrite.get(info.kind) ?? 0, atLeast);
     if (informer.revision < rev) await informer.waitForRevision(rev, 5_000);
     return informer;
+  }
+
+  /** The last revision of the kind's bucket, from the server (one request). */
+  private async latestRevision(info: KindInfo): Promise<number> {
+    const status = await this.store(info).kv.status();
+    return (status as unknown as { si: { state: { last_seq: number } } }).si.state.last_seq;
   }
 }

@@ -10,6 +10,7 @@
 // RESOURCE_EXHAUSTED once its client is MAX_BEHIND_BYTES behind.
 import * as grpc from "@grpc/grpc-js";
 import {
+  clipBytes,
   InvalidError,
   KINDS,
   NotFoundError,
@@ -104,10 +105,11 @@ export class LogsApi {
   async target(req: PodLogsRequest): Promise<LogsTarget> {
     const namespace = req.namespace || "default";
     if (!req.name) throw InvalidError.at("name", "Required value");
+    const key = this.ctx.store<Pod>(KINDS.Pod).key(namespace, req.name); // refuses a bad namespace or name
     if (req.tailLines !== undefined && req.tailLines < 0) throw InvalidError.at("tailLines", "must be 0 or more");
     if (req.sinceSeconds !== undefined && req.sinceSeconds < 1) throw InvalidError.at("sinceSeconds", "must be 1 or more");
     const pods = await this.ctx.fresh<Pod>(KINDS.Pod);
-    const pod = pods.get(namespace, req.name);
+    const pod = pods.getByKey(key);
     if (!pod) throw new NotFoundError(`pods "${req.name}" not found`);
     const node = pod.spec?.nodeName ?? "";
     if (!node) throw new PreconditionError(`pod ${req.name} is not scheduled yet`);
@@ -285,6 +287,6 @@ export class LogsApi {
 }
 
 function statusOf(err: unknown, ctx: GatewayContext): Partial<grpc.StatusObject> {
-  if (err instanceof StatusError) return { code: err.code, details: err.message };
+  if (err instanceof StatusError) return { code: err.code, details: clipBytes(err.message) };
   return toStatus(err, ctx.logger);
 }

@@ -1,8 +1,11 @@
 // Create, Get, List, Update and Delete of one kind: validation and defaulting (admission), the
 // server-managed fields, and a compare-and-swap write. Reads come from the informer's cache.
 import {
+  clip,
+  CorruptError,
   InvalidError,
   KINDS,
+  parseResourceVersion,
   NotFoundError,
   PermissionDeniedError,
   PreconditionError,
@@ -16,7 +19,7 @@ import {
   type ObjectMeta,
   type Pod,
 } from "@navarch/api";
-import { requestDeletion, SYSTEM_NAMESPACES, timestamp, type ResourceStore } from "@navarch/store";
+import { checkKeyNamespace, requestDeletion, SYSTEM_NAMESPACES, timestamp, type Informer, type ResourceStore } from "@navarch/store";
 import { randomUUID } from "node:crypto";
 import { admissionFor, type Admission } from "./admission/index.js";
 import type { GatewayContext } from "./context.js";
@@ -57,9 +60,12 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
   private async createAs(input: T, uid: string, beforeWrite?: (obj: T) => Promise<void>): Promise<T> {
     const obj = structuredClone(input);
     this.checkKind(obj);
-    const meta = (obj.metadata ??= {} as ObjectMeta);
+    const meta = requireMetadata(obj);
     if (meta.resourceVersion) throw InvalidError.at("metadata.resourceVersion", "must not be set on create");
     this.placeNamespace(meta);
+    // Before the namespace is looked up, so that a bad one is INVALID_ARGUMENT, not NOT_FOUND.
+    const badNamespace = this.info.namespaced ? checkKeyNamespace(meta.namespace, "metadata.namespace") : undefined;
+    if (badNamespace) throw new InvalidError([badNamespace]);
     if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
     if (this.info.namespaced) await this.checkNamespaceOpen(meta.namespace);
     // The uid is the server's, and admission may use it (a Job's generated selector does).
@@ -84,9 +90,10 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
   }
 
   async get(req: GetRequest): Promise<T> {
+    const key = this.store.key(this.namespaceOf(req.namespace), req.name);
     const informer = await this.ctx.fresh<T>(this.info);
-    const obj = informer.get(this.namespaceOf(req.namespace), req.name);
-    if (!obj) throw this.notFound(req.name);
+    const obj = informer.getByKey(key);
+    if (!obj) throw this.missing(informer, key, req.name);
     return obj;
   }
 
@@ -128,16 +135,15 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
   async update(input: T): Promise<T> {
     const obj = structuredClone(input);
     this.checkKind(obj);
-    const meta = (obj.metadata ??= {} as ObjectMeta);
+    const meta = requireMetadata(obj);
     if (!meta.name) throw InvalidError.at("metadata.name", "Required value");
     this.placeNamespace(meta);
-    const wanted = Number(meta.resourceVersion || 0);
-    if (meta.resourceVersion && (!Number.isInteger(wanted) || wanted <= 0)) {
-      throw InvalidError.at("metadata.resourceVersion", `"${meta.resourceVersion}" is not a resourceVersion`);
-    }
-    const informer = await this.ctx.fresh<T>(this.info, wanted);
-    const current = informer.get(meta.namespace, meta.name);
-    if (!current) throw this.notFound(meta.name);
+    const key = this.store.keyOf(obj);
+    const wanted = parseResourceVersion(meta.resourceVersion, "metadata.resourceVersion");
+    // A version this store has not reached cannot be the current one: refused at once, not after a wait.
+    const informer = await this.ctx.fresh<T>(this.info, wanted, (latest) => this.conflict(meta.name, String(wanted), `it is newer than the latest revision, ${latest}`));
+    const current = informer.getByKey(key);
+    if (!current) throw this.missing(informer, key, meta.name);
     const cur = current.metadata!;
     if (meta.uid && meta.uid !== cur.uid) {
       throw new ConflictError(`Precondition failed: UID in object meta: ${meta.uid}, UID in stored object: ${cur.uid}`);
@@ -168,9 +174,11 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
 
   async delete(req: DeleteRequest): Promise<T> {
     const namespace = this.namespaceOf(req.namespace);
+    const key = this.store.key(namespace, req.name);
     if (!["", "Background", "Foreground", "Orphan"].includes(req.propagationPolicy)) {
-      throw InvalidError.at("propagationPolicy", `unsupported value "${req.propagationPolicy}": must be Background, Foreground or Orphan`);
+      throw InvalidError.at("propagationPolicy", `unsupported value ${JSON.stringify(clip(req.propagationPolicy, 32))}: must be Background, Foreground or Orphan`);
     }
+    const preRevision = parseResourceVersion(req.preconditions?.resourceVersion ?? "", "preconditions.resourceVersion");
     if (req.gracePeriodSeconds !== undefined && req.gracePeriodSeconds < 0) {
       throw InvalidError.at("gracePeriodSeconds", "must be 0 or more");
     }
@@ -178,16 +186,21 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
       throw new PermissionDeniedError(`namespaces "${req.name}" is forbidden: this namespace may not be deleted`);
     }
     const informer = await this.ctx.fresh<T>(this.info);
-    let current = informer.get(namespace, req.name);
-    if (!current) throw this.notFound(req.name);
+    let current = informer.getByKey(key);
+    if (!current) {
+      const bad = informer.undecodable(key);
+      // A value that cannot be decoded can still be deleted (that is how it is repaired).
+      if (bad && !req.preconditions?.uid && (!preRevision || preRevision === bad.revision)) return this.deleteUndecodable(namespace, req.name, bad.revision);
+      throw this.missing(informer, key, req.name);
+    }
     const cur = current.metadata!;
     const pre = req.preconditions;
     if (pre?.uid && pre.uid !== cur.uid) {
-      throw new ConflictError(`Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.uid}`);
+      throw new ConflictError(`Precondition failed: UID in precondition: ${clip(pre.uid, 64)}, UID in object meta: ${cur.uid}`);
     }
-    if (pre?.resourceVersion && pre.resourceVersion !== cur.resourceVersion) {
+    if (preRevision && String(preRevision) !== cur.resourceVersion) {
       throw new ConflictError(
-        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.resourceVersion}`,
+        `Precondition failed: ResourceVersion in precondition: ${preRevision}, ResourceVersion in object meta: ${cur.resourceVersion}`,
       );
     }
     if (this.info.kind === "Namespace") return (await this.terminateNamespace(current as unknown as Namespace)) as unknown as T;
@@ -258,10 +271,10 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
 
   private checkKind(obj: T): void {
     if (obj.apiVersion && obj.apiVersion !== this.info.apiVersion) {
-      throw InvalidError.at("apiVersion", `must be "${this.info.apiVersion}" for kind ${this.info.kind}, got "${obj.apiVersion}"`);
+      throw InvalidError.at("apiVersion", `must be "${this.info.apiVersion}" for kind ${this.info.kind}, got ${JSON.stringify(clip(obj.apiVersion, 64))}`);
     }
     if (obj.kind && obj.kind !== this.info.kind) {
-      throw InvalidError.at("kind", `must be "${this.info.kind}" for this service, got "${obj.kind}"`);
+      throw InvalidError.at("kind", `must be "${this.info.kind}" for this service, got ${JSON.stringify(clip(obj.kind, 64))}`);
     }
     obj.apiVersion = this.info.apiVersion;
     obj.kind = this.info.kind;
@@ -312,9 +325,27 @@ export class ObjectsApi<T extends KubeObject = KubeObject> {
     return new NotFoundError(`${this.info.plural} "${name}" not found`);
   }
 
-  private conflict(name: string, rv: string): ConflictError {
+  /** NOT_FOUND, or DATA_LOSS when the key holds a value that cannot be decoded (it is not served). */
+  private missing(informer: Informer<T>, key: string, name: string): Error {
+    const bad = informer.undecodable(key);
+    if (!bad) return this.notFound(name);
+    return new CorruptError(
+      `${this.info.plural} "${name}": the stored value (key "${bad.key}" in ${bad.bucket}, revision ${bad.revision}) cannot be decoded: ${bad.reason}; it is not served until it is replaced or deleted`,
+    );
+  }
+
+  private async deleteUndecodable(namespace: string, name: string, revision: number): Promise<T> {
+    this.ctx.wrote(this.info, await this.store.delete(namespace, name, revision));
+    return this.info.codec.fromPartial({
+      apiVersion: this.info.apiVersion,
+      kind: this.info.kind,
+      metadata: { name, namespace, resourceVersion: String(revision) },
+    });
+  }
+
+  private conflict(name: string, rv: string, why = "is stale"): ConflictError {
     return new ConflictError(
-      `Operation cannot be fulfilled on ${this.info.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again (resourceVersion ${rv} is stale)`,
+      `Operation cannot be fulfilled on ${this.info.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again (resourceVersion ${rv} ${why})`,
     );
   }
 }
@@ -337,6 +368,12 @@ export function propagationFinalizers(finalizers: string[], policy: string): str
   const next = want ? [...rest, want] : rest;
   const same = next.length === finalizers.length && next.every((f) => finalizers.includes(f));
   return same ? finalizers : next;
+}
+
+/** An object's metadata; a create or update without it is refused (it was a TypeError, INTERNAL). */
+function requireMetadata(obj: KubeObject): ObjectMeta {
+  if (!obj.metadata) throw InvalidError.at("metadata", "Required value");
+  return obj.metadata;
 }
 
 function specOf(obj: KubeObject): unknown {

@@ -1,5 +1,6 @@
 // Which objects a List or Watch selects: namespace, label selector and field selector.
-import { matches, parseFieldSelector, parseSelector, type FieldRequirement, type KindInfo, type KubeObject, type Requirement } from "@navarch/api";
+import { InvalidError, matches, parseFieldSelector, parseSelector, type FieldRequirement, type KindInfo, type KubeObject, type Requirement } from "@navarch/api";
+import { checkKeyNamespace } from "@navarch/store";
 
 /** Field selectors each kind supports (Kubernetes' set for these kinds). */
 const FIELDS: Record<string, string[]> = {
@@ -17,6 +18,9 @@ export interface Selection {
 
 export function parseSelection(info: KindInfo, req: { namespace: string; labelSelector: string; fieldSelector: string }): Selection {
   const supported = ["metadata.name", "metadata.namespace", ...(FIELDS[info.kind] ?? [])];
+  // The namespace is a key prefix: "default.app" would select default/app.* (docs/api-errors.md).
+  const badNamespace = info.namespaced && req.namespace !== "" ? checkKeyNamespace(req.namespace, "namespace") : undefined;
+  if (badNamespace) throw new InvalidError([badNamespace]);
   return {
     namespace: info.namespaced && req.namespace !== "" ? req.namespace : undefined,
     labels: parseSelector(req.labelSelector, "labelSelector"),

@@ -15,6 +15,7 @@ import { HealthImplementation } from "grpc-health-check";
 import type { GatewayContext } from "./context.js";
 import { idempotencyKeyOf } from "./create-requests.js";
 import { apiResources, version, whoAmI } from "./discovery.js";
+import { addGuardedService } from "./guarded-service.js";
 import { ClientLimits, limitStatus, resolveLimits } from "./limits.js";
 import { logServiceHandlers } from "./logs.js";
 import { ObjectsApi } from "./objects.js";
@@ -81,16 +82,16 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string, cl
         }
       },
     };
-    server.addService(encodedWatchEvents(info.service), handlers);
+    addGuardedService(server, encodedWatchEvents(info.service), handlers, ctx.logger);
   }
 
-  server.addService(DiscoveryServiceService, {
+  addGuardedService(server, DiscoveryServiceService, {
     getVersion: unary(async () => version(natsServerVersion, clusterId)),
     listApiResources: unary(async () => apiResources()),
     whoAmI: unary(async (_req: unknown, call) => whoAmI(ctx.auth.authenticate(call.metadata))),
-  });
+  }, ctx.logger);
 
-  server.addService(LogServiceService, logServiceHandlers(ctx));
+  addGuardedService(server, LogServiceService, logServiceHandlers(ctx), ctx.logger);
 
   const health = new HealthImplementation({ "": "NOT_SERVING" });
   health.addToServer(server);

@@ -1,7 +1,7 @@
 // Starting the gateway on a NATS connection: open every kind's store and informer, make sure
 // the system namespaces exist, then serve. Used by main.ts and by the all-in-one.
 import * as grpc from "@grpc/grpc-js";
-import { ALL_KINDS, AlreadyExistsError, KINDS, type KindInfo, type Namespace, type Secret } from "@navarch/api";
+import { ALL_KINDS, AlreadyExistsError, KINDS, type Event, type KindInfo, type Namespace, type Secret } from "@navarch/api";
 import type { Logger } from "@navarch/config";
 import { AddressClaims, EVENT_TTL_MS, Informer, ResourceStore, SYSTEM_NAMESPACES, clusterIdentity } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -14,6 +14,7 @@ import { createGateway } from "./server.js";
 import type { WatchStats } from "./watch.js";
 import { parseClusterIPRange, parseNodePortRange } from "./service-address-ranges.js";
 import { ServiceAddresses } from "./service-addresses.js";
+import { reportUndecodableValues } from "./undecodable.js";
 
 export interface RunningGateway {
   /** host:port actually bound. */
@@ -82,6 +83,7 @@ export async function startGateway(deps: {
   await ensureSystemNamespaces(ctx);
   // Made here when the gateway is the cluster's first component (docs/adr/0014-cluster-id.md).
   const cluster = await clusterIdentity(nc, { replicas: deps.kvReplicas ?? 1 });
+  const stopReporting = reportUndecodableValues(informers.values(), stores.get("Event") as ResourceStore<Event>, logger);
 
   const gateway = createGateway(ctx, nc.info?.version ?? "", cluster.id);
   const port = await new Promise<number>((resolve, reject) =>
@@ -101,6 +103,7 @@ export async function startGateway(deps: {
     },
     async stop() {
       gateway.health.setStatus("", "NOT_SERVING");
+      stopReporting();
       gateway.watches.closeAll();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {

@@ -5,11 +5,11 @@
 // message at a time as the client takes them, never built up front. Live events that arrive
 // while the client is behind wait as encoded messages whose bytes count against the watch's
 // budget and the gateway's (limits.ts); a watch over budget is cut off with OUT_OF_RANGE, as
-// Kubernetes answers 410 Gone, and the client lists again (ADR 17). The replay's starting point
+// Kubernetes answers 410 Gone, and the client lists again (ADR 18). The replay's starting point
 // is taken and the subscription made in one synchronous step, so no event falls between them;
 // the subscription is removed on every way a watch ends (cancel, error, cut-off, shutdown).
 import * as grpc from "@grpc/grpc-js";
-import { InvalidError, type KindInfo, type KubeObject, type WatchRequest } from "@navarch/api";
+import { parseResourceVersion, type KindInfo, type KubeObject, type WatchRequest } from "@navarch/api";
 import type { Informer, StoreEvent } from "@navarch/store";
 import type { GatewayContext } from "./context.js";
 import type { ClientLimits } from "./limits.js";
@@ -307,12 +307,7 @@ export class WatchHub {
     const req = call.request;
     const sel = parseSelection(info, req);
     let from: number | undefined;
-    if (req.resourceVersion !== "" && req.resourceVersion !== "0") {
-      from = Number(req.resourceVersion);
-      if (!Number.isInteger(from) || from < 0) {
-        throw InvalidError.at("resourceVersion", `"${req.resourceVersion}" is not a resourceVersion`);
-      }
-    }
+    if (req.resourceVersion !== "" && req.resourceVersion !== "0") from = parseResourceVersion(req.resourceVersion, "resourceVersion");
     const release = this.clientLimits.acquireWatch(client.client, client.who);
     let informer: Informer;
     let replay: Replay;

@@ -1,12 +1,16 @@
 // Builders for field errors in Kubernetes' wording (field.Required, field.Invalid, ...), so a
 // message reads the same as the one kubectl users know: `Invalid value: "x": <why>`.
-import type { FieldError } from "@navarch/api";
+import { clip, type FieldError } from "@navarch/api";
 
-/** A value as Kubernetes prints it in messages: strings quoted, numbers bare, objects as JSON. */
+/**
+ * A value as Kubernetes prints it in messages: strings quoted, numbers bare, objects as JSON;
+ * clipped, because the value is the client's and may be of any size (docs/api-errors.md).
+ */
 export function show(value: unknown): string {
   if (value === undefined || value === null) return "null";
   if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
-  return JSON.stringify(value);
+  if (typeof value === "string") return JSON.stringify(clip(value));
+  return clip(JSON.stringify(value) ?? String(value));
 }
 
 export function required(path: string, detail = ""): FieldError {

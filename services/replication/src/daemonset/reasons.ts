@@ -1,13 +1,6 @@
-// Event reasons of the DaemonSet controller, as Kubernetes names them.
+// Event reasons of the DaemonSet controller, as Kubernetes names them; the reasons of its pod
+// events (SuccessfulCreate, FailedCreate, ...) are every pod owner's: pod-ownership/reasons.ts.
 
-/** Normal: a daemon pod was created ("Created pod: fluentd-x2b4k"). */
-export const SuccessfulCreate = "SuccessfulCreate";
-/** Normal: a daemon pod was deleted ("Deleted pod: fluentd-x2b4k"). */
-export const SuccessfulDelete = "SuccessfulDelete";
-/** Warning: creating a daemon pod failed. */
-export const FailedCreate = "FailedCreate";
-/** Warning: deleting a daemon pod failed. */
-export const FailedDelete = "FailedDelete";
 /** Warning: a daemon pod failed on its node and is killed to be replaced. */
 export const FailedDaemonPod = "FailedDaemonPod";
 

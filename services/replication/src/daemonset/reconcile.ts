@@ -23,9 +23,13 @@
 // Steps 1-3 only run once the cache has observed the previous pass's writes (expectations), and
 // nothing but status is done for a daemon set being deleted.
 import { createHash } from "node:crypto";
-import { fromLabelSelector, matches, PodTemplateSpec, type DaemonSet, type DaemonSetStatus, type Node, type Pod, type Requirement } from "@navarch/api";
+import { matches, PodTemplateSpec, type DaemonSet, type DaemonSetStatus, type Node, type Pod } from "@navarch/api";
+import { selectorOf, type PodOwnerKind } from "../pod-ownership/owner-kind.js";
 import { availability, controllerRef, isActive, isReady } from "../pod-ownership/pod-state.js";
 import { placement } from "./nodes.js";
+
+/** A daemon set as the owner of its pods: it adopts the orphans its selector matches. */
+export const DAEMON_SET: PodOwnerKind<DaemonSet> = { apiVersion: "apps/v1", kind: "DaemonSet", name: "daemonset", selector: selectorOf };
 
 /** The label Kubernetes puts on a daemon pod: the hash of the template it was made from. */
 export const REVISION_HASH_LABEL = "controller-revision-hash";
@@ -68,11 +72,6 @@ export interface Plan {
 export function templateHash(ds: DaemonSet): string {
   const json = ds.spec?.template ? PodTemplateSpec.toJSON(ds.spec.template) : {};
   return createHash("sha256").update(JSON.stringify(json)).digest("hex").slice(0, 10);
-}
-
-function selectorOf(ds: DaemonSet): Requirement[] | undefined {
-  const reqs = ds.spec?.selector ? fromLabelSelector(ds.spec.selector) : [];
-  return reqs.length === 0 ? undefined : reqs;
 }
 
 /** maxUnavailable of desired (a number or a percentage rounded up, as Kubernetes); at least 1 without surge. */

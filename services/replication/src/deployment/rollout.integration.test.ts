@@ -211,7 +211,7 @@ describe("replica sets (real NATS)", () => {
     await waitFor("a replacement", () => livePods("plain").length === 5 && !livePods("plain").some((p) => p.metadata!.name === victim.metadata!.name));
 
     // An orphan with matching labels is adopted: the set then has one too many and deletes one.
-    await pods.create(
+    const stray = await pods.create(
       KINDS.Pod.codec.fromPartial({
         apiVersion: "v1",
         kind: "Pod",
@@ -221,6 +221,9 @@ describe("replica sets (real NATS)", () => {
       }),
     );
     await waitFor("back to 5 after adopting", async () => {
+      // Not before this cache has the orphan: without it, the 5 pods of before would pass at once,
+      // and the pod relabelled below could be the one the set is about to delete.
+      if (podInformer.revision < Number(stray.metadata!.resourceVersion)) return false;
       const all = podInformer.list("default").filter((p) => p.metadata!.labels.app === "plain" && !p.metadata!.deletionTimestamp);
       return all.length === 5 && all.every((p) => p.metadata!.ownerReferences.some((o) => o.uid === rs.metadata!.uid));
     });

@@ -1,13 +1,6 @@
-// Event and condition reasons of the Job controller, as Kubernetes names them.
+// Event and condition reasons of the Job controller, as Kubernetes names them; the reasons of its
+// pod events (SuccessfulCreate, FailedCreate, ...) are every pod owner's: pod-ownership/reasons.ts.
 
-/** Normal: a pod was created for the job ("Created pod: pi-x2b4k"). */
-export const SuccessfulCreate = "SuccessfulCreate";
-/** Normal: a pod of the job was deleted ("Deleted pod: pi-x2b4k"). */
-export const SuccessfulDelete = "SuccessfulDelete";
-/** Warning: creating a pod failed. */
-export const FailedCreate = "FailedCreate";
-/** Warning: deleting a pod failed. */
-export const FailedDelete = "FailedDelete";
 /** Normal: the job completed (event). */
 export const Completed = "Completed";
 

@@ -17,8 +17,15 @@
 //     only when the cache has seen the previous pass's writes (expectations).
 import { type Condition, type Job, type JobStatus, type Pod } from "@navarch/api";
 import { timestamp } from "@navarch/store";
+import type { PodOwnerKind } from "../pod-ownership/owner-kind.js";
 import { controllerRef, deletionOrder, isActive, isReady } from "../pod-ownership/pod-state.js";
 import { BackoffLimitExceeded, CompletionsReached, DeadlineExceeded, JobResumed, JobSuspended } from "./reasons.js";
+
+/**
+ * A job as the owner of its pods. It does not adopt: its generated selector names the job's uid,
+ * so no other pod matches it.
+ */
+export const JOB: PodOwnerKind<Job> = { apiVersion: "batch/v1", kind: "Job", name: "job" };
 
 export const COMPLETE = "Complete";
 export const FAILED = "Failed";

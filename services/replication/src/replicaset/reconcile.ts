@@ -12,9 +12,11 @@
 //   3. Status (computeStatus) from the claimed pods: replicas, fullyLabeledReplicas,
 //      readyReplicas, availableReplicas (ready for minReadySeconds; `recheckMs` says when the next
 //      pod becomes available), observedGeneration, and ReplicaFailure while creates or deletes fail.
-import { fromLabelSelector, matches, type Condition, type LabelSelector, type Requirement, type Pod, type ReplicaSet, type ReplicaSetStatus } from "@navarch/api";
+import { matches, type Condition, type Pod, type ReplicaSet, type ReplicaSetStatus } from "@navarch/api";
 import { timestamp } from "@navarch/store";
+import { selectorOf, type PodOwnerKind } from "../pod-ownership/owner-kind.js";
 import { availability, controllerRef, deletionOrder, isActive, isReady } from "../pod-ownership/pod-state.js";
+import type { Failure } from "../pod-ownership/reasons.js";
 import { ReplicaFailure } from "./reasons.js";
 
 /** At most this many pods are created or deleted in one pass (as Kubernetes' burstReplicas). */
@@ -43,12 +45,8 @@ export interface Plan {
   pods: Pod[];
 }
 
-/** The selector's requirements; an empty selector selects nothing (never every pod of a namespace). */
-export function selectorOf(rs: { spec?: { selector?: LabelSelector | undefined } | undefined }): Requirement[] | undefined {
-  const sel = rs.spec?.selector;
-  const reqs = sel ? fromLabelSelector(sel) : [];
-  return reqs.length === 0 ? undefined : reqs;
-}
+/** A replica set as the owner of its pods: it adopts the orphans its selector matches. */
+export const REPLICA_SET: PodOwnerKind<ReplicaSet> = { apiVersion: "apps/v1", kind: "ReplicaSet", name: "replicaset", selector: selectorOf };
 
 export function reconcile(state: ReplicaSetState): Plan {
   const { rs } = state;
@@ -83,16 +81,11 @@ export function reconcile(state: ReplicaSetState): Plan {
   return plan;
 }
 
-/** Why the last pass could not create or delete pods (the ReplicaFailure condition). */
-export interface Failure {
-  reason: string;
-  message: string;
-}
-
 export function computeStatus(
   rs: ReplicaSet,
   pods: readonly Pod[],
   now: Date,
+  /** Why the last pass could not create or delete pods (the ReplicaFailure condition). */
   failure?: Failure,
 ): { status: ReplicaSetStatus; recheckMs?: number } {
   const templateLabels = rs.spec?.template?.metadata?.labels ?? {};
