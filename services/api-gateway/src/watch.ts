@@ -60,10 +60,11 @@ function listReplay(informer: Informer, sel: Selection, at: number, skip: Map<st
   let i = 0;
   let end = keys.length;
   if (sel.namespace !== undefined && informer.store.info.namespaced) {
-    // A namespace's keys share the prefix "<namespace>." and so are one run of the sorted list.
-    const prefix = informer.store.key(sel.namespace, "");
-    i = lowerBound(keys, prefix);
-    end = lowerBound(keys, prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1));
+    // A namespace's keys share the prefix "<namespace>." (libs/store keys.ts) and so are one run
+    // of the sorted list: from "<namespace>." up to "<namespace>/" ('/' follows '.').
+    const ns = informer.store.keyPrefix + sel.namespace;
+    i = lowerBound(keys, `${ns}.`);
+    end = lowerBound(keys, `${ns}/`);
   }
   return {
     next() {
