@@ -60,6 +60,9 @@ export async function startCluster(opts: { nodeArgs?: string[]; env?: Record<str
         NAVARCH_LOG_LEVEL: "warn",
         // The API benchmark needs no node; a pod benchmark passes its own node settings.
         NAVARCH_NODE_AGENT: "false",
+        // The bench drives the API with one token as fast as it serves: it measures the server,
+        // not the per-client rate limit (docs/api-limits.md), which would cap it at 1,000/s.
+        NAVARCH_API_REQUESTS_PER_SECOND: "0",
         ...opts.env,
       }),
     });

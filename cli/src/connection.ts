@@ -28,6 +28,22 @@ export const CREATE_RETRY_DELAYS_MS = [200, 500, 1_000, 2_000, 4_000, 8_000];
 /** The gRPC metadata the gateway reads the key from. */
 export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
 
+/**
+ * A call the server refused by a per-client limit (RESOURCE_EXHAUSTED with a `retry-after-ms`
+ * trailer: nothing was done, so the same call is safe to repeat) is retried after the hint, at
+ * most this many times and never waiting longer than RETRY_AFTER_CAP_MS at once.
+ */
+export const MAX_LIMIT_RETRIES = 5;
+export const RETRY_AFTER_CAP_MS = 10_000;
+
+/** The server's retry hint of a refusal by a limit, in ms; undefined if it is not one. */
+export function retryAfterMs(err: { code?: number; metadata?: grpc.Metadata }): number | undefined {
+  if (err.code !== grpc.status.RESOURCE_EXHAUSTED) return undefined;
+  const raw = err.metadata?.get("retry-after-ms")[0];
+  const ms = typeof raw === "string" && /^\d+$/.test(raw) ? Number(raw) : NaN;
+  return Number.isFinite(ms) ? Math.min(ms, RETRY_AFTER_CAP_MS) : undefined;
+}
+
 export interface GlobalOptions {
   server?: string | undefined;
   token?: string | undefined;
@@ -203,15 +219,23 @@ export class Connection {
     return this.clientFor("$discovery", DiscoveryServiceClient) as DiscoveryServiceClient;
   }
 
-  /** One unary call with the auth metadata and the deadline; failures become ApiError. */
-  call<T>(client: AnyClient, method: string, request: unknown, ctx: Omit<CallContext, "server"> = {}, md = this.metadata()): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const options: Partial<grpc.CallOptions> = { deadline: Date.now() + CALL_TIMEOUT_MS };
-      client[method](request, md, options, (err: grpc.ServiceError | null, res: T) => {
-        if (err) reject(toApiError(err, { ...ctx, server: this.settings.server }));
-        else resolve(res);
-      });
-    });
+  /**
+   * One unary call with the auth metadata and the deadline; failures become ApiError. A refusal
+   * by the server's rate limit is retried after its hint (bounded: MAX_LIMIT_RETRIES).
+   */
+  async call<T>(client: AnyClient, method: string, request: unknown, ctx: Omit<CallContext, "server"> = {}, md = this.metadata()): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await new Promise<T>((resolve, reject) => {
+          const options: Partial<grpc.CallOptions> = { deadline: Date.now() + CALL_TIMEOUT_MS };
+          client[method](request, md, options, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)));
+        });
+      } catch (err) {
+        const wait = retryAfterMs(err as grpc.ServiceError);
+        if (wait === undefined || attempt >= MAX_LIMIT_RETRIES) throw toApiError(err, { ...ctx, server: this.settings.server });
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
   }
 
   get(info: KindInfo, namespace: string, name: string): Promise<KubeObject> {

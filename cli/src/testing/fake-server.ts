@@ -43,6 +43,10 @@ export interface FakeServer {
    * check, a conflict that persists): returning a status fails that create or update with it.
    */
   refuse?: ((method: "create" | "update", info: KindInfo, object: KubeObject) => { code: grpc.status; details: string } | undefined) | undefined;
+  /** Refuses the next `count` calls and watch starts as the gateway's rate limit does. */
+  limitRefusals: { count: number; retryAfterMs: number; watchesOnly?: boolean };
+  /** Ends every open watch as the gateway cuts off a slow watcher (OUT_OF_RANGE). */
+  cutOffWatches(): void;
   stop(): Promise<void>;
 }
 
@@ -76,6 +80,16 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
     for (const w of watchers) w(ev);
   };
 
+  const openWatches = new Set<grpc.ServerWritableStream<unknown, unknown>>();
+  /** The gateway's refusal by a limit: RESOURCE_EXHAUSTED with a retry-after-ms trailer. */
+  const refusedByLimit = (watch: boolean): grpc.ServiceError | undefined => {
+    const r = fake.limitRefusals;
+    if (r.count <= 0 || (r.watchesOnly && !watch)) return undefined;
+    r.count--;
+    const err = fail(grpc.status.RESOURCE_EXHAUSTED, `too many requests from user "tester": more than 1 per second (burst 1); retry after ${r.retryAfterMs} ms`);
+    err.metadata.set("retry-after-ms", String(r.retryAfterMs));
+    return err;
+  };
   const fake: FakeServer = {
     address: "",
     token,
@@ -83,6 +97,11 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
     listCalls: 0,
     createKeys: [],
     loseCreateReplies: 0,
+    limitRefusals: { count: 0, retryAfterMs: 0 },
+    cutOffWatches() {
+      for (const call of openWatches) call.emit("error", fail(grpc.status.OUT_OF_RANGE, "watch cut off: its client is too slow; list again"));
+      openWatches.clear();
+    },
     seed(info, object) {
       const o = info.codec.fromPartial(object) as KubeObject;
       const m = o.metadata!;
@@ -118,6 +137,8 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
     const guarded = (fn: (req: any, md: grpc.Metadata) => unknown): Unary => // eslint-disable-line @typescript-eslint/no-explicit-any
       (call, cb) => {
         if (!authorized(call)) return cb(fail(grpc.status.UNAUTHENTICATED, "invalid or missing token"));
+        const refusal = refusedByLimit(false);
+        if (refusal) return cb(refusal);
         try {
           cb(null, fn(call.request, call.metadata));
         } catch (err) {
@@ -204,6 +225,11 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
           call.emit("error", fail(grpc.status.UNAUTHENTICATED, "invalid or missing token"));
           return;
         }
+        const refusal = refusedByLimit(true);
+        if (refusal) {
+          call.emit("error", refusal);
+          return;
+        }
         const req = call.request;
         const send = (ev: WatchEvent) => {
           if (ev.info === info && selectorMatch(info, ev.object, req.namespace, req.labelSelector, req.fieldSelector)) {
@@ -217,7 +243,9 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
           for (const s of objects.values()) send({ rv, type: "ADDED", info: s.info, object: s.object });
         }
         watchers.add(send);
+        openWatches.add(call as grpc.ServerWritableStream<unknown, unknown>);
         call.on("cancelled", () => watchers.delete(send));
+        call.on("error", () => watchers.delete(send));
       },
     });
   }

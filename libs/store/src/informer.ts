@@ -155,6 +155,11 @@ export class Informer<T extends KubeObject = KubeObject> {
     return this.sortedKeys;
   }
 
+  /** How many handlers are subscribed (the gateway counts its watches' subscriptions). */
+  get subscribers(): number {
+    return this.handlers.size;
+  }
+
   /** Subscribes to changes; returns the unsubscribe function. Handlers run in revision order. */
   onEvent(handler: EventHandler<T>): () => void {
     this.handlers.add(handler);

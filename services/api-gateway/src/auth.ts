@@ -17,13 +17,19 @@ export class TokenAuthenticator {
   }
 
   authenticate(metadata: grpc.Metadata): Identity {
+    return this.authenticateClient(metadata).identity;
+  }
+
+  /** The identity and the client: the token's hash, the key per-client limits count under. */
+  authenticateClient(metadata: grpc.Metadata): { identity: Identity; client: string } {
     const header = metadata.get("authorization")[0];
     if (typeof header !== "string" || !header.startsWith("Bearer ")) {
       throw new UnauthenticatedError("missing bearer token: send metadata \"authorization: Bearer <token>\"");
     }
-    const identity = this.byHash.get(hashToken(header.slice("Bearer ".length).trim()));
+    const client = hashToken(header.slice("Bearer ".length).trim());
+    const identity = this.byHash.get(client);
     if (!identity) throw new UnauthenticatedError("invalid bearer token");
-    return identity;
+    return { identity, client };
   }
 
   private index(key: string, secret: Secret): void {

@@ -1,4 +1,5 @@
 import { asInt, asString, option } from "@navarch/config";
+import { LIMIT_OPTIONS, type LimitOptions } from "./limits.js";
 
 export const GATEWAY_OPTIONS = {
   apiAddr: option("NAVARCH_API_ADDR", "127.0.0.1:7443", asString, "address the gRPC API listens on (port 0 picks a free port)"),
@@ -9,6 +10,8 @@ export const GATEWAY_OPTIONS = {
   serviceNodePortRange: option("NAVARCH_SERVICE_NODE_PORT_RANGE", "30000-32767", asString, "ports NodePort Services are allocated from, first-last inclusive"),
   defaultNotReadyTolerationSeconds: option("NAVARCH_DEFAULT_NOT_READY_TOLERATION_SECONDS", 2, asInt, "tolerationSeconds of the node.kubernetes.io/not-ready:NoExecute toleration added to pods without one"),
   defaultUnreachableTolerationSeconds: option("NAVARCH_DEFAULT_UNREACHABLE_TOLERATION_SECONDS", 2, asInt, "tolerationSeconds of the node.kubernetes.io/unreachable:NoExecute toleration added to pods without one: how long a lost node's pods wait before they are evicted"),
+  /** Per-client limits (limits.ts, docs/api-limits.md). */
+  ...LIMIT_OPTIONS,
 };
 
 export type GatewayOptions = {
@@ -23,4 +26,4 @@ export type GatewayOptions = {
   /** Default 2 (see admission/pod.ts). */
   defaultNotReadyTolerationSeconds?: number;
   defaultUnreachableTolerationSeconds?: number;
-};
+} & Partial<LimitOptions>;

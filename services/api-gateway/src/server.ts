@@ -7,21 +7,21 @@ import {
   LogServiceService,
   type DeleteRequest,
   type GetRequest,
-  type KindInfo,
   type KubeObject,
   type ListRequest,
-  type WatchRequest,
 } from "@navarch/api";
+import type { Identity } from "@navarch/store";
 import { HealthImplementation } from "grpc-health-check";
 import type { GatewayContext } from "./context.js";
 import { idempotencyKeyOf } from "./create-requests.js";
 import { apiResources, version, whoAmI } from "./discovery.js";
 import { addGuardedService } from "./guarded-service.js";
+import { ClientLimits, limitStatus, resolveLimits } from "./limits.js";
 import { logServiceHandlers } from "./logs.js";
 import { ObjectsApi } from "./objects.js";
 import { addReflection } from "./reflection.js";
 import { toStatus } from "./status.js";
-import { WatchHub, type WatchEventOut } from "./watch.js";
+import { WatchHub, type WatchCall } from "./watch.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Unary = (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => void;
@@ -38,20 +38,29 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string, cl
     "grpc.keepalive_time_ms": 30_000,
     "grpc.keepalive_permit_without_calls": 1,
   });
-  const watches = new WatchHub(ctx);
+  const limits = new ClientLimits(resolveLimits(ctx.options));
+  const watches = new WatchHub(ctx, limits);
+  const statusOf = (err: unknown) => limitStatus(err) ?? toStatus(err, ctx.logger);
+  /** Authenticates the call and takes one request from its client's rate budget. */
+  const admit = (metadata: grpc.Metadata): { identity: Identity; client: string; who: string } => {
+    const { identity, client } = ctx.auth.authenticateClient(metadata);
+    const who = `user "${identity.username}"`;
+    limits.admit(client, who);
+    return { identity, client, who };
+  };
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const unary = <Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<any, any>) => Promise<Res>): Unary =>
     (call, callback) => {
       try {
-        ctx.auth.authenticate(call.metadata);
+        admit(call.metadata);
       } catch (err) {
-        callback(toStatus(err, ctx.logger));
+        callback(statusOf(err));
         return;
       }
       fn(call.request as Req, call).then(
         (res) => callback(null, res),
-        (err) => callback(toStatus(err, ctx.logger)),
+        (err) => callback(statusOf(err)),
       );
     };
 
@@ -63,21 +72,23 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string, cl
       list: unary((req: ListRequest) => api.list(req)),
       update: unary((obj: KubeObject) => api.update(obj)),
       delete: unary((req: DeleteRequest) => api.delete(req)),
-      watch: (call: grpc.ServerWritableStream<WatchRequest, WatchEventOut>) => serveWatch(ctx, watches, info, call),
+      watch: (call: WatchCall) => {
+        const fail = (err: unknown) => call.emit("error", statusOf(err));
+        try {
+          const client = admit(call.metadata);
+          watches.serve(info, call, client).catch(fail);
+        } catch (err) {
+          fail(err);
+        }
+      },
     };
-    addGuardedService(server, info.service, handlers, ctx.logger);
+    addGuardedService(server, encodedWatchEvents(info.service), handlers, ctx.logger);
   }
 
   addGuardedService(server, DiscoveryServiceService, {
     getVersion: unary(async () => version(natsServerVersion, clusterId)),
     listApiResources: unary(async () => apiResources()),
-    whoAmI: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      try {
-        callback(null, whoAmI(ctx.auth.authenticate(call.metadata)));
-      } catch (err) {
-        callback(toStatus(err, ctx.logger));
-      }
-    },
+    whoAmI: unary(async (_req: unknown, call) => whoAmI(ctx.auth.authenticate(call.metadata))),
   }, ctx.logger);
 
   addGuardedService(server, LogServiceService, logServiceHandlers(ctx), ctx.logger);
@@ -88,13 +99,12 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string, cl
   return { server, health, watches };
 }
 
-function serveWatch(ctx: GatewayContext, hub: WatchHub, info: KindInfo, call: grpc.ServerWritableStream<WatchRequest, WatchEventOut>): void {
-  const fail = (err: unknown) => call.emit("error", toStatus(err, ctx.logger));
-  try {
-    ctx.auth.authenticate(call.metadata);
-  } catch (err) {
-    fail(err);
-    return;
-  }
-  hub.serve(info, call).catch(fail);
+/**
+ * The kind's service with a Watch serializer that passes encoded messages through: a watch
+ * encodes each event once, when it is queued, so that the bytes it holds are known (watch.ts).
+ */
+function encodedWatchEvents(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const watch = service.watch!;
+  const serialize = watch.responseSerialize;
+  return { ...service, watch: { ...watch, responseSerialize: (v: unknown) => (Buffer.isBuffer(v) ? v : serialize(v)) } };
 }

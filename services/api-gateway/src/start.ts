@@ -11,6 +11,7 @@ import { CreateRequests } from "./create-requests.js";
 import { ObjectsApi } from "./objects.js";
 import type { GatewayOptions } from "./options.js";
 import { createGateway } from "./server.js";
+import type { WatchStats } from "./watch.js";
 import { parseClusterIPRange, parseNodePortRange } from "./service-address-ranges.js";
 import { ServiceAddresses } from "./service-addresses.js";
 import { reportUndecodableValues } from "./undecodable.js";
@@ -18,6 +19,8 @@ import { reportUndecodableValues } from "./undecodable.js";
 export interface RunningGateway {
   /** host:port actually bound. */
   address: string;
+  /** Open watches, the bytes they hold, and the informer subscriptions (watches are one each). */
+  stats(): WatchStats & { subscriptions: number };
   stop(): Promise<void>;
 }
 
@@ -93,6 +96,11 @@ export async function startGateway(deps: {
 
   return {
     address,
+    stats() {
+      let subscriptions = 0;
+      for (const informer of informers.values()) subscriptions += informer.subscribers;
+      return { ...gateway.watches.stats(), subscriptions };
+    },
     async stop() {
       gateway.health.setStatus("", "NOT_SERVING");
       stopReporting();
