@@ -5,7 +5,7 @@
 // message at a time as the client takes them, never built up front. Live events that arrive
 // while the client is behind wait as encoded messages whose bytes count against the watch's
 // budget and the gateway's (limits.ts); a watch over budget is cut off with OUT_OF_RANGE, as
-// Kubernetes answers 410 Gone, and the client lists again (ADR 18). The replay's starting point
+// Kubernetes answers 410 Gone, and the client lists again (ADR 19). The replay's starting point
 // is taken and the subscription made in one synchronous step, so no event falls between them;
 // the subscription is removed on every way a watch ends (cancel, error, cut-off, shutdown).
 import * as grpc from "@grpc/grpc-js";
