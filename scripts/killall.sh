@@ -7,7 +7,7 @@
 #   - Docker networks labelled dev.navarch.managed=true (the pods' network, "navarch" by default)
 #   - nftables tables named navarch-* (the service proxy's table of each node)
 #   - last, and only without --node/--cluster/--network: the routing rules and routes that keep
-#     each service range on this host (ip rules 5200/5201 -> tables 222/223, ADR 16)
+#     each service range on this host (ip rules 5200/5201 -> tables 222/223, ADR 18)
 #   - with --state, also $NAVARCH_HOME (default ~/.navarch): the store, client config and logs,
 #     but not its tools/ folder (the built nats-server and nats CLI)
 # Only things carrying those labels or names are touched. It stops no process: stop npm start first,
@@ -120,7 +120,7 @@ fi
 
 # --- the service ranges' guard (last: until here a packet to a ClusterIP cannot leave) ---------
 # Host-wide, shared by every node and cluster on this machine: removed only by a full killall.
-# Priorities and tables: libs/runtime docker-netfilter.ts GUARD_* (ADR 16).
+# Priorities and tables: libs/runtime docker-netfilter.ts GUARD_* (ADR 18).
 if [ -z "$node" ] && [ -z "$cluster" ] && [ -z "$network" ]; then
   if ! command -v ip >/dev/null; then
     fail "ip (iproute2) not found: cannot remove the service ranges' routing rules"

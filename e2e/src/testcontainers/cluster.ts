@@ -239,7 +239,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const slot = await pickServiceSlot(docker);
   const serviceRanges = { NAVARCH_SERVICE_CLUSTER_IP_RANGE: `10.${100 + slot}.0.0/16`, NAVARCH_SERVICE_NODE_PORT_RANGE: `${30000 + slot * 100}-${30000 + slot * 100 + 99}` };
   const home = mkdtempSync(path.join(tmpdir(), "navarch-e2e-tc-"));
-  const tracked: TrackedCluster = { id, nodeNames: names, home };
+  const tracked: TrackedCluster = { id, nodeNames: names, home, serviceRange: opts.controlPlaneEnv?.NAVARCH_SERVICE_CLUSTER_IP_RANGE ?? serviceRanges.NAVARCH_SERVICE_CLUSTER_IP_RANGE };
   track(tracked);
   const tails = new Map<string, LogTail>();
   const tail = (name: string) => {

@@ -18,6 +18,7 @@
 import type { ContainerRuntimeClient } from "testcontainers";
 import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
+import { GUARD_LOCAL_TABLE, GUARD_PROHIBIT_TABLE, GUARD_RULE_PRIORITY } from "@navarch/runtime";
 
 /** dockerode, as testcontainers exposes it (client.container.dockerode). */
 export type Dockerode = ContainerRuntimeClient["container"]["dockerode"];
@@ -53,6 +54,8 @@ export interface TrackedCluster {
   navarchCluster?: string;
   /** A temp dir of the fixture's (the client config), removed with the cluster by the exit hook. */
   home?: string;
+  /** The cluster's service CIDR: its agents' guard (ADR 18) goes with it, once no pod of it is left. */
+  serviceRange?: string;
 }
 
 const live = new Map<string, TrackedCluster>();
@@ -110,7 +113,27 @@ export async function removeCluster(docker: Dockerode, cluster: TrackedCluster):
   for (const network of [cluster.networkName, cluster.podNetworkName]) {
     if (network) await removeNetwork(docker, network).catch((e: Error) => errors.push(`network ${network}: ${e.message}`));
   }
+  // The host keeps a service range's guard after its agents stop (ADR 18); no pod of this cluster is
+  // left to send to the range now, and each test cluster's range is its own.
+  if (cluster.serviceRange) removeServiceRangeGuard(cluster.serviceRange);
   if (errors.length) throw new Error(`could not remove everything of cluster ${cluster.id}:\n${errors.join("\n")}`);
+}
+
+/** The guard's two rules and two routes of one range; each may be gone already (or never made). */
+function removeServiceRangeGuard(range: string): void {
+  const commands = [
+    ["rule", "del", "pref", String(GUARD_RULE_PRIORITY), "to", range],
+    ["rule", "del", "pref", String(GUARD_RULE_PRIORITY + 1), "to", range],
+    ["route", "del", "local", range, "table", String(GUARD_LOCAL_TABLE)],
+    ["route", "del", "prohibit", range, "table", String(GUARD_PROHIBIT_TABLE)],
+  ];
+  for (const args of commands) {
+    try {
+      execFileSync("ip", args, { stdio: "ignore" });
+    } catch {
+      // not there: nothing to remove
+    }
+  }
 }
 
 /**
