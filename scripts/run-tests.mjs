@@ -123,7 +123,17 @@ function findTestFiles() {
   });
   return [...new Set(found.map((f) => f.split(path.sep).join("/")))]
     .filter((f) => !f.split("/").includes("node_modules"))
+    .filter(hasSource)
     .sort();
+}
+
+/**
+ * A compiled test whose source is gone (deleted or renamed since the last build) is not run: tsc -b
+ * never removes its old output, and it would test code that no longer exists.
+ */
+function hasSource(distFile) {
+  const src = distFile.replace("/dist/", "/src/").replace(/\.js$/, ".ts");
+  return fs.existsSync(path.join(root, src));
 }
 
 function printSummary({ passed, failed, skipped }) {
