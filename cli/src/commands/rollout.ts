@@ -12,6 +12,7 @@ import { describePodTemplate } from "../printers/describe.js";
 import { tabwrite } from "../printers/tabwriter.js";
 import { kindRef, resourceRef } from "../resources.js";
 import type { CommandContext } from "./context.js";
+import { LAST_APPLIED_ANNOTATION } from "../merge.js";
 import { DEPLOYMENT, modifyObject, parseTargets, POD_TEMPLATE_HASH, replicaSetsOf, requireKind, REVISION_ANNOTATION, revisionOf, type Target } from "./rollout-target.js";
 
 export const CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause";
@@ -19,7 +20,7 @@ export const RESTARTED_AT_ANNOTATION = "kubectl.kubernetes.io/restartedAt";
 
 /** Annotations a rollback leaves as the deployment has them (kubectl's annotationsToSkip). */
 const KEPT_ON_ROLLBACK = new Set([
-  "kubectl.kubernetes.io/last-applied-configuration",
+  LAST_APPLIED_ANNOTATION,
   REVISION_ANNOTATION,
   "deployment.kubernetes.io/revision-history",
   "deployment.kubernetes.io/desired-replicas",

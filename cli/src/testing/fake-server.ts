@@ -2,6 +2,7 @@
 // be run end to end (auth metadata, statuses, paging, compare-and-swap, watch) without the real
 // gateway. It is deliberately simple and is no model of the real server's validation.
 import * as grpc from "@grpc/grpc-js";
+import { IDEMPOTENCY_KEY_HEADER } from "../connection.js";
 import {
   ALL_KINDS,
   DiscoveryServiceService,
@@ -153,7 +154,7 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
         if (!m?.name) throw fail(grpc.status.INVALID_ARGUMENT, "metadata.name: required");
         if (info.namespaced) m.namespace ||= "default";
         // The gateway's idempotency protocol, reduced: a key seen before answers with its object.
-        const idemKey = String(md.get("idempotency-key")[0] ?? "");
+        const idemKey = String(md.get(IDEMPOTENCY_KEY_HEADER)[0] ?? "");
         fake.createKeys.push(idemKey);
         const prior = objects.get(key(info, m.namespace, m.name));
         const answer = (o: KubeObject) => {

@@ -239,7 +239,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const slot = await pickServiceSlot(docker);
   const serviceRanges = { NAVARCH_SERVICE_CLUSTER_IP_RANGE: `10.${100 + slot}.0.0/16`, NAVARCH_SERVICE_NODE_PORT_RANGE: `${30000 + slot * 100}-${30000 + slot * 100 + 99}` };
   const home = mkdtempSync(path.join(tmpdir(), "navarch-e2e-tc-"));
-  const tracked: TrackedCluster = { id, nodeNames: names, home, serviceRange: opts.controlPlaneEnv?.NAVARCH_SERVICE_CLUSTER_IP_RANGE ?? serviceRanges.NAVARCH_SERVICE_CLUSTER_IP_RANGE };
+  const serviceRange = opts.controlPlaneEnv?.NAVARCH_SERVICE_CLUSTER_IP_RANGE ?? serviceRanges.NAVARCH_SERVICE_CLUSTER_IP_RANGE;
+  const tracked: TrackedCluster = { id, nodeNames: names, home, serviceRange };
   track(tracked);
   const tails = new Map<string, LogTail>();
   const tail = (name: string) => {
@@ -300,7 +301,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         .withEnvironment({
           NAVARCH_POD_NETWORK: podNetwork,
           // The agent keeps this range on the host (docs/adr/0016): the control plane's one.
-          NAVARCH_SERVICE_CLUSTER_IP_RANGE: opts.controlPlaneEnv?.NAVARCH_SERVICE_CLUSTER_IP_RANGE ?? serviceRanges.NAVARCH_SERVICE_CLUSTER_IP_RANGE,
+          NAVARCH_SERVICE_CLUSTER_IP_RANGE: serviceRange,
           ...opts.env,
           ...nodeEnv,
           NAVARCH_NATS_URL: "nats://nats:4222",
@@ -325,7 +326,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       natsUrl,
       ingressAddr,
       podNetwork,
-      serviceClusterIPRange: serviceRanges.NAVARCH_SERVICE_CLUSTER_IP_RANGE,
+      serviceClusterIPRange: serviceRange,
       serviceNodePortRange: serviceRanges.NAVARCH_SERVICE_NODE_PORT_RANGE,
       home,
       network,

@@ -8,5 +8,5 @@ export { parseImageRef, normalizedRef } from "./docker-images.js";
 export { MANAGED_LABEL } from "./docker-client.js";
 export { silentLogger, type Logger as RuntimeLogger } from "./logger.js";
 export { FakeRuntime, type FakeRuntimeOptions, type ContainerScript } from "./fake-runtime.js";
-export { dynamicRangeOf, nodeCidrs, parseCidr, podAddresses, contains as cidrContains, overlaps as cidrOverlaps, NODE_CIDR_PREFIX } from "./ipv4.js";
+export { dynamicRangeOf, nodeCidrs, numberToIp, parseCidr, podAddresses, contains as cidrContains, overlaps as cidrOverlaps, NODE_CIDR_PREFIX } from "./ipv4.js";
 export { podNetworkIpam } from "./docker-client.js";

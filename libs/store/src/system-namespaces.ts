@@ -6,5 +6,5 @@ export const SYSTEM_NAMESPACE = "navarch-system";
 /** Node heartbeat Leases, one per node (Kubernetes' kube-node-lease). */
 export const NODE_LEASE_NAMESPACE = "navarch-node-lease";
 /** Kubernetes' namespaces, which Kubernetes also refuses to delete. */
-export const KUBERNETES_NAMESPACES: readonly string[] = ["kube-system", "kube-public"];
+const KUBERNETES_NAMESPACES: readonly string[] = ["kube-system", "kube-public"];
 export const SYSTEM_NAMESPACES: readonly string[] = ["default", SYSTEM_NAMESPACE, NODE_LEASE_NAMESPACE, ...KUBERNETES_NAMESPACES];

@@ -60,7 +60,6 @@ export class GatewayContext {
 
   /** The last revision of the kind's bucket, from the server (one request). */
   private async latestRevision(info: KindInfo): Promise<number> {
-    const status = await this.store(info).kv.status();
-    return (status as unknown as { si: { state: { last_seq: number } } }).si.state.last_seq;
+    return (await this.store(info).kv.status()).streamInfo.state.last_seq;
   }
 }

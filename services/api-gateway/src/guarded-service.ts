@@ -12,16 +12,11 @@ import type { Logger } from "@navarch/config";
 import { toStatus } from "./status.js";
 
 /** What a handler gets in place of a request that could not be deserialized. */
-export class MalformedRequest {
+class MalformedRequest {
   constructor(readonly reason: string) {}
 }
 
-/** A response already serialized by the handler (the serializer passes it through). */
-class Serialized {
-  constructor(readonly bytes: Buffer) {}
-}
-
-export function malformed(request: unknown): InvalidError | undefined {
+function malformed(request: unknown): InvalidError | undefined {
   if (!(request instanceof MalformedRequest)) return undefined;
   return InvalidError.at("", `malformed request: not a valid protobuf message (${request.reason})`);
 }
@@ -43,7 +38,9 @@ export function addGuardedService(server: grpc.Server, definition: grpc.ServiceD
           return new MalformedRequest(clip((err as Error).message, 120));
         }
       },
-      responseSerialize: (value: unknown) => (value instanceof Serialized ? value.bytes : m.responseSerialize(value)),
+      // Bytes are passed through: unary handlers serialize below, and a watch encodes each event
+      // once, when it is queued, so that the bytes it holds are known (watch.ts).
+      responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : m.responseSerialize(value)),
     };
     const handler = impl[name] as AnyHandler | undefined;
     if (!handler) continue;
@@ -68,7 +65,7 @@ export function addGuardedService(server: grpc.Server, definition: grpc.ServiceD
           return;
         }
         try {
-          callback(null, new Serialized(m.responseSerialize(res)));
+          callback(null, m.responseSerialize(res));
         } catch (serr) {
           const what = describe(res, m.responseSerialize);
           logger.error({ err: serr, method: m.path, object: what }, "cannot serialize a response");

@@ -50,15 +50,16 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string, cl
   };
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const unary = <Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<any, any>) => Promise<Res>): Unary =>
+  const unary = <Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<any, any>, identity: Identity) => Promise<Res>): Unary =>
     (call, callback) => {
+      let identity: Identity;
       try {
-        admit(call.metadata);
+        identity = admit(call.metadata).identity;
       } catch (err) {
         callback(statusOf(err));
         return;
       }
-      fn(call.request as Req, call).then(
+      fn(call.request as Req, call, identity).then(
         (res) => callback(null, res),
         (err) => callback(statusOf(err)),
       );
@@ -82,13 +83,13 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string, cl
         }
       },
     };
-    addGuardedService(server, encodedWatchEvents(info.service), handlers, ctx.logger);
+    addGuardedService(server, info.service, handlers, ctx.logger);
   }
 
   addGuardedService(server, DiscoveryServiceService, {
     getVersion: unary(async () => version(natsServerVersion, clusterId)),
     listApiResources: unary(async () => apiResources()),
-    whoAmI: unary(async (_req: unknown, call) => whoAmI(ctx.auth.authenticate(call.metadata))),
+    whoAmI: unary(async (_req: unknown, _call, identity) => whoAmI(identity)),
   }, ctx.logger);
 
   addGuardedService(server, LogServiceService, logServiceHandlers(ctx), ctx.logger);
@@ -97,14 +98,4 @@ export function createGateway(ctx: GatewayContext, natsServerVersion: string, cl
   health.addToServer(server);
   addReflection(server);
   return { server, health, watches };
-}
-
-/**
- * The kind's service with a Watch serializer that passes encoded messages through: a watch
- * encodes each event once, when it is queued, so that the bytes it holds are known (watch.ts).
- */
-function encodedWatchEvents(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
-  const watch = service.watch!;
-  const serialize = watch.responseSerialize;
-  return { ...service, watch: { ...watch, responseSerialize: (v: unknown) => (Buffer.isBuffer(v) ? v : serialize(v)) } };
 }

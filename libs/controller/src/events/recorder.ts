@@ -120,8 +120,7 @@ export class ObjectEventRecorder {
       return;
     }
     // A repeat only adds to the count of an Event a user can already see (an old one would start afresh).
-    const cached = this.cache.get(key);
-    const repeat = this.inFlight.has(key) || (cached !== undefined && withinDedupeWindow(cached, at));
+    const repeat = this.inFlight.has(key) || this.storedRecently(key, at);
     if (this.waiting >= this.maxQueue) {
       if (repeat) {
         this.shed++;
@@ -260,7 +259,7 @@ export class ObjectEventRecorder {
     const merged: Waiting = newer
       ? { ...newer, count: newer.count + w.count, first: Math.min(newer.first, w.first), last: Math.max(newer.last, w.last), notBefore, attempts: w.attempts + 1 }
       : { ...w, notBefore, attempts: w.attempts + 1 };
-    this.admit(key, merged, this.cache.has(key) && withinDedupeWindow(this.cache.get(key)!, merged.first));
+    this.admit(key, merged, this.storedRecently(key, merged.first));
   }
 
   private async write(w: Waiting): Promise<void> {
@@ -280,6 +279,12 @@ export class ObjectEventRecorder {
       }
     }
     throw new ConflictError(`event ${key} keeps changing`);
+  }
+
+  /** Whether an Event of this key was stored recently enough that a repeat only adds to its count. */
+  private storedRecently(key: string, at: number): boolean {
+    const cached = this.cache.get(key);
+    return cached !== undefined && withinDedupeWindow(cached, at);
   }
 
   private remember(key: string, event: Event): void {

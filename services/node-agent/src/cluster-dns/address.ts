@@ -12,6 +12,7 @@
 import dgram from "node:dgram";
 import { isIPv6 } from "node:net";
 import type { NetworkInterfaceInfo } from "node:os";
+import { numberToIp } from "@navarch/runtime";
 
 /** The first IPv4 address of a local interface inside `subnet` (a.b.c.d/n), if any. */
 export function localAddressIn(subnet: string, interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>): string | undefined {
@@ -34,8 +35,7 @@ export function localAddressIn(subnet: string, interfaces: NodeJS.Dict<NetworkIn
 export function firstHostAddress(subnet: string): string | undefined {
   const range = parseCidr(subnet);
   if (!range || range.mask === 0xffffffff) return undefined;
-  const ip = (range.network + 1) >>> 0;
-  return [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join(".");
+  return numberToIp((range.network + 1) >>> 0);
 }
 
 /** Whether `ip` is an address of this machine (of this network namespace): it can be bound. */

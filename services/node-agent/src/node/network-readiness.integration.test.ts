@@ -14,7 +14,7 @@
 import { KINDS, type Endpoints, type Event, type Node, type Pod, type Service } from "@navarch/api";
 import { createLogger } from "@navarch/config";
 import { NatsServerProcess } from "@navarch/nats-embedded";
-import { DockerRuntime, GUARD_LOCAL_TABLE, NETFILTER_IMAGE, assertServiceTrafficStaysLocal, netfilterHelperName } from "@navarch/runtime";
+import { DockerRuntime, GUARD_LOCAL_TABLE, GUARD_PROHIBIT_TABLE, NETFILTER_IMAGE, assertServiceTrafficStaysLocal, netfilterHelperName } from "@navarch/runtime";
 import { clusterIdentity, connectNats, Informer, openNodePods, openPodStatusReports, ResourceStore, timestamp } from "@navarch/store";
 import type { NatsConnection } from "@nats-io/transport-node";
 import assert from "node:assert/strict";
@@ -151,9 +151,9 @@ after(async () => {
   spawnSync("ip", ["addr", "del", `${DNS_ADDRESS}/32`, "dev", "lo"], { stdio: "ignore" });
   // This test's range only: the guard of other ranges (other clusters on this host) stays.
   spawnSync("ip", ["rule", "del", "to", RANGE, "iif", "lo", "table", String(GUARD_LOCAL_TABLE)], { stdio: "ignore" });
-  spawnSync("ip", ["rule", "del", "to", RANGE, "table", String(GUARD_LOCAL_TABLE + 1)], { stdio: "ignore" });
+  spawnSync("ip", ["rule", "del", "to", RANGE, "table", String(GUARD_PROHIBIT_TABLE)], { stdio: "ignore" });
   spawnSync("ip", ["route", "del", "local", RANGE, "table", String(GUARD_LOCAL_TABLE)], { stdio: "ignore" });
-  spawnSync("ip", ["route", "del", "prohibit", RANGE, "table", String(GUARD_LOCAL_TABLE + 1)], { stdio: "ignore" });
+  spawnSync("ip", ["route", "del", "prohibit", RANGE, "table", String(GUARD_PROHIBIT_TABLE)], { stdio: "ignore" });
   events?.stop();
   await nc?.close();
   await server?.stop();
