@@ -24,7 +24,7 @@ export const CALL_TIMEOUT_MS = 10_000;
  * Waits before each retry of a create whose outcome was not seen (docs/api-retries.md): about
  * 15 s in all, long enough for a restarted gateway, bounded so a dead one fails clearly.
  */
-export const CREATE_RETRY_DELAYS_MS = [200, 500, 1_000, 2_000, 4_000, 8_000];
+const CREATE_RETRY_DELAYS_MS = [200, 500, 1_000, 2_000, 4_000, 8_000];
 /** The gRPC metadata the gateway reads the key from. */
 export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
 
@@ -34,7 +34,7 @@ export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
  * most this many times and never waiting longer than RETRY_AFTER_CAP_MS at once.
  */
 export const MAX_LIMIT_RETRIES = 5;
-export const RETRY_AFTER_CAP_MS = 10_000;
+const RETRY_AFTER_CAP_MS = 10_000;
 
 /** The server's retry hint of a refusal by a limit, in ms; undefined if it is not one. */
 export function retryAfterMs(err: { code?: number; metadata?: grpc.Metadata }): number | undefined {
@@ -248,7 +248,7 @@ export class Connection {
    * (UNAVAILABLE: the gateway went away or restarted; DEADLINE_EXCEEDED): the gateway answers a
    * retry of a create that was in fact stored with the stored object, never ALREADY_EXISTS.
    */
-  async create(info: KindInfo, obj: KubeObject, delays: readonly number[] = CREATE_RETRY_DELAYS_MS): Promise<KubeObject> {
+  async create(info: KindInfo, obj: KubeObject): Promise<KubeObject> {
     const md = this.metadata();
     md.set(IDEMPOTENCY_KEY_HEADER, randomUUID());
     for (let attempt = 0; ; attempt++) {
@@ -256,8 +256,8 @@ export class Connection {
         return await this.call(this.kindClient(info), "create", obj, { info, name: obj.metadata?.name }, md);
       } catch (err) {
         const unknownOutcome = err instanceof ApiError && (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED);
-        if (!unknownOutcome || attempt >= delays.length) throw err;
-        await new Promise((r) => setTimeout(r, delays[attempt]));
+        if (!unknownOutcome || attempt >= CREATE_RETRY_DELAYS_MS.length) throw err;
+        await new Promise((r) => setTimeout(r, CREATE_RETRY_DELAYS_MS[attempt]));
       }
     }
   }

@@ -31,7 +31,7 @@ export function placeObject(ctx: CommandContext, m: DecodedManifest): void {
     return;
   }
   if (meta.namespace && settings.namespaceExplicit && meta.namespace !== settings.namespace) {
-    throw new CliError(
+    throw new NamespaceMismatchError(
       `the namespace from the provided object "${meta.namespace}" does not match the namespace "${settings.namespace}". You must pass '--namespace=${meta.namespace}' to perform this operation.`,
     );
   }
@@ -77,12 +77,15 @@ export async function applyObject(ctx: CommandContext, info: KindInfo, object: K
  * The lines that report one object's failure, each `<file>: <Kind>/<name>: <field path>: <problem>`
  * (the field path where one field is at fault), so an error in a folder of manifests can be found.
  */
+/** -n names another namespace than the manifest: refused before any call. */
+class NamespaceMismatchError extends CliError {}
+
 export function applyErrorLines(m: DecodedManifest, err: unknown): string[] {
   const where = `${m.source}: ${m.info.kind}/${m.object.metadata?.name ?? "<no name>"}`;
   if (!(err instanceof ApiError)) {
     const msg = messageOf(err);
     // The one refusal made here before any call: -n against the manifest's namespace.
-    return [err instanceof CliError && /^the namespace from the provided object/.test(msg) ? `${where}: metadata.namespace: ${msg}` : `${where}: ${msg}`];
+    return [err instanceof NamespaceMismatchError ? `${where}: metadata.namespace: ${msg}` : `${where}: ${msg}`];
   }
   switch (err.code) {
     case grpc.status.INVALID_ARGUMENT:

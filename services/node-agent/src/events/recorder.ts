@@ -13,8 +13,6 @@ export interface InvolvedPod {
   namespace: string;
   name: string;
   uid: string;
-  /** Default "Pod"; "Node" for an event about the node itself (kept in namespace "default", like Kubernetes). */
-  kind?: "Pod" | "Node";
 }
 
 export interface RecorderOptions {
@@ -42,13 +40,11 @@ export class EventRecorder {
 
   /** An event about a pod; fieldPath "spec.containers{app}" for a container's, "" for the pod's. */
   record(object: InvolvedPod, fieldPath: string, type: "Normal" | "Warning", reason: string, message: string): void {
-    const { name, uid } = object;
-    // A Node has no namespace; the recorder keeps its Events in "default".
-    const namespace = object.kind === "Node" ? "" : object.namespace;
-    this.events.record({ kind: object.kind ?? "Pod", apiVersion: "v1", namespace, name, uid, fieldPath }, type, reason, message);
+    const { namespace, name, uid } = object;
+    this.events.record({ kind: "Pod", apiVersion: "v1", namespace, name, uid, fieldPath }, type, reason, message);
   }
 
-  /** An event about any other object (the agent's Node). */
+  /** An event about any other object (the agent's Node: no namespace, kept in "default" like Kubernetes). */
   recordObject(object: InvolvedObject, type: "Normal" | "Warning", reason: string, message: string): void {
     this.events.record(object, type, reason, message);
   }

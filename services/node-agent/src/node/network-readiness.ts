@@ -71,15 +71,7 @@ export class NetworkReadiness {
       if (abandoned()) throw new Error(`the node's network is not ready: ${why}`);
       if (!told) onBlocked(why);
       told = true;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.waiters.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, pollMs);
-        this.waiters.add(done);
-      });
+      await this.changeOr(pollMs);
     }
     throw new Error("the node agent is stopping");
   }
@@ -92,16 +84,21 @@ export class NetworkReadiness {
     const deadline = Date.now() + timeoutMs;
     const starting = () => [...this.parts.values()].some((h) => h.wanted && !h.ready && h.reason === "Starting");
     while (starting() && !this.closed && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.waiters.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, Math.max(1, deadline - Date.now()));
-        this.waiters.add(done);
-      });
+      await this.changeOr(Math.max(1, deadline - Date.now()));
     }
+  }
+
+  /** Resolves at the next change of a part, or after `ms`. */
+  private changeOr(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+    });
   }
 
   /** One line per wanted part that is not ready, for people: "service proxy NOT ready: ...". */

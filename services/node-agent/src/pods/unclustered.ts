@@ -42,7 +42,7 @@ export async function settleUnclustered(opts: {
   const found = await runtime.listUnclusteredContainers(node);
   if (found.length === 0) return { replaced: 0, left: 0 };
   const { replace, leave } = planUnclustered(found, new Set(opts.desired.map((p) => p.metadata!.uid)));
-  const nodeRef = { kind: "Node" as const, namespace: "default", name: node, uid: "" };
+  const nodeRef = { kind: "Node", apiVersion: "v1", namespace: "", name: node, uid: "" };
   if (replace.length > 0) {
     logger.info({ containers: names(replace) }, "removing containers of this node's pods that carry no cluster id; their pods start again with labelled ones");
     await removeAll(
@@ -51,9 +51,8 @@ export async function settleUnclustered(opts: {
       replace.filter((c) => c.role === "app").map((c) => c.id),
       replace.filter((c) => c.role === "sandbox").map((c) => c.id),
     );
-    recorder.record(
+    recorder.recordObject(
       nodeRef,
-      "",
       "Normal",
       REASON_REPLACED,
       `${replace.length} container(s) of this node's pods carried no cluster id (made by a Navarch from before cluster ids): removed, their pods start again: ${names(replace)}`,
@@ -65,7 +64,7 @@ export async function settleUnclustered(opts: {
       `and belong to no pod of this node: left as they are, they may be another cluster's: ${names(leave)}. ` +
       `If they are nobody's, remove them: docker ps -a --filter label=${LABELS.node}=${node} --format '{{.ID}} {{.Label "${LABELS.cluster}"}}' lists them (no cluster shown), then docker rm -f <id>`;
     logger.warn({ containers: names(leave) }, message);
-    recorder.record(nodeRef, "", "Warning", REASON_LEFT, message);
+    recorder.recordObject(nodeRef, "Warning", REASON_LEFT, message);
   }
   return { replaced: replace.length, left: leave.length };
 }
