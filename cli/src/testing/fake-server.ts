@@ -244,9 +244,14 @@ export async function startFakeServer(token = "test-token"): Promise<FakeServer>
           for (const s of objects.values()) send({ rv, type: "ADDED", info: s.info, object: s.object });
         }
         watchers.add(send);
-        openWatches.add(call as grpc.ServerWritableStream<unknown, unknown>);
-        call.on("cancelled", () => watchers.delete(send));
-        call.on("error", () => watchers.delete(send));
+        const open = call as grpc.ServerWritableStream<unknown, unknown>;
+        openWatches.add(open);
+        const gone = () => {
+          watchers.delete(send);
+          openWatches.delete(open);
+        };
+        call.on("cancelled", gone);
+        call.on("error", gone);
       },
     });
   }
